@@ -1,0 +1,80 @@
+# Switchboard: `make example` runs the example server on :8080, `make test` runs every test.
+# Both install the Debian packages they need first (as root; `apt-get update` runs only when
+# something is missing).
+
+, := ,
+JOBS        ?= $(shell nproc)
+BUILD_TYPE  ?= RelWithDebInfo
+CMAKE       ?= cmake
+CTEST       := ctest --output-on-failure -j$(JOBS) --timeout 600
+
+BUILD_PACKAGES := cmake make g++ pkg-config libasio-dev libwebsocketpp-dev nlohmann-json3-dev \
+                  libssl-dev zlib1g-dev libcpp-jwt-dev
+TEST_PACKAGES  := $(BUILD_PACKAGES) catch2 openssl
+BENCH_PACKAGES := $(BUILD_PACKAGES) libbenchmark-dev
+
+export ASAN_OPTIONS  := detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
+export TSAN_OPTIONS  := halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/tsan.supp
+
+# Installs whichever of the given Debian packages are missing.
+define install_packages
+	@missing=$$(for p in $(1); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    echo "Installing Debian packages:" $$missing; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+endef
+
+# configure(dir, extra cmake arguments)
+define configure
+	$(CMAKE) -S . -B $(1) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(2) > $(1).configure.log || (cat $(1).configure.log; false)
+endef
+
+SANITIZED := -DSWITCHBOARD_BUILD_EXAMPLES=OFF -DSWITCHBOARD_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug
+
+.PHONY: all deps-test deps-build deps-bench test test-plain test-asan test-tsan example bench clean
+
+all: test
+
+test: test-plain test-asan test-tsan
+
+test-plain: deps-test
+	$(call configure,build,-DSWITCHBOARD_BUILD_BENCH=OFF)
+	$(CMAKE) --build build -j$(JOBS)
+	cd build && $(CTEST)
+
+# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+test-asan: deps-test
+	$(call configure,build-asan,$(SANITIZED) -DSWITCHBOARD_SANITIZE=address$(,)undefined)
+	$(CMAKE) --build build-asan -j$(JOBS)
+	cd build-asan && $(CTEST)
+
+# The concurrency and integration tests under ThreadSanitizer.
+test-tsan: deps-test
+	$(call configure,build-tsan,$(SANITIZED) -DSWITCHBOARD_SANITIZE=thread)
+	$(CMAKE) --build build-tsan -j$(JOBS)
+	cd build-tsan && $(CTEST) -L 'concurrency|integration'
+
+deps-test:
+	$(call install_packages,$(TEST_PACKAGES))
+
+deps-build:
+	$(call install_packages,$(BUILD_PACKAGES))
+
+deps-bench:
+	$(call install_packages,$(BENCH_PACKAGES))
+
+example: deps-build
+	$(call configure,build-example,-DSWITCHBOARD_BUILD_TESTS=OFF -DSWITCHBOARD_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Release)
+	$(CMAKE) --build build-example -j$(JOBS) --target social_server
+	./build-example/examples/social_server/social_server --bind 127.0.0.1 --port 8080
+
+bench: deps-bench
+	$(call configure,build-bench,-DSWITCHBOARD_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=Release)
+	$(CMAKE) --build build-bench -j$(JOBS)
+	./build-bench/bench/core_bench
+
+clean:
+	rm -rf build build-asan build-tsan build-example build-bench *.configure.log

@@ -1,0 +1,200 @@
+// Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
+#pragma once
+
+/// @file
+/// `ConnectionManager<Transport, Auth>`: who is connected, who is online, and delivery of
+/// events to one connection, one user (every device), a list of users, or everyone.
+///
+/// Threads. Every public member function may be called from any thread at any time, except
+/// `on(...)` (register inbound handlers before the transport starts serving) and the
+/// constructor/destructor (stop the transport before destroying the manager). Locks:
+/// the registry is sharded; a shard lock is held only to read or change its maps and never
+/// across a call into the transport, the authenticator, a handler or the backplane.
+///
+/// Ordering. Events sent to one connection from one thread go out in call order (the transport
+/// sends synchronously on the calling thread). Presence events (`UserOnline` on a user's first
+/// connection, `UserOffline` on the last) are produced exactly once per transition and delivered
+/// in transition order, by one thread at a time: usually the registering thread before its call
+/// returns, or another thread already delivering presence, shortly after.
+///
+/// Failures. A connection whose send fails is closed (1011) and unregistered at once. Inbound
+/// messages that are not JSON, not an envelope, of an unknown type or with a bad payload are
+/// answered with an `Error` event to that connection only; nothing escapes the manager.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <asio/any_io_executor.hpp>
+
+#include <switchboard/auth.hpp>
+#include <switchboard/auth/static_token.hpp>
+#include <switchboard/backplane.hpp>
+#include <switchboard/connection_id.hpp>
+#include <switchboard/detail/periodic_task.hpp>
+#include <switchboard/detail/registry.hpp>
+#include <switchboard/detail/serial_queue.hpp>
+#include <switchboard/event.hpp>
+#include <switchboard/events.hpp>
+#include <switchboard/transport.hpp>
+#include <switchboard/user_id.hpp>
+
+namespace switchboard {
+
+struct ManagerOptions {
+    /// Period of the stale-connection sweep started by `start_stale_sweep`.
+    std::chrono::milliseconds stale_sweep_interval{std::chrono::seconds(60)};
+    /// Other nodes to share delivery with; none means this node alone.
+    std::shared_ptr<Backplane> backplane;
+};
+
+/// Counters since construction, and current sizes. Read with relaxed atomics: each figure is
+/// exact, but figures read together need not come from one instant.
+struct ManagerMetrics {
+    std::size_t connections = 0;
+    std::size_t users_online = 0;
+    std::uint64_t connections_registered = 0;
+    std::uint64_t connections_unregistered = 0;
+    std::uint64_t upgrades_refused = 0;
+    std::uint64_t frames_delivered = 0; ///< successful sends, one per recipient connection
+    std::uint64_t send_failures = 0;
+    std::uint64_t inbound_messages = 0;
+    std::uint64_t inbound_errors = 0;   ///< inbound messages answered with an `Error` event
+};
+
+/// One inbound message, as a handler sees it.
+struct Inbound {
+    ConnectionId connection;
+    const Identity& sender; ///< who sent it, as authenticated at the upgrade
+    const Event& event;
+};
+
+template <class Transport, class Auth = StaticTokenAuthenticator>
+class ConnectionManager {
+    static_assert(detail::check_transport<Transport>());
+    static_assert(is_authenticator_v<Auth>,
+                  "Auth policy lacks `AuthResult authenticate(const UpgradeRequest&) const` (see switchboard/auth.hpp)");
+
+public:
+    using transport_type = Transport;
+    using handle_type = typename Transport::handle_type;
+    using Handler = std::function<void(const Inbound&)>;
+
+    /// The transport must outlive the manager. If it has `set_listener`, the manager listens to it.
+    explicit ConnectionManager(Transport& transport, Auth auth = Auth{}, ManagerOptions options = {});
+    ~ConnectionManager();
+    ConnectionManager(const ConnectionManager&) = delete;
+    ConnectionManager& operator=(const ConnectionManager&) = delete;
+
+    // --- Lifecycle ----------------------------------------------------------------------------
+
+    /// Runs the Auth policy on an upgrade request.
+    AuthResult authenticate(const UpgradeRequest& request) const;
+
+    /// Registers an open connection of `user` (or of an authenticated identity). The first
+    /// connection of a user makes the user online and sends `UserOnline` to everyone connected.
+    ConnectionId register_connection(const UserId& user, handle_type handle);
+    ConnectionId register_connection(Identity identity, handle_type handle);
+
+    /// Forgets a connection (does not close it); false if it was not registered. The last
+    /// connection of a user makes the user offline and sends `UserOffline` to everyone connected.
+    bool unregister_connection(ConnectionId connection);
+
+    /// Closes a connection with `code` and unregisters it at once; false if it was not registered.
+    bool disconnect(ConnectionId connection, CloseCode code = CloseCode::normal, std::string_view reason = {});
+
+    /// Unregisters every connection the transport reports closed; returns how many.
+    std::size_t cleanup_stale_connections();
+
+    /// Runs `cleanup_stale_connections` every `options.stale_sweep_interval` on `executor`,
+    /// until `stop_stale_sweep` or destruction. Starting again restarts the schedule.
+    void start_stale_sweep(asio::any_io_executor executor);
+    /// After this returns no sweep is running or will run. Idempotent.
+    void stop_stale_sweep();
+
+    // --- Presence -----------------------------------------------------------------------------
+
+    bool is_user_online(const UserId& user) const;
+    std::vector<UserId> online_users() const;
+    /// Connections of one user / of everyone.
+    std::size_t connection_count(const UserId& user) const;
+    std::size_t connection_count() const;
+    std::vector<ConnectionId> connections_of(const UserId& user) const;
+    /// The identity a connection registered with, if it is registered.
+    std::shared_ptr<const Identity> identity_of(ConnectionId connection) const;
+    /// Bytes the transport has accepted for this connection but not yet written (0 if unknown).
+    std::size_t queued_bytes(ConnectionId connection) const;
+
+    // --- Delivery (serialized once per call; each returns the connections reached) ------------
+
+    std::size_t send_to_connection(ConnectionId connection, const Event& event);
+    /// Every connection of the user.
+    std::size_t send_to_user(const UserId& user, const Event& event);
+    /// Every connection of each listed user; duplicates and offline users are ignored.
+    std::size_t send_to_users(const std::vector<UserId>& users, const Event& event);
+    /// Every connection.
+    std::size_t broadcast(const Event& event);
+
+    // --- Inbound ------------------------------------------------------------------------------
+
+    /// Handles messages of one type; replaces an earlier handler of that type. A handler that
+    /// throws `ProtocolError` answers the sender with that `Error`; any other exception becomes
+    /// `Error {"code":"bad_payload"}` (JSON errors, bad UUIDs) or `{"code":"internal_error"}`.
+    void on(std::string type, Handler handler);
+    /// Handles messages of a typed event `T`, parsed (and validated) before `handler(inbound, t)` runs.
+    template <class T, class F>
+    void on(F handler);
+
+    /// Dispatches one message received on a connection; false if the connection is not
+    /// registered. Called by transports; hosts with their own transport call it too.
+    bool handle_message(ConnectionId connection, std::string_view payload, MessageKind kind = MessageKind::text);
+
+    ManagerMetrics metrics() const;
+    Transport& transport() noexcept { return transport_; }
+
+private:
+    using Registry = detail::Registry<handle_type>;
+    struct PresenceChange {
+        UserId user;
+        bool online;
+    };
+    class Listener;
+    class Sink;
+
+    ConnectionId add(std::shared_ptr<const Identity> identity, handle_type handle);
+    std::size_t deliver(const typename Registry::Targets& targets, const Frame& frame);
+    template <class Payload>
+    std::size_t send_each(const typename Registry::Targets& targets, const Payload& payload);
+    std::size_t deliver_to_users_locally(const std::vector<UserId>& users, const Frame& frame);
+    std::size_t deliver_to_all_locally(const Frame& frame);
+    void publish_presence();
+    void dispatch(ConnectionId connection, const Identity& sender, std::string_view payload, MessageKind kind);
+    void reply_error(ConnectionId connection, std::string_view code, const std::string& message);
+
+    Transport& transport_;
+    Auth auth_;
+    ManagerOptions options_;
+    Registry registry_;
+    detail::SerialQueue<PresenceChange> presence_changes_;
+    std::unordered_map<std::string, Handler> handlers_;
+    std::unique_ptr<Listener> listener_;
+    std::unique_ptr<Sink> sink_;
+    std::mutex sweep_mutex_;
+    std::shared_ptr<detail::PeriodicTask> sweep_;
+
+    struct Counters {
+        std::atomic<std::uint64_t> registered{0}, unregistered{0}, upgrades_refused{0}, delivered{0},
+            send_failures{0}, inbound{0}, inbound_errors{0};
+    };
+    Counters counters_;
+};
+
+} // namespace switchboard
+
+#include <switchboard/impl/connection_manager.hpp>

@@ -1,0 +1,183 @@
+// Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <switchboard/auth.hpp>
+#include <switchboard/connection_id.hpp>
+#include <switchboard/user_id.hpp>
+
+namespace switchboard::detail {
+
+/// The set of registered connections, in two sharded indexes:
+/// - by user: user -> that user's connections (decides presence; serves per-user sends),
+/// - by id:   connection -> its identity and handle (serves unregister, inbound, per-connection sends).
+///
+/// Each shard has its own mutex, held only to read or change the maps: never across a call
+/// into the transport. A connection is entered in the id index before the user index, and
+/// leaves the id index first, so whoever finds an id in the user index can find it by id.
+template <class Handle>
+class Registry {
+public:
+    struct Target {
+        ConnectionId id;
+        Handle handle;
+    };
+    using Targets = std::vector<Target>;
+
+    struct Record {
+        std::shared_ptr<const Identity> identity;
+        Handle handle;
+    };
+
+    /// Registers a connection. `on_first(user)` runs under the user's shard lock when this is the
+    /// user's first connection, so presence transitions of one user are observed in order.
+    template <class OnFirst>
+    ConnectionId add(std::shared_ptr<const Identity> identity, Handle handle, OnFirst&& on_first) {
+        const ConnectionId id = ConnectionId::next();
+        const UserId user = identity->user;
+        {
+            IdShard& shard = id_shard(id);
+            std::lock_guard lock(shard.mutex);
+            shard.records.emplace(id, Record{std::move(identity), handle});
+        }
+        UserShard& shard = user_shard(user);
+        std::lock_guard lock(shard.mutex);
+        auto& connections = shard.users[user];
+        connections.push_back(Target{id, std::move(handle)});
+        size_.fetch_add(1, std::memory_order_relaxed);
+        if (connections.size() == 1) on_first(user);
+        return id;
+    }
+
+    /// Unregisters a connection; false when it was not registered (any more). `on_last(user)`
+    /// runs under the user's shard lock when this was the user's last connection.
+    template <class OnLast>
+    bool remove(ConnectionId id, OnLast&& on_last) {
+        std::optional<Record> record = take_record(id);
+        if (!record) return false;
+        const UserId& user = record->identity->user;
+        UserShard& shard = user_shard(user);
+        std::lock_guard lock(shard.mutex);
+        const auto found = shard.users.find(user);
+        auto& connections = found->second;
+        connections.erase(std::find_if(connections.begin(), connections.end(),
+                                       [id](const Target& target) { return target.id == id; }));
+        size_.fetch_sub(1, std::memory_order_relaxed);
+        if (connections.empty()) {
+            shard.users.erase(found);
+            on_last(user);
+        }
+        return true;
+    }
+
+    std::optional<Record> find(ConnectionId id) const {
+        const IdShard& shard = id_shard(id);
+        std::lock_guard lock(shard.mutex);
+        const auto found = shard.records.find(id);
+        if (found == shard.records.end()) return std::nullopt;
+        return found->second;
+    }
+
+    /// Appends the user's connections to `out`.
+    void collect_user(const UserId& user, Targets& out) const {
+        const UserShard& shard = user_shard(user);
+        std::lock_guard lock(shard.mutex);
+        const auto found = shard.users.find(user);
+        if (found != shard.users.end()) out.insert(out.end(), found->second.begin(), found->second.end());
+    }
+
+    /// Calls `visit(targets)` once per shard with that shard's connections, after its lock is released.
+    template <class Visit>
+    void for_each_shard(Visit&& visit) const {
+        Targets targets;
+        for (const UserShard& shard : user_shards_) {
+            targets.clear();
+            {
+                std::lock_guard lock(shard.mutex);
+                for (const auto& entry : shard.users)
+                    targets.insert(targets.end(), entry.second.begin(), entry.second.end());
+            }
+            visit(targets);
+        }
+    }
+
+    std::size_t connection_count(const UserId& user) const {
+        const UserShard& shard = user_shard(user);
+        std::lock_guard lock(shard.mutex);
+        const auto found = shard.users.find(user);
+        return found == shard.users.end() ? 0 : found->second.size();
+    }
+
+    std::vector<ConnectionId> connections_of(const UserId& user) const {
+        Targets targets;
+        collect_user(user, targets);
+        std::vector<ConnectionId> ids;
+        for (const Target& target : targets) ids.push_back(target.id);
+        return ids;
+    }
+
+    std::vector<UserId> users() const {
+        std::vector<UserId> users;
+        for (const UserShard& shard : user_shards_) {
+            std::lock_guard lock(shard.mutex);
+            for (const auto& entry : shard.users) users.push_back(entry.first);
+        }
+        return users;
+    }
+
+    std::size_t user_count() const {
+        std::size_t count = 0;
+        for (const UserShard& shard : user_shards_) {
+            std::lock_guard lock(shard.mutex);
+            count += shard.users.size();
+        }
+        return count;
+    }
+
+    std::size_t size() const noexcept { return size_.load(std::memory_order_relaxed); }
+
+private:
+    static constexpr std::size_t shard_count = 16;
+
+    struct alignas(64) UserShard {
+        mutable std::mutex mutex;
+        std::unordered_map<UserId, std::vector<Target>> users;
+    };
+    struct alignas(64) IdShard {
+        mutable std::mutex mutex;
+        std::unordered_map<ConnectionId, Record> records;
+    };
+
+    std::optional<Record> take_record(ConnectionId id) {
+        IdShard& shard = id_shard(id);
+        std::lock_guard lock(shard.mutex);
+        const auto found = shard.records.find(id);
+        if (found == shard.records.end()) return std::nullopt;
+        Record record = std::move(found->second);
+        shard.records.erase(found);
+        return record;
+    }
+
+    UserShard& user_shard(const UserId& user) { return user_shards_[std::hash<UserId>{}(user) % shard_count]; }
+    const UserShard& user_shard(const UserId& user) const {
+        return user_shards_[std::hash<UserId>{}(user) % shard_count];
+    }
+    IdShard& id_shard(ConnectionId id) { return id_shards_[id.value() % shard_count]; }
+    const IdShard& id_shard(ConnectionId id) const { return id_shards_[id.value() % shard_count]; }
+
+    std::array<UserShard, shard_count> user_shards_;
+    std::array<IdShard, shard_count> id_shards_;
+    std::atomic<std::size_t> size_{0};
+};
+
+} // namespace switchboard::detail

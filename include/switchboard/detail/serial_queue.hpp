@@ -1,0 +1,65 @@
+// Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
+#pragma once
+
+#include <mutex>
+#include <utility>
+#include <vector>
+
+namespace switchboard::detail {
+
+/// Items processed one at a time, in the order they were pushed, by whichever thread finds the
+/// queue idle when it calls `drain` (flat combining). No lock is held while an item is processed,
+/// so processing may do I/O and may push (and drain) again: the nested drain returns at once and
+/// the outer one picks the new item up. `push` is cheap and may be called under other locks.
+template <class Item>
+class SerialQueue {
+public:
+    void push(Item item) {
+        std::lock_guard lock(mutex_);
+        items_.push_back(std::move(item));
+    }
+
+    /// Processes everything pushed so far and everything pushed while it runs, unless another
+    /// thread is already doing so.
+    template <class Process>
+    void drain(Process&& process) {
+        {
+            std::lock_guard lock(mutex_);
+            if (draining_) return;
+            draining_ = true;
+        }
+        ReleaseOnThrow guard{this};
+        std::vector<Item> batch;
+        while (take_all(batch)) {
+            for (Item& item : batch) process(item);
+            batch.clear();
+        }
+        guard.queue = nullptr;
+    }
+
+private:
+    /// Hands the drainer's role back if processing throws, so the queue never stalls.
+    struct ReleaseOnThrow {
+        SerialQueue* queue;
+        ~ReleaseOnThrow() {
+            if (!queue) return;
+            std::lock_guard lock(queue->mutex_);
+            queue->draining_ = false;
+        }
+    };
+
+    /// Moves every pending item into `batch`. Finding none ends the drainer's role in the same
+    /// critical section, so an item pushed concurrently is never left behind.
+    bool take_all(std::vector<Item>& batch) {
+        std::lock_guard lock(mutex_);
+        batch.swap(items_);
+        if (batch.empty()) draining_ = false;
+        return !batch.empty();
+    }
+
+    std::mutex mutex_;
+    std::vector<Item> items_;
+    bool draining_ = false;
+};
+
+} // namespace switchboard::detail

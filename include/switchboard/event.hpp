@@ -1,0 +1,130 @@
+// Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
+#pragma once
+
+/// @file
+/// `Event`, the unit of delivery, and `Frame`, its serialized wire form.
+///
+/// On the wire every event is one text frame `{"type":"<Type>","data":<JSON>}`, in both
+/// directions. A typed event is any struct with `static constexpr std::string_view type_name`
+/// and nlohmann `to_json`/`from_json` functions; see `events.hpp` for the built-in vocabulary.
+
+#include <cstddef>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+namespace switchboard {
+
+/// Error codes carried by `Error` events that the library itself sends.
+namespace errc {
+inline constexpr std::string_view invalid_json = "invalid_json";         ///< not JSON at all
+inline constexpr std::string_view invalid_envelope = "invalid_envelope"; ///< not {"type":string,"data":...}
+inline constexpr std::string_view unknown_type = "unknown_type";         ///< no handler for that type
+inline constexpr std::string_view bad_payload = "bad_payload";           ///< data does not fit the type
+inline constexpr std::string_view binary_unsupported = "binary_unsupported"; ///< a binary frame arrived
+inline constexpr std::string_view forbidden = "forbidden";               ///< sender may not do that
+inline constexpr std::string_view internal_error = "internal_error";     ///< a handler failed unexpectedly
+} // namespace errc
+
+/// Thrown by inbound handlers (and the library) to answer the sending connection with
+/// `Error {"code": code(), "message": what()}`. Nothing else happens to the connection.
+class ProtocolError : public std::runtime_error {
+public:
+    ProtocolError(std::string_view code, const std::string& message)
+        : std::runtime_error(message), code_(code) {}
+    const std::string& code() const noexcept { return code_; }
+
+private:
+    std::string code_;
+};
+
+/// An immutable, shared, serialized event: the bytes of one text frame. Copying a `Frame`
+/// copies a pointer, so one serialization serves any number of recipients.
+class Frame {
+public:
+    explicit Frame(std::string text) : text_(std::make_shared<const std::string>(std::move(text))) {}
+
+    std::string_view text() const noexcept { return *text_; }
+    std::size_t size() const noexcept { return text_->size(); }
+    /// Identity of the underlying buffer: equal for copies of one serialization.
+    const void* buffer_id() const noexcept { return text_.get(); }
+
+private:
+    std::shared_ptr<const std::string> text_;
+};
+
+template <class T, class = void>
+struct is_event_type : std::false_type {};
+
+/// True for typed events: `T::type_name` plus JSON conversions.
+template <class T>
+struct is_event_type<T, std::void_t<decltype(std::string_view{T::type_name}),
+                                    decltype(nlohmann::json(std::declval<const T&>()))>>
+    : std::true_type {};
+
+template <class T>
+inline constexpr bool is_event_type_v = is_event_type<T>::value;
+
+/// A type name plus a JSON payload.
+class Event {
+public:
+    Event(std::string type, nlohmann::json data = nlohmann::json::object())
+        : type_(std::move(type)), data_(std::move(data)) {}
+
+    /// Any typed event converts implicitly, so every API taking an `Event` takes typed events.
+    template <class T, std::enable_if_t<is_event_type_v<T>, int> = 0>
+    Event(const T& typed) : Event(std::string(T::type_name), nlohmann::json(typed)) {}
+
+    const std::string& type() const noexcept { return type_; }
+    const nlohmann::json& data() const noexcept { return data_; }
+
+    /// Serializes to `{"type":...,"data":...}` (type first, for readers of raw traffic).
+    Frame to_frame() const {
+        std::string text = R"({"type":)";
+        text += nlohmann::json(type_).dump();
+        text += R"(,"data":)";
+        text += data_.dump();
+        text += '}';
+        return Frame(std::move(text));
+    }
+
+    /// Parses one inbound frame. Throws `ProtocolError` with `errc::invalid_json` or
+    /// `errc::invalid_envelope`. A missing `data` is an empty object.
+    static Event parse(std::string_view text) {
+        nlohmann::json envelope = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+        if (envelope.is_discarded())
+            throw ProtocolError(errc::invalid_json, "message is not valid JSON");
+        const auto type = envelope.is_object() ? envelope.find("type") : envelope.end();
+        if (type == envelope.end() || !type->is_string() || type->get_ref<const std::string&>().empty())
+            throw ProtocolError(errc::invalid_envelope, R"(expected {"type":"<EventType>","data":{...}})");
+        const auto data = envelope.find("data");
+        return Event(type->get<std::string>(),
+                     data == envelope.end() ? nlohmann::json::object() : std::move(*data));
+    }
+
+private:
+    std::string type_;
+    nlohmann::json data_;
+};
+
+/// Reads a typed event out of `event`. Throws `ProtocolError` with `errc::bad_payload` when the
+/// type differs or the data does not fit `T` (missing field, wrong JSON type, bad UUID).
+template <class T>
+T event_cast(const Event& event) {
+    static_assert(is_event_type_v<T>, "event_cast<T>: T needs a type_name and to_json/from_json");
+    if (event.type() != T::type_name)
+        throw ProtocolError(errc::bad_payload,
+                            "expected a " + std::string(T::type_name) + " event, got " + event.type());
+    try {
+        return event.data().template get<T>();
+    } catch (const std::exception& e) {
+        throw ProtocolError(errc::bad_payload, std::string(T::type_name) + ": " + e.what());
+    }
+}
+
+} // namespace switchboard

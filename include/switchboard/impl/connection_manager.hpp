@@ -1,0 +1,341 @@
+// Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
+#pragma once
+
+#include <algorithm>
+#include <exception>
+#include <utility>
+
+namespace switchboard {
+
+// --- Adapters: what the transport and the backplane call --------------------------------------
+
+template <class Transport, class Auth>
+class ConnectionManager<Transport, Auth>::Listener final : public TransportListener<handle_type> {
+public:
+    explicit Listener(ConnectionManager& manager) : manager_(manager) {}
+
+    AuthResult on_upgrade(const UpgradeRequest& request) override {
+        AuthResult result = manager_.authenticate(request);
+        if (!result) manager_.counters_.upgrades_refused.fetch_add(1, std::memory_order_relaxed);
+        return result;
+    }
+    ConnectionId on_open(const handle_type& handle, Identity identity) override {
+        return manager_.register_connection(std::move(identity), handle);
+    }
+    void on_message(ConnectionId connection, std::string_view payload, MessageKind kind) override {
+        manager_.handle_message(connection, payload, kind);
+    }
+    void on_close(ConnectionId connection) override { manager_.unregister_connection(connection); }
+
+private:
+    ConnectionManager& manager_;
+};
+
+template <class Transport, class Auth>
+class ConnectionManager<Transport, Auth>::Sink final : public BackplaneSink {
+public:
+    explicit Sink(ConnectionManager& manager) : manager_(manager) {}
+    void deliver_to_users(const std::vector<UserId>& users, const Frame& frame) override {
+        manager_.deliver_to_users_locally(users, frame);
+    }
+    void deliver_to_all(const Frame& frame) override { manager_.deliver_to_all_locally(frame); }
+
+private:
+    ConnectionManager& manager_;
+};
+
+// --- Construction ---------------------------------------------------------------------------
+
+template <class Transport, class Auth>
+ConnectionManager<Transport, Auth>::ConnectionManager(Transport& transport, Auth auth, ManagerOptions options)
+    : transport_(transport), auth_(std::move(auth)), options_(std::move(options)) {
+    if constexpr (detail::has_set_listener<Transport>::value) {
+        listener_ = std::make_unique<Listener>(*this);
+        transport_.set_listener(listener_.get());
+    }
+    if (options_.backplane) {
+        sink_ = std::make_unique<Sink>(*this);
+        options_.backplane->attach(sink_.get());
+    }
+}
+
+template <class Transport, class Auth>
+ConnectionManager<Transport, Auth>::~ConnectionManager() {
+    stop_stale_sweep();
+    if (options_.backplane) options_.backplane->attach(nullptr);
+    if constexpr (detail::has_set_listener<Transport>::value) transport_.set_listener(nullptr);
+}
+
+// --- Lifecycle ------------------------------------------------------------------------------
+
+template <class Transport, class Auth>
+AuthResult ConnectionManager<Transport, Auth>::authenticate(const UpgradeRequest& request) const {
+    return auth_.authenticate(request);
+}
+
+template <class Transport, class Auth>
+ConnectionId ConnectionManager<Transport, Auth>::register_connection(const UserId& user, handle_type handle) {
+    return add(std::make_shared<const Identity>(Identity{user}), std::move(handle));
+}
+
+template <class Transport, class Auth>
+ConnectionId ConnectionManager<Transport, Auth>::register_connection(Identity identity, handle_type handle) {
+    return add(std::make_shared<const Identity>(std::move(identity)), std::move(handle));
+}
+
+template <class Transport, class Auth>
+ConnectionId ConnectionManager<Transport, Auth>::add(std::shared_ptr<const Identity> identity, handle_type handle) {
+    const ConnectionId id = registry_.add(std::move(identity), std::move(handle), [this](const UserId& user) {
+        presence_changes_.push(PresenceChange{user, true});
+    });
+    counters_.registered.fetch_add(1, std::memory_order_relaxed);
+    publish_presence();
+    return id;
+}
+
+template <class Transport, class Auth>
+bool ConnectionManager<Transport, Auth>::unregister_connection(ConnectionId connection) {
+    const bool removed = registry_.remove(connection, [this](const UserId& user) {
+        presence_changes_.push(PresenceChange{user, false});
+    });
+    if (!removed) return false;
+    counters_.unregistered.fetch_add(1, std::memory_order_relaxed);
+    publish_presence();
+    return true;
+}
+
+template <class Transport, class Auth>
+bool ConnectionManager<Transport, Auth>::disconnect(ConnectionId connection, CloseCode code, std::string_view reason) {
+    const auto record = registry_.find(connection);
+    if (!record || !unregister_connection(connection)) return false;
+    transport_.close(record->handle, code, reason);
+    return true;
+}
+
+template <class Transport, class Auth>
+std::size_t ConnectionManager<Transport, Auth>::cleanup_stale_connections() {
+    std::vector<ConnectionId> stale;
+    registry_.for_each_shard([&](const typename Registry::Targets& targets) {
+        for (const auto& target : targets)
+            if (!transport_.is_open(target.handle)) stale.push_back(target.id);
+    });
+    return static_cast<std::size_t>(
+        std::count_if(stale.begin(), stale.end(), [this](ConnectionId id) { return unregister_connection(id); }));
+}
+
+template <class Transport, class Auth>
+void ConnectionManager<Transport, Auth>::start_stale_sweep(asio::any_io_executor executor) {
+    auto sweep = std::make_shared<detail::PeriodicTask>(std::move(executor), options_.stale_sweep_interval,
+                                                        [this] { cleanup_stale_connections(); });
+    sweep->start();
+    std::lock_guard lock(sweep_mutex_);
+    if (sweep_) sweep_->stop();
+    sweep_ = std::move(sweep);
+}
+
+template <class Transport, class Auth>
+void ConnectionManager<Transport, Auth>::stop_stale_sweep() {
+    std::shared_ptr<detail::PeriodicTask> sweep;
+    {
+        std::lock_guard lock(sweep_mutex_);
+        sweep = std::move(sweep_);
+    }
+    if (sweep) sweep->stop();
+}
+
+// --- Presence -------------------------------------------------------------------------------
+
+template <class Transport, class Auth>
+bool ConnectionManager<Transport, Auth>::is_user_online(const UserId& user) const {
+    return registry_.connection_count(user) > 0;
+}
+
+template <class Transport, class Auth>
+std::vector<UserId> ConnectionManager<Transport, Auth>::online_users() const {
+    return registry_.users();
+}
+
+template <class Transport, class Auth>
+std::size_t ConnectionManager<Transport, Auth>::connection_count(const UserId& user) const {
+    return registry_.connection_count(user);
+}
+
+template <class Transport, class Auth>
+std::size_t ConnectionManager<Transport, Auth>::connection_count() const {
+    return registry_.size();
+}
+
+template <class Transport, class Auth>
+std::vector<ConnectionId> ConnectionManager<Transport, Auth>::connections_of(const UserId& user) const {
+    return registry_.connections_of(user);
+}
+
+template <class Transport, class Auth>
+std::shared_ptr<const Identity> ConnectionManager<Transport, Auth>::identity_of(ConnectionId connection) const {
+    const auto record = registry_.find(connection);
+    return record ? record->identity : nullptr;
+}
+
+template <class Transport, class Auth>
+std::size_t ConnectionManager<Transport, Auth>::queued_bytes(ConnectionId connection) const {
+    const auto record = registry_.find(connection);
+    return record ? transport_.queued_bytes(record->handle) : 0;
+}
+
+/// Delivers queued presence changes in order. Whoever finds the queue idle delivers them all.
+template <class Transport, class Auth>
+void ConnectionManager<Transport, Auth>::publish_presence() {
+    presence_changes_.drain([this](const PresenceChange& change) {
+        const Frame frame = change.online ? Event(UserOnline{change.user}).to_frame()
+                                          : Event(UserOffline{change.user}).to_frame();
+        deliver_to_all_locally(frame);
+        if (options_.backplane) options_.backplane->publish_to_all(frame);
+    });
+}
+
+// --- Delivery -------------------------------------------------------------------------------
+
+template <class Transport, class Auth>
+std::size_t ConnectionManager<Transport, Auth>::send_to_connection(ConnectionId connection, const Event& event) {
+    const auto record = registry_.find(connection);
+    if (!record) return 0;
+    return deliver({{connection, record->handle}}, event.to_frame());
+}
+
+template <class Transport, class Auth>
+std::size_t ConnectionManager<Transport, Auth>::send_to_user(const UserId& user, const Event& event) {
+    return send_to_users({user}, event);
+}
+
+template <class Transport, class Auth>
+std::size_t ConnectionManager<Transport, Auth>::send_to_users(const std::vector<UserId>& users, const Event& event) {
+    const Frame frame = event.to_frame();
+    const std::size_t reached = deliver_to_users_locally(users, frame);
+    if (options_.backplane) options_.backplane->publish_to_users(users, frame);
+    return reached;
+}
+
+template <class Transport, class Auth>
+std::size_t ConnectionManager<Transport, Auth>::broadcast(const Event& event) {
+    const Frame frame = event.to_frame();
+    const std::size_t reached = deliver_to_all_locally(frame);
+    if (options_.backplane) options_.backplane->publish_to_all(frame);
+    return reached;
+}
+
+template <class Transport, class Auth>
+std::size_t ConnectionManager<Transport, Auth>::deliver_to_users_locally(const std::vector<UserId>& users,
+                                                                         const Frame& frame) {
+    std::vector<UserId> unique_users = users;
+    std::sort(unique_users.begin(), unique_users.end());
+    unique_users.erase(std::unique(unique_users.begin(), unique_users.end()), unique_users.end());
+    typename Registry::Targets targets;
+    for (const UserId& user : unique_users) registry_.collect_user(user, targets);
+    return deliver(targets, frame);
+}
+
+template <class Transport, class Auth>
+std::size_t ConnectionManager<Transport, Auth>::deliver_to_all_locally(const Frame& frame) {
+    std::size_t reached = 0;
+    registry_.for_each_shard([&](const typename Registry::Targets& targets) { reached += deliver(targets, frame); });
+    return reached;
+}
+
+/// Frames once when the transport can prepare frames, then sends to every target.
+template <class Transport, class Auth>
+std::size_t ConnectionManager<Transport, Auth>::deliver(const typename Registry::Targets& targets, const Frame& frame) {
+    if (targets.empty()) return 0;
+    if constexpr (detail::has_prepare<Transport>::value)
+        return send_each(targets, transport_.prepare(frame));
+    else
+        return send_each(targets, frame);
+}
+
+/// A target whose send fails is closed and unregistered: it would fail again.
+template <class Transport, class Auth>
+template <class Payload>
+std::size_t ConnectionManager<Transport, Auth>::send_each(const typename Registry::Targets& targets,
+                                                          const Payload& payload) {
+    std::size_t reached = 0;
+    for (const auto& target : targets) {
+        if (transport_.send(target.handle, payload)) {
+            ++reached;
+            continue;
+        }
+        counters_.send_failures.fetch_add(1, std::memory_order_relaxed);
+        if (unregister_connection(target.id)) transport_.close(target.handle, CloseCode::internal_error, "send failed");
+    }
+    counters_.delivered.fetch_add(reached, std::memory_order_relaxed);
+    return reached;
+}
+
+// --- Inbound --------------------------------------------------------------------------------
+
+template <class Transport, class Auth>
+void ConnectionManager<Transport, Auth>::on(std::string type, Handler handler) {
+    handlers_[std::move(type)] = std::move(handler);
+}
+
+template <class Transport, class Auth>
+template <class T, class F>
+void ConnectionManager<Transport, Auth>::on(F handler) {
+    on(std::string(T::type_name),
+       [handler = std::move(handler)](const Inbound& inbound) { handler(inbound, event_cast<T>(inbound.event)); });
+}
+
+template <class Transport, class Auth>
+bool ConnectionManager<Transport, Auth>::handle_message(ConnectionId connection, std::string_view payload,
+                                                        MessageKind kind) {
+    const auto record = registry_.find(connection);
+    if (!record) return false;
+    counters_.inbound.fetch_add(1, std::memory_order_relaxed);
+    dispatch(connection, *record->identity, payload, kind);
+    return true;
+}
+
+template <class Transport, class Auth>
+void ConnectionManager<Transport, Auth>::dispatch(ConnectionId connection, const Identity& sender,
+                                                  std::string_view payload, MessageKind kind) {
+    try {
+        if (kind == MessageKind::binary)
+            throw ProtocolError(errc::binary_unsupported, "binary frames are not supported; send JSON text");
+        const Event event = Event::parse(payload);
+        const auto handler = handlers_.find(event.type());
+        if (handler == handlers_.end())
+            throw ProtocolError(errc::unknown_type, "unknown event type: " + event.type().substr(0, 64));
+        handler->second(Inbound{connection, sender, event});
+    } catch (const ProtocolError& error) {
+        reply_error(connection, error.code(), error.what());
+    } catch (const nlohmann::json::exception& error) {
+        reply_error(connection, errc::bad_payload, error.what());
+    } catch (const InvalidUserId& error) {
+        reply_error(connection, errc::bad_payload, error.what());
+    } catch (const std::exception&) {
+        reply_error(connection, errc::internal_error, "the server could not handle this message");
+    }
+}
+
+template <class Transport, class Auth>
+void ConnectionManager<Transport, Auth>::reply_error(ConnectionId connection, std::string_view code,
+                                                     const std::string& message) {
+    counters_.inbound_errors.fetch_add(1, std::memory_order_relaxed);
+    send_to_connection(connection, Error{std::string(code), message});
+}
+
+template <class Transport, class Auth>
+ManagerMetrics ConnectionManager<Transport, Auth>::metrics() const {
+    constexpr auto relaxed = std::memory_order_relaxed;
+    ManagerMetrics metrics;
+    metrics.connections = registry_.size();
+    metrics.users_online = registry_.user_count();
+    metrics.connections_registered = counters_.registered.load(relaxed);
+    metrics.connections_unregistered = counters_.unregistered.load(relaxed);
+    metrics.upgrades_refused = counters_.upgrades_refused.load(relaxed);
+    metrics.frames_delivered = counters_.delivered.load(relaxed);
+    metrics.send_failures = counters_.send_failures.load(relaxed);
+    metrics.inbound_messages = counters_.inbound.load(relaxed);
+    metrics.inbound_errors = counters_.inbound_errors.load(relaxed);
+    return metrics;
+}
+
+} // namespace switchboard

@@ -1,0 +1,65 @@
+#include <switchboard/detail/serial_queue.hpp>
+
+#include <atomic>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+using switchboard::detail::SerialQueue;
+
+TEST_CASE("SerialQueue processes items in push order, including those pushed while draining", "[serial_queue]") {
+    SerialQueue<int> queue;
+    std::vector<int> seen;
+    queue.push(1);
+    queue.push(2);
+    queue.drain([&](int item) {
+        seen.push_back(item);
+        if (item == 1) {
+            queue.push(3);
+            queue.drain([&](int) { FAIL("a nested drain must leave the work to the running one"); });
+        }
+    });
+    CHECK(seen == std::vector<int>{1, 2, 3});
+}
+
+TEST_CASE("SerialQueue recovers when processing throws", "[serial_queue]") {
+    SerialQueue<int> queue;
+    queue.push(1);
+    CHECK_THROWS(queue.drain([](int) { throw std::runtime_error("boom"); }));
+    queue.push(2);
+    std::vector<int> seen;
+    queue.drain([&](int item) { seen.push_back(item); });
+    CHECK(seen == std::vector<int>{2});
+}
+
+TEST_CASE("SerialQueue never processes two items at once and loses none", "[serial_queue]") {
+    SerialQueue<int> queue;
+    std::atomic<int> active{0};
+    std::atomic<int> overlaps{0};
+    std::vector<int> seen; // only the drainer touches it
+    constexpr int threads = 4;
+    constexpr int per_thread = 2000;
+    std::vector<std::thread> workers;
+    for (int t = 0; t < threads; ++t)
+        workers.emplace_back([&, t] {
+            for (int i = 0; i < per_thread; ++i) {
+                queue.push(t * per_thread + i);
+                queue.drain([&](int item) {
+                    if (active.fetch_add(1) != 0) overlaps.fetch_add(1);
+                    seen.push_back(item);
+                    active.fetch_sub(1);
+                });
+            }
+        });
+    for (auto& worker : workers) worker.join();
+    CHECK(overlaps == 0);
+    REQUIRE(seen.size() == threads * per_thread);
+    // Each producer's items keep their relative order.
+    std::vector<int> last(threads, -1);
+    for (int item : seen) {
+        CHECK(item > last[item / per_thread]);
+        last[item / per_thread] = item;
+    }
+}
