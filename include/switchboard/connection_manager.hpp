@@ -47,11 +47,20 @@
 
 namespace switchboard {
 
+/// Optional observers of the connection lifecycle (logging, audit). Each runs on the thread
+/// where the event happened, with no manager lock held; it must not throw.
+struct ManagerHooks {
+    std::function<void(ConnectionId, const Identity&)> connected;
+    std::function<void(ConnectionId, const UserId&)> disconnected;
+    std::function<void(const UpgradeRequest&, const AuthFailure&)> refused;
+};
+
 struct ManagerOptions {
     /// Period of the stale-connection sweep started by `start_stale_sweep`.
     std::chrono::milliseconds stale_sweep_interval{std::chrono::seconds(60)};
     /// Other nodes to share delivery with; none means this node alone.
     std::shared_ptr<Backplane> backplane;
+    ManagerHooks hooks;
 };
 
 /// Counters since construction, and current sizes. Read with relaxed atomics: each figure is
@@ -134,6 +143,8 @@ public:
     // --- Delivery (serialized once per call; each returns the connections reached) ------------
 
     std::size_t send_to_connection(ConnectionId connection, const Event& event);
+    /// Each listed connection once; unknown ids are ignored.
+    std::size_t send_to_connections(const std::vector<ConnectionId>& connections, const Event& event);
     /// Every connection of the user.
     std::size_t send_to_user(const UserId& user, const Event& event);
     /// Every connection of each listed user; duplicates and offline users are ignored.

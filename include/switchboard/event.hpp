@@ -43,8 +43,8 @@ private:
     std::string code_;
 };
 
-/// An immutable, shared, serialized event: the bytes of one text frame. Copying a `Frame`
-/// copies a pointer, so one serialization serves any number of recipients.
+/// An immutable, shared, serialized event: the bytes of one text frame (valid UTF-8). Copying a
+/// `Frame` copies a pointer, so one serialization serves any number of recipients.
 class Frame {
 public:
     explicit Frame(std::string text) : text_(std::make_shared<const std::string>(std::move(text))) {}
@@ -83,12 +83,15 @@ public:
     const std::string& type() const noexcept { return type_; }
     const nlohmann::json& data() const noexcept { return data_; }
 
-    /// Serializes to `{"type":...,"data":...}` (type first, for readers of raw traffic).
+    /// Serializes to `{"type":...,"data":...}` (type first, for readers of raw traffic). Invalid
+    /// UTF-8 in strings becomes U+FFFD: a text frame must be valid UTF-8, and one bad string must
+    /// not make an event undeliverable.
     Frame to_frame() const {
+        constexpr auto replace = nlohmann::json::error_handler_t::replace;
         std::string text = R"({"type":)";
-        text += nlohmann::json(type_).dump();
+        text += nlohmann::json(type_).dump(-1, ' ', false, replace);
         text += R"(,"data":)";
-        text += data_.dump();
+        text += data_.dump(-1, ' ', false, replace);
         text += '}';
         return Frame(std::move(text));
     }

@@ -57,3 +57,9 @@ TEST_CASE("Event::parse refuses what is not an envelope", "[event]") {
     CHECK(error_code_of(R"({"type":""})") == errc::invalid_envelope);
     CHECK(error_code_of(R"({"type":null,"data":{}})") == errc::invalid_envelope);
 }
+
+TEST_CASE("Event replaces invalid UTF-8 instead of failing to serialize", "[event]") {
+    const Event event("Note", {{"text", std::string("ok \xff\xfe end")}});
+    const std::string text(event.to_frame().text());
+    CHECK(text == "{\"type\":\"Note\",\"data\":{\"text\":\"ok \xEF\xBF\xBD\xEF\xBF\xBD end\"}}");
+}

@@ -59,12 +59,13 @@ public:
         return id;
     }
 
-    /// Unregisters a connection; false when it was not registered (any more). `on_last(user)`
-    /// runs under the user's shard lock when this was the user's last connection.
+    /// Unregisters a connection and returns its user; `std::nullopt` when it was not registered
+    /// (any more). `on_last(user)` runs under the user's shard lock when this was the user's last
+    /// connection.
     template <class OnLast>
-    bool remove(ConnectionId id, OnLast&& on_last) {
+    std::optional<UserId> remove(ConnectionId id, OnLast&& on_last) {
         std::optional<Record> record = take_record(id);
-        if (!record) return false;
+        if (!record) return std::nullopt;
         const UserId& user = record->identity->user;
         UserShard& shard = user_shard(user);
         std::lock_guard lock(shard.mutex);
@@ -77,7 +78,7 @@ public:
             shard.users.erase(found);
             on_last(user);
         }
-        return true;
+        return user;
     }
 
     std::optional<Record> find(ConnectionId id) const {

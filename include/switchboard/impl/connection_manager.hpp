@@ -16,7 +16,10 @@ public:
 
     AuthResult on_upgrade(const UpgradeRequest& request) override {
         AuthResult result = manager_.authenticate(request);
-        if (!result) manager_.counters_.upgrades_refused.fetch_add(1, std::memory_order_relaxed);
+        if (!result) {
+            manager_.counters_.upgrades_refused.fetch_add(1, std::memory_order_relaxed);
+            if (manager_.options_.hooks.refused) manager_.options_.hooks.refused(request, result.failure());
+        }
         return result;
     }
     ConnectionId on_open(const handle_type& handle, Identity identity) override {
@@ -85,21 +88,23 @@ ConnectionId ConnectionManager<Transport, Auth>::register_connection(Identity id
 
 template <class Transport, class Auth>
 ConnectionId ConnectionManager<Transport, Auth>::add(std::shared_ptr<const Identity> identity, handle_type handle) {
-    const ConnectionId id = registry_.add(std::move(identity), std::move(handle), [this](const UserId& user) {
+    const ConnectionId id = registry_.add(identity, std::move(handle), [this](const UserId& user) {
         presence_changes_.push(PresenceChange{user, true});
     });
     counters_.registered.fetch_add(1, std::memory_order_relaxed);
+    if (options_.hooks.connected) options_.hooks.connected(id, *identity);
     publish_presence();
     return id;
 }
 
 template <class Transport, class Auth>
 bool ConnectionManager<Transport, Auth>::unregister_connection(ConnectionId connection) {
-    const bool removed = registry_.remove(connection, [this](const UserId& user) {
+    const auto removed = registry_.remove(connection, [this](const UserId& user) {
         presence_changes_.push(PresenceChange{user, false});
     });
     if (!removed) return false;
     counters_.unregistered.fetch_add(1, std::memory_order_relaxed);
+    if (options_.hooks.disconnected) options_.hooks.disconnected(connection, *removed);
     publish_presence();
     return true;
 }
@@ -200,6 +205,18 @@ std::size_t ConnectionManager<Transport, Auth>::send_to_connection(ConnectionId 
     const auto record = registry_.find(connection);
     if (!record) return 0;
     return deliver({{connection, record->handle}}, event.to_frame());
+}
+
+template <class Transport, class Auth>
+std::size_t ConnectionManager<Transport, Auth>::send_to_connections(const std::vector<ConnectionId>& connections,
+                                                                    const Event& event) {
+    std::vector<ConnectionId> unique_ids = connections;
+    std::sort(unique_ids.begin(), unique_ids.end());
+    unique_ids.erase(std::unique(unique_ids.begin(), unique_ids.end()), unique_ids.end());
+    typename Registry::Targets targets;
+    for (ConnectionId id : unique_ids)
+        if (const auto record = registry_.find(id)) targets.push_back({id, record->handle});
+    return deliver(targets, event.to_frame());
 }
 
 template <class Transport, class Auth>

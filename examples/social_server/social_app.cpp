@@ -1,0 +1,215 @@
+// Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
+#include "social_app.hpp"
+
+#include <algorithm>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace social {
+namespace {
+
+using nlohmann::json;
+using switchboard::errc::bad_payload;
+using switchboard::HttpRequest;
+using switchboard::HttpResponse;
+using switchboard::Inbound;
+using switchboard::ProtocolError;
+using switchboard::UserId;
+
+constexpr std::string_view too_many_recipients = "too_many_recipients";
+
+bool is_admin(const json& claims) {
+    const auto admin = claims.find("admin");
+    return admin != claims.end() && admin->is_boolean() && admin->get<bool>();
+}
+
+const json& object_payload(const Inbound& inbound) {
+    if (!inbound.event.data().is_object())
+        throw ProtocolError(bad_payload, inbound.event.type() + ": data must be an object");
+    return inbound.event.data();
+}
+
+const std::string& string_field(const json& data, const char* name) {
+    const auto field = data.find(name);
+    if (field == data.end() || !field->is_string())
+        throw ProtocolError(bad_payload, std::string("\"") + name + "\" must be a string");
+    return field->get_ref<const std::string&>();
+}
+
+UserId user_field(const json& data, const char* name) {
+    const std::string& text = string_field(data, name);
+    if (const auto user = UserId::try_parse(text)) return *user;
+    throw ProtocolError(bad_payload, std::string("\"") + name + "\" must be a user id (UUID)");
+}
+
+/// The `to` list: a non-empty array of user ids, at most `limit` long.
+std::vector<UserId> recipients(const json& data, std::size_t limit) {
+    const auto to = data.find("to");
+    if (to == data.end() || !to->is_array() || to->empty())
+        throw ProtocolError(bad_payload, R"("to" must be a non-empty array of user ids)");
+    if (to->size() > limit)
+        throw ProtocolError(too_many_recipients, "at most " + std::to_string(limit) + " recipients per message");
+    std::vector<UserId> users;
+    users.reserve(to->size());
+    for (const json& entry : *to) {
+        const auto user = entry.is_string() ? UserId::try_parse(entry.get_ref<const std::string&>()) : std::nullopt;
+        if (!user) throw ProtocolError(bad_payload, R"("to" must be a non-empty array of user ids)");
+        users.push_back(*user);
+    }
+    return users;
+}
+
+HttpResponse json_response(int status, const json& body) { return HttpResponse::json(status, body.dump()); }
+
+HttpResponse error_response(int status, std::string_view error, std::string_view reason) {
+    return json_response(status, {{"error", error}, {"reason", reason}});
+}
+
+/// The identity behind an HTTP API call's bearer token, or the response refusing it.
+std::variant<switchboard::Identity, HttpResponse> api_caller(const Manager& manager, const HttpRequest& request) {
+    switchboard::UpgradeRequest credentials;
+    credentials.path = request.path;
+    credentials.query = request.query;
+    credentials.headers = request.headers;
+    const switchboard::AuthResult verdict = manager.authenticate(credentials);
+    if (!verdict) {
+        HttpResponse refused = error_response(401, "unauthorized", verdict.failure().reason);
+        refused.headers.emplace_back("WWW-Authenticate", "Bearer");
+        return refused;
+    }
+    if (!is_admin(verdict.identity().claims)) return error_response(403, "forbidden", "admin token required");
+    return verdict.identity();
+}
+
+} // namespace
+
+SocialApp::SocialApp(Manager& manager, AppSettings settings) : manager_(manager), settings_(settings) {
+    manager_.on("SendMessage", [this](const Inbound& inbound) { send_message(inbound); });
+    manager_.on("MarkRead", [this](const Inbound& inbound) { mark_read(inbound); });
+    manager_.on("TypingStarted", [this](const Inbound& inbound) { typing<switchboard::TypingStarted>(inbound); });
+    manager_.on("TypingStopped", [this](const Inbound& inbound) { typing<switchboard::TypingStopped>(inbound); });
+    manager_.on("Broadcast", [this](const Inbound& inbound) { broadcast(inbound); });
+}
+
+/// The client's data unchanged, plus the server's `from` (never the client's) and `message_id`,
+/// to every listed user and to the sender's other devices.
+void SocialApp::send_message(const Inbound& inbound) const {
+    const json& data = object_payload(inbound);
+    std::vector<UserId> to = recipients(data, settings_.max_recipients);
+    const UserId& sender = inbound.sender.user;
+
+    json message = data;
+    message["from"] = sender;
+    message["message_id"] = UserId::random().to_string();
+    const switchboard::Event event("MessageSent", std::move(message));
+
+    to.erase(std::remove(to.begin(), to.end(), sender), to.end());
+    manager_.send_to_users(to, event);
+    std::vector<switchboard::ConnectionId> other_devices = manager_.connections_of(sender);
+    other_devices.erase(std::remove(other_devices.begin(), other_devices.end(), inbound.connection),
+                        other_devices.end());
+    manager_.send_to_connections(other_devices, event);
+}
+
+void SocialApp::mark_read(const Inbound& inbound) const {
+    const json& data = object_payload(inbound);
+    const UserId to = user_field(data, "to");
+    manager_.send_to_user(to, switchboard::MessageRead{string_field(data, "message_id"), inbound.sender.user});
+}
+
+template <class Typing>
+void SocialApp::typing(const Inbound& inbound) const {
+    const json& data = object_payload(inbound);
+    const std::vector<UserId> to = recipients(data, settings_.max_recipients);
+    manager_.send_to_users(to, Typing{string_field(data, "conversation_id"), inbound.sender.user});
+}
+
+void SocialApp::broadcast(const Inbound& inbound) const {
+    if (!is_admin(inbound.sender.claims))
+        throw ProtocolError(switchboard::errc::forbidden, "only admins may broadcast");
+    manager_.broadcast(switchboard::Event("Broadcast", inbound.event.data()));
+}
+
+// --- HTTP API ---------------------------------------------------------------------------------------
+
+HttpResponse SocialApp::handle_http(const HttpRequest& request) const {
+    if (request.path == "/healthz") return json_response(200, {{"status", "ok"}});
+    const bool is_publish = request.path == "/api/publish";
+    const bool is_presence = request.path == "/api/presence";
+    if (!is_publish && !is_presence) return error_response(404, "not_found", "no such resource");
+    if (request.method != (is_publish ? "POST" : "GET")) {
+        HttpResponse refused = error_response(405, "method_not_allowed", "use " + std::string(is_publish ? "POST" : "GET"));
+        refused.headers.emplace_back("Allow", is_publish ? "POST" : "GET");
+        return refused;
+    }
+    auto caller = api_caller(manager_, request);
+    if (auto* refusal = std::get_if<HttpResponse>(&caller)) return std::move(*refusal);
+    return is_publish ? publish(request) : presence();
+}
+
+/// `{"to":[...]|"broadcast":true,"event":{"type":..,"data":..}}` -> `{"delivered":n}`.
+HttpResponse SocialApp::publish(const HttpRequest& request) const {
+    const json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+    if (!body.is_object()) return error_response(400, "invalid_json", "the body must be a JSON object");
+    const auto event = body.find("event");
+    const auto type = event != body.end() && event->is_object() ? event->find("type") : body.end();
+    if (type == body.end() || !type->is_string() || type->get_ref<const std::string&>().empty())
+        return error_response(400, "bad_request", R"("event" must be {"type":"<EventType>","data":...})");
+    const switchboard::Event outgoing(type->get<std::string>(), event->value("data", json::object()));
+
+    const bool to_everyone = body.value("broadcast", json(false)) == json(true);
+    if (to_everyone == body.contains("to"))
+        return error_response(400, "bad_request", R"(give exactly one of "to" and "broadcast":true)");
+    if (to_everyone) return json_response(200, {{"delivered", manager_.broadcast(outgoing)}});
+    try {
+        return json_response(200, {{"delivered", manager_.send_to_users(recipients(body, settings_.max_recipients),
+                                                                         outgoing)}});
+    } catch (const ProtocolError& error) {
+        return error_response(400, error.code(), error.what());
+    }
+}
+
+HttpResponse SocialApp::presence() const {
+    json online = json::array();
+    for (const UserId& user : manager_.online_users())
+        online.push_back({{"user_id", user}, {"connections", manager_.connection_count(user)}});
+    return json_response(200, {{"users_online", online.size()},
+                               {"connections", manager_.connection_count()},
+                               {"online", std::move(online)}});
+}
+
+// --- The whole server ---------------------------------------------------------------------------------
+
+namespace {
+
+switchboard::ManagerOptions manager_options(const std::function<void(std::string_view)>& log) {
+    switchboard::ManagerOptions options;
+    options.hooks.connected = [log](switchboard::ConnectionId id, const switchboard::Identity& identity) {
+        log("connect user=" + identity.user.to_string() + " connection=" + id.to_string());
+    };
+    options.hooks.disconnected = [log](switchboard::ConnectionId id, const UserId& user) {
+        log("disconnect user=" + user.to_string() + " connection=" + id.to_string());
+    };
+    options.hooks.refused = [log](const switchboard::UpgradeRequest& request,
+                                  const switchboard::AuthFailure& failure) {
+        log("refused upgrade from " + request.remote_address + ": " + std::to_string(failure.status) + " " +
+            failure.reason);
+    };
+    return options;
+}
+
+} // namespace
+
+SocialServer::SocialServer(ServerOptions options)
+    : transport_(std::move(options.transport)),
+      manager_(transport_, switchboard::JwtAuthenticator(std::move(options.jwt)), manager_options(options.log)),
+      app_(manager_, options.app) {
+    transport_.set_http_handler([this](const HttpRequest& request) { return app_.handle_http(request); });
+}
+
+void SocialServer::start() { transport_.start(); }
+std::uint16_t SocialServer::port() const { return transport_.port(); }
+void SocialServer::shutdown() { transport_.shutdown(); }
+
+} // namespace social

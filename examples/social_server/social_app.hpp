@@ -1,0 +1,71 @@
+// Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
+#pragma once
+
+/// @file
+/// The social app's real-time layer on Switchboard: chat messages, read receipts, typing
+/// indicators, admin broadcasts, and an HTTP API through which the rest of a backend publishes
+/// events (payments, likes) and reads presence. The wire protocol is documented in README.md.
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string_view>
+
+#include <switchboard/auth/jwt.hpp>
+#include <switchboard/connection_manager.hpp>
+#include <switchboard/transport/websocketpp.hpp>
+
+namespace social {
+
+using Manager = switchboard::ConnectionManager<switchboard::WebsocketppTransport, switchboard::JwtAuthenticator>;
+
+struct AppSettings {
+    std::size_t max_recipients = 100; ///< per `to` list
+};
+
+/// Installs the protocol's inbound handlers on a manager and answers the HTTP API.
+class SocialApp {
+public:
+    SocialApp(Manager& manager, AppSettings settings = {});
+    switchboard::HttpResponse handle_http(const switchboard::HttpRequest& request) const;
+
+private:
+    void send_message(const switchboard::Inbound& inbound) const;
+    void mark_read(const switchboard::Inbound& inbound) const;
+    template <class Typing>
+    void typing(const switchboard::Inbound& inbound) const;
+    void broadcast(const switchboard::Inbound& inbound) const;
+
+    switchboard::HttpResponse publish(const switchboard::HttpRequest& request) const;
+    switchboard::HttpResponse presence() const;
+
+    Manager& manager_;
+    AppSettings settings_;
+};
+
+struct ServerOptions {
+    switchboard::WebsocketppOptions transport;
+    switchboard::JwtOptions jwt;
+    AppSettings app;
+    /// One line per connect, disconnect and refused upgrade; called from I/O threads.
+    std::function<void(std::string_view line)> log = [](std::string_view) {};
+};
+
+/// A complete server: transport, manager and app, wired together.
+class SocialServer {
+public:
+    explicit SocialServer(ServerOptions options);
+    /// Listens; throws if it cannot.
+    void start();
+    std::uint16_t port() const;
+    /// Graceful: every connection gets 1001 after what is queued to it.
+    void shutdown();
+    Manager& manager() { return manager_; }
+
+private:
+    switchboard::WebsocketppTransport transport_;
+    Manager manager_;
+    SocialApp app_;
+};
+
+} // namespace social

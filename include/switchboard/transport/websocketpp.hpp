@@ -1,0 +1,149 @@
+// Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
+#pragma once
+
+/// @file
+/// `WebsocketppTransport`: real WebSockets (ws:// and wss://) on websocketpp over standalone Asio.
+///
+/// websocketpp stays inside the compiled library `switchboard::websocketpp`: this header includes
+/// none of it, so a host built as C++20 can embed the transport (websocketpp 0.8.2 itself only
+/// compiles as C++17 with g++ 12).
+///
+/// What it does, in the order a connection lives:
+/// - HTTP upgrade on `websocket_path`: only `Sec-WebSocket-Version: 13`; the manager's Auth
+///   policy decides, before any WebSocket frame. A refusal answers the policy's HTTP status
+///   (401 with `WWW-Authenticate: Bearer`) and a short JSON body, and creates no state.
+/// - Other HTTP requests go to the host's `HttpHandler` (404 without one).
+/// - Heartbeat: a ping every `ping_interval`; no pong within `pong_timeout` closes the
+///   connection (1001 "pong timeout") and reports it closed at once.
+/// - Inbound messages over `max_message_size` close the connection with 1009.
+/// - Credentials that carry an expiry close the connection with 1008 when they expire
+///   (unless `close_on_credential_expiry` is false).
+/// - `shutdown()`: stop accepting, close every connection with 1001 after what is queued to
+///   it, wait for the closes up to `shutdown_deadline`, then stop.
+///
+/// Threads: every member may be called from any thread. Listener callbacks run on I/O threads,
+/// serialized per connection.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <asio/io_context.hpp>
+
+#include <switchboard/event.hpp>
+#include <switchboard/transport.hpp>
+
+namespace switchboard {
+
+/// A plain HTTP request (not an upgrade), for the host's HTTP API next to the WebSocket.
+struct HttpRequest {
+    std::string method;
+    std::string path;  ///< without the query
+    std::string query; ///< raw, without '?'
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+    std::string remote_address;
+
+    /// First header of that name, compared case-insensitively.
+    std::optional<std::string_view> header(std::string_view name) const;
+};
+
+struct HttpResponse {
+    static HttpResponse json(int status, std::string body) {
+        HttpResponse response;
+        response.status = status;
+        response.body = std::move(body);
+        return response;
+    }
+
+    int status = 200;
+    std::string body;
+    std::string content_type = "application/json";
+    std::vector<std::pair<std::string, std::string>> headers;
+};
+
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+struct TlsOptions {
+    std::string certificate_chain_file; ///< PEM
+    std::string private_key_file;       ///< PEM
+};
+
+struct WebsocketppOptions {
+    std::string bind_address = "127.0.0.1";
+    std::uint16_t port = 8080;                 ///< 0: any free port (see `WebsocketppTransport::port()`)
+    std::size_t threads = 1;                   ///< I/O threads the transport runs itself
+    std::optional<TlsOptions> tls;             ///< set: wss:// only
+    std::string websocket_path = "/ws";        ///< upgrades elsewhere get 404
+    std::chrono::milliseconds ping_interval{std::chrono::seconds(25)};
+    std::chrono::milliseconds pong_timeout{std::chrono::seconds(10)};
+    std::chrono::milliseconds handshake_timeout{std::chrono::seconds(5)}; ///< also the close handshake's
+    std::size_t max_message_size = 64 * 1024;  ///< inbound; larger closes with 1009
+    std::size_t max_http_body_size = 1024 * 1024;
+    bool close_on_credential_expiry = true;
+    std::chrono::milliseconds shutdown_deadline{std::chrono::seconds(5)};
+};
+
+class WebsocketppTransport {
+public:
+    /// Names one connection (websocketpp's `connection_hdl`).
+    using handle_type = std::weak_ptr<void>;
+
+    /// A frame prepared once (WebSocket header and payload) and shareable by every connection.
+    class PreparedFrame {
+    public:
+        explicit PreparedFrame(std::shared_ptr<void> message) : message_(std::move(message)) {}
+        const std::shared_ptr<void>& message() const noexcept { return message_; }
+
+    private:
+        std::shared_ptr<void> message_;
+    };
+    using prepared_type = PreparedFrame;
+
+    /// Runs on `options.threads` threads of its own, from `start()` to `shutdown()`.
+    explicit WebsocketppTransport(WebsocketppOptions options);
+    /// Runs on a host's `io_context`, which the host runs (and keeps running until `shutdown()` returns).
+    WebsocketppTransport(asio::io_context& io, WebsocketppOptions options);
+    /// Shuts down if still running.
+    ~WebsocketppTransport();
+    WebsocketppTransport(const WebsocketppTransport&) = delete;
+    WebsocketppTransport& operator=(const WebsocketppTransport&) = delete;
+
+    /// Binds and starts accepting; throws `std::system_error` if it cannot bind, and
+    /// `std::runtime_error` if the TLS files cannot be loaded.
+    void start();
+    /// The bound port (useful with `options.port == 0`); 0 before `start()`.
+    std::uint16_t port() const;
+    /// Graceful stop, see the file comment. Idempotent; returns once stopped.
+    void shutdown();
+    /// Answers plain HTTP requests. Set before `start()`.
+    void set_http_handler(HttpHandler handler);
+
+    // --- Transport policy (see switchboard/transport.hpp) --------------------------------------
+    bool send(const handle_type& connection, const Frame& frame);
+    PreparedFrame prepare(const Frame& frame);
+    bool send(const handle_type& connection, const PreparedFrame& frame);
+    void close(const handle_type& connection, CloseCode code, std::string_view reason);
+    bool is_open(const handle_type& connection) const;
+    /// Outbound bytes accepted but not yet written, as sampled on the connection's I/O thread at
+    /// its last heartbeat or inbound message (websocketpp keeps this figure unsynchronized).
+    std::size_t queued_bytes(const handle_type& connection) const;
+    void set_listener(TransportListener<handle_type>* listener);
+
+    /// Open WebSocket connections right now.
+    std::size_t connection_count() const;
+
+    class Impl;
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+} // namespace switchboard

@@ -1,0 +1,471 @@
+// Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
+//
+// The websocketpp transport. One `Endpoint<Config>` serves plain or TLS connections; the public
+// class forwards to it through `WebsocketppTransport::Impl`, so no websocketpp type leaks out.
+//
+// Threads and ownership: websocketpp runs every handler of one connection on that connection's
+// strand, so `ConnectionState` (stored inside each websocketpp connection) is touched only there,
+// except its atomics, which other threads read. The set of open connections is guarded by
+// `connections_mutex_`, never held across a call into websocketpp or the listener.
+
+#include <switchboard/transport/websocketpp.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <system_error>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+#include <websocketpp/config/asio.hpp>
+#include <websocketpp/server.hpp>
+
+#include <switchboard/detail/text.hpp>
+
+namespace switchboard {
+namespace {
+
+using handle_type = WebsocketppTransport::handle_type;
+using Clock = std::chrono::steady_clock;
+
+/// Per-connection state, stored inside each websocketpp connection (its `connection_base`).
+struct ConnectionState {
+    std::optional<Identity> identity;          ///< from the upgrade until the open
+    ConnectionId id;                           ///< once the listener registered it
+    bool reported_closed = false;
+    std::shared_ptr<asio::steady_timer> heartbeat_timer;
+    std::shared_ptr<asio::steady_timer> expiry_timer;
+    std::atomic<bool> open{false};             ///< read by `is_open` from any thread
+    std::atomic<std::size_t> queued_sample{0}; ///< read by `queued_bytes` from any thread
+};
+
+template <class Base>
+struct Config : Base {
+    using type = Config;
+    using connection_base = ConnectionState;
+    static const websocketpp::log::level elog_level = websocketpp::log::elevel::none;
+    static const websocketpp::log::level alog_level = websocketpp::log::alevel::none;
+};
+
+using PlainConfig = Config<websocketpp::config::asio>;
+using TlsConfig = Config<websocketpp::config::asio_tls>;
+
+std::pair<std::string, std::string> split_resource(const std::string& resource) {
+    const std::size_t question = resource.find('?');
+    if (question == std::string::npos) return {resource, {}};
+    return {resource.substr(0, question), resource.substr(question + 1)};
+}
+
+std::string error_body(std::string_view error, std::string_view reason) {
+    return nlohmann::json{{"error", error}, {"reason", reason}}.dump();
+}
+
+std::shared_ptr<asio::ssl::context> make_tls_context(const TlsOptions& tls) {
+    auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+    context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                         asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+    std::error_code error;
+    context->use_certificate_chain_file(tls.certificate_chain_file, error);
+    if (!error) context->use_private_key_file(tls.private_key_file, asio::ssl::context::pem, error);
+    if (error) throw std::runtime_error("cannot load TLS certificate or key: " + error.message());
+    return context;
+}
+
+} // namespace
+
+std::optional<std::string_view> HttpRequest::header(std::string_view name) const {
+    for (const auto& [key, value] : headers)
+        if (detail::iequals(key, name)) return std::string_view(value);
+    return std::nullopt;
+}
+
+/// What the public class needs from an endpoint, whatever its configuration.
+class WebsocketppTransport::Impl {
+public:
+    virtual ~Impl() = default;
+    virtual void start() = 0;
+    virtual std::uint16_t port() const = 0;
+    virtual void shutdown() = 0;
+    virtual void set_http_handler(HttpHandler handler) = 0;
+    virtual bool send(const handle_type& connection, const Frame& frame) = 0;
+    virtual PreparedFrame prepare(const Frame& frame) = 0;
+    virtual bool send(const handle_type& connection, const PreparedFrame& frame) = 0;
+    virtual void close(const handle_type& connection, CloseCode code, std::string_view reason) = 0;
+    virtual bool is_open(const handle_type& connection) const = 0;
+    virtual std::size_t queued_bytes(const handle_type& connection) const = 0;
+    virtual void set_listener(TransportListener<handle_type>* listener) = 0;
+    virtual std::size_t connection_count() const = 0;
+};
+
+namespace {
+
+template <class ConfigType>
+class Endpoint final : public WebsocketppTransport::Impl {
+    using Server = websocketpp::server<ConfigType>;
+    using ConnectionPtr = typename Server::connection_ptr;
+    using MessagePtr = typename Server::message_ptr;
+    using Processor = websocketpp::processor::hybi13<ConfigType>;
+    static constexpr bool secure = std::is_same_v<ConfigType, TlsConfig>;
+
+public:
+    Endpoint(asio::io_context* host_io, WebsocketppOptions options)
+        : options_(std::move(options)),
+          owns_io_(host_io == nullptr),
+          framer_(secure, /*p_is_server=*/true, message_manager_, rng_) {
+        server_.clear_access_channels(websocketpp::log::alevel::all);
+        server_.clear_error_channels(websocketpp::log::elevel::all);
+        if (host_io)
+            server_.init_asio(host_io);
+        else
+            server_.init_asio();
+        configure_limits();
+        install_handlers();
+        if constexpr (secure) install_tls();
+    }
+
+    ~Endpoint() override { shutdown(); }
+
+    void start() override {
+        std::error_code error;
+        server_.set_reuse_addr(true);
+        const asio::ip::tcp::endpoint address(asio::ip::make_address(options_.bind_address, error), options_.port);
+        if (!error) server_.listen(address, error);
+        if (!error) server_.start_accept(error);
+        if (!error) port_ = server_.get_local_endpoint(error).port();
+        if (error)
+            throw std::system_error(error, "cannot listen on " + options_.bind_address + ":" +
+                                               std::to_string(options_.port));
+        if (owns_io_)
+            for (std::size_t i = 0; i < std::max<std::size_t>(options_.threads, 1); ++i)
+                threads_.emplace_back([this] { server_.run(); });
+    }
+
+    std::uint16_t port() const override { return port_; }
+
+    void shutdown() override {
+        if (stopping_.exchange(true)) return;
+        if (port_ != 0) {
+            stop_listening();
+            for (const handle_type& connection : open_connections())
+                close(connection, CloseCode::going_away, "server shutting down");
+            wait_for_closes(Clock::now() + options_.shutdown_deadline);
+        }
+        if (owns_io_) {
+            server_.stop();
+            for (std::thread& thread : threads_) thread.join();
+            threads_.clear();
+        }
+    }
+
+    void set_http_handler(HttpHandler handler) override { http_handler_ = std::move(handler); }
+
+    bool send(const handle_type& connection, const Frame& frame) override {
+        std::error_code error;
+        server_.send(connection, frame.text().data(), frame.size(), websocketpp::frame::opcode::text, error);
+        return !error;
+    }
+
+    WebsocketppTransport::PreparedFrame prepare(const Frame& frame) override {
+        MessagePtr in = message_manager_->get_message(websocketpp::frame::opcode::text, frame.size());
+        in->append_payload(frame.text().data(), frame.size());
+        MessagePtr out = message_manager_->get_message();
+        // A server-role hybi13 processor without extensions is stateless while framing: sharing it is safe.
+        if (framer_.prepare_data_frame(in, out)) return WebsocketppTransport::PreparedFrame(nullptr);
+        return WebsocketppTransport::PreparedFrame(std::move(out));
+    }
+
+    bool send(const handle_type& connection, const WebsocketppTransport::PreparedFrame& frame) override {
+        if (!frame.message()) return false;
+        std::error_code error;
+        server_.send(connection, std::static_pointer_cast<typename MessagePtr::element_type>(frame.message()), error);
+        return !error;
+    }
+
+    void close(const handle_type& connection, CloseCode code, std::string_view reason) override {
+        std::error_code error;
+        if (ConnectionPtr con = server_.get_con_from_hdl(connection, error)) {
+            con->open = false;
+            con->close(static_cast<websocketpp::close::status::value>(code), std::string(reason), error);
+        }
+    }
+
+    bool is_open(const handle_type& connection) const override {
+        const ConnectionPtr con = connection_of(connection);
+        return con && con->open;
+    }
+
+    std::size_t queued_bytes(const handle_type& connection) const override {
+        const ConnectionPtr con = connection_of(connection);
+        return con ? con->queued_sample.load(std::memory_order_relaxed) : 0;
+    }
+
+    void set_listener(TransportListener<handle_type>* listener) override { listener_ = listener; }
+
+    std::size_t connection_count() const override {
+        std::lock_guard lock(connections_mutex_);
+        return connections_.size();
+    }
+
+private:
+    void configure_limits() {
+        server_.set_max_message_size(options_.max_message_size);
+        server_.set_max_http_body_size(options_.max_http_body_size);
+        server_.set_open_handshake_timeout(static_cast<long>(options_.handshake_timeout.count()));
+        server_.set_close_handshake_timeout(static_cast<long>(options_.handshake_timeout.count()));
+        server_.set_pong_timeout(static_cast<long>(options_.pong_timeout.count()));
+    }
+
+    void install_handlers() {
+        server_.set_validate_handler([this](handle_type h) { return on_validate(h); });
+        server_.set_http_handler([this](handle_type h) { on_http(h); });
+        server_.set_open_handler([this](handle_type h) { on_open(h); });
+        server_.set_message_handler([this](handle_type h, MessagePtr message) { on_message(h, message); });
+        server_.set_close_handler([this](handle_type h) { on_gone(h); });
+        server_.set_fail_handler([this](handle_type h) { on_gone(h); });
+        server_.set_pong_timeout_handler([this](handle_type h, const std::string&) {
+            drop(h, CloseCode::going_away, "pong timeout");
+        });
+    }
+
+    void install_tls() {
+        auto context = make_tls_context(*options_.tls);
+        server_.set_tls_init_handler([context](handle_type) { return context; });
+    }
+
+    ConnectionPtr connection_of(const handle_type& connection) const {
+        std::error_code error;
+        ConnectionPtr con = server_.get_con_from_hdl(connection, error);
+        return error ? nullptr : con;
+    }
+
+    // --- Upgrade and plain HTTP -----------------------------------------------------------------
+
+    bool on_validate(const handle_type& connection) {
+        const ConnectionPtr con = server_.get_con_from_hdl(connection);
+        if (con->get_request_header("Sec-WebSocket-Version") != "13") {
+            con->append_header("Sec-WebSocket-Version", "13");
+            return refuse(*con, 426, "only WebSocket version 13 is supported");
+        }
+        const UpgradeRequest request = upgrade_request(*con);
+        if (request.path != options_.websocket_path) return refuse(*con, 404, "no WebSocket endpoint here");
+        TransportListener<handle_type>* listener = listener_;
+        if (!listener || stopping_) return refuse(*con, 503, "server is not accepting connections");
+        AuthResult verdict = listener->on_upgrade(request);
+        if (!verdict) {
+            if (verdict.failure().status == 401) con->append_header("WWW-Authenticate", "Bearer");
+            return refuse(*con, verdict.failure().status, verdict.failure().reason);
+        }
+        con->identity = verdict.identity();
+        return true;
+    }
+
+    static bool refuse(typename Server::connection_type& con, int status, std::string_view reason) {
+        con.set_status(static_cast<websocketpp::http::status_code::value>(status));
+        con.append_header("Content-Type", "application/json");
+        con.set_body(error_body(status == 401 ? "unauthorized" : "refused", reason));
+        return false;
+    }
+
+    static UpgradeRequest upgrade_request(typename Server::connection_type& con) {
+        UpgradeRequest request;
+        std::tie(request.path, request.query) = split_resource(con.get_resource());
+        for (const auto& [name, value] : con.get_request().get_headers()) request.headers.emplace_back(name, value);
+        request.remote_address = con.get_remote_endpoint();
+        return request;
+    }
+
+    void on_http(const handle_type& connection) {
+        const ConnectionPtr con = server_.get_con_from_hdl(connection);
+        const auto& raw = con->get_request();
+        HttpRequest request;
+        request.method = raw.get_method();
+        std::tie(request.path, request.query) = split_resource(con->get_resource());
+        for (const auto& [name, value] : raw.get_headers()) request.headers.emplace_back(name, value);
+        request.body = raw.get_body();
+        request.remote_address = con->get_remote_endpoint();
+
+        HttpResponse response = answer(request);
+        con->set_status(static_cast<websocketpp::http::status_code::value>(response.status));
+        con->replace_header("Content-Type", response.content_type);
+        for (const auto& [name, value] : response.headers) con->append_header(name, value);
+        con->set_body(std::move(response.body));
+    }
+
+    HttpResponse answer(const HttpRequest& request) const {
+        if (!http_handler_) return HttpResponse::json(404, error_body("not_found", "no such resource"));
+        try {
+            return http_handler_(request);
+        } catch (const std::exception&) {
+            return HttpResponse::json(500, error_body("internal_error", "the request could not be handled"));
+        }
+    }
+
+    // --- Open connections --------------------------------------------------------------------------
+
+    void on_open(const handle_type& connection) {
+        const ConnectionPtr con = server_.get_con_from_hdl(connection);
+        TransportListener<handle_type>* listener = listener_;
+        if (!listener || stopping_) {
+            con->close(websocketpp::close::status::going_away, "server shutting down");
+            return;
+        }
+        const auto expires_at = con->identity->expires_at;
+        con->open = true;
+        {
+            std::lock_guard lock(connections_mutex_);
+            connections_.insert(connection);
+        }
+        con->id = listener->on_open(connection, std::move(*con->identity));
+        con->identity.reset();
+        schedule_heartbeat(con, connection);
+        if (expires_at && options_.close_on_credential_expiry) schedule_expiry(con, connection, *expires_at);
+    }
+
+    void on_message(const handle_type& connection, const MessagePtr& message) {
+        const ConnectionPtr con = server_.get_con_from_hdl(connection);
+        sample_queue(*con);
+        TransportListener<handle_type>* listener = listener_;
+        if (!listener || con->reported_closed) return;
+        const bool binary = message->get_opcode() == websocketpp::frame::opcode::binary;
+        listener->on_message(con->id, message->get_payload(), binary ? MessageKind::binary : MessageKind::text);
+    }
+
+    /// Close handshake done, or the connection failed (before or after opening).
+    void on_gone(const handle_type& connection) {
+        const ConnectionPtr con = server_.get_con_from_hdl(connection);
+        con->open = false;
+        for (auto* timer : {&con->heartbeat_timer, &con->expiry_timer})
+            if (*timer) (*timer)->cancel();
+        report_closed(*con);
+        std::lock_guard lock(connections_mutex_);
+        connections_.erase(connection);
+        if (connections_.empty()) all_closed_.notify_all();
+    }
+
+    /// Tells the listener once that the connection is gone; it may still be closing.
+    void report_closed(ConnectionState& state) {
+        if (!state.id || state.reported_closed) return;
+        state.reported_closed = true;
+        if (TransportListener<handle_type>* listener = listener_) listener->on_close(state.id);
+    }
+
+    /// A connection that is dead to us: report it now, close it (the handshake may time out).
+    void drop(const handle_type& connection, CloseCode code, std::string_view reason) {
+        const ConnectionPtr con = connection_of(connection);
+        if (!con) return;
+        report_closed(*con);
+        close(connection, code, reason);
+    }
+
+    void schedule_heartbeat(const ConnectionPtr& con, const handle_type& connection) {
+        con->heartbeat_timer = con->set_timer(static_cast<long>(options_.ping_interval.count()),
+                                              [this, connection](const std::error_code& error) {
+                                                  if (!error) heartbeat(connection);
+                                              });
+    }
+
+    void heartbeat(const handle_type& connection) {
+        const ConnectionPtr con = connection_of(connection);
+        if (!con || !con->open) return;
+        sample_queue(*con);
+        std::error_code error;
+        con->ping("", error);
+        schedule_heartbeat(con, connection);
+    }
+
+    void schedule_expiry(const ConnectionPtr& con, const handle_type& connection,
+                         std::chrono::system_clock::time_point expires_at) {
+        const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
+            expires_at - std::chrono::system_clock::now());
+        con->expiry_timer = con->set_timer(static_cast<long>(std::max<std::int64_t>(remaining.count(), 0)),
+                                           [this, connection](const std::error_code& error) {
+                                               if (!error) drop(connection, CloseCode::policy_violation,
+                                                                "credentials expired");
+                                           });
+    }
+
+    static void sample_queue(typename Server::connection_type& con) {
+        con.queued_sample.store(con.get_buffered_amount(), std::memory_order_relaxed);
+    }
+
+    // --- Shutdown ----------------------------------------------------------------------------------
+
+    /// The acceptor is not thread-safe: stop it on the I/O threads and wait for that.
+    void stop_listening() {
+        std::promise<void> stopped;
+        asio::post(server_.get_io_service(), [this, &stopped] {
+            std::error_code ignored;
+            server_.stop_listening(ignored);
+            stopped.set_value();
+        });
+        stopped.get_future().wait_for(options_.shutdown_deadline);
+    }
+
+    std::vector<handle_type> open_connections() const {
+        std::lock_guard lock(connections_mutex_);
+        return {connections_.begin(), connections_.end()};
+    }
+
+    void wait_for_closes(Clock::time_point deadline) {
+        std::unique_lock lock(connections_mutex_);
+        all_closed_.wait_until(lock, deadline, [this] { return connections_.empty(); });
+    }
+
+    WebsocketppOptions options_;
+    const bool owns_io_;
+    mutable Server server_; // mutable: websocketpp's get_con_from_hdl is not const, though it reads only
+    typename ConfigType::rng_type rng_;
+    std::shared_ptr<typename ConfigType::con_msg_manager_type> message_manager_ =
+        std::make_shared<typename ConfigType::con_msg_manager_type>();
+    Processor framer_;
+    HttpHandler http_handler_;
+    std::atomic<TransportListener<handle_type>*> listener_{nullptr};
+    std::atomic<bool> stopping_{false};
+    std::uint16_t port_ = 0;
+    std::vector<std::thread> threads_;
+
+    mutable std::mutex connections_mutex_;
+    std::condition_variable all_closed_;
+    std::set<handle_type, std::owner_less<handle_type>> connections_;
+};
+
+std::unique_ptr<WebsocketppTransport::Impl> make_endpoint(asio::io_context* io, WebsocketppOptions options) {
+    if (options.tls) return std::make_unique<Endpoint<TlsConfig>>(io, std::move(options));
+    return std::make_unique<Endpoint<PlainConfig>>(io, std::move(options));
+}
+
+} // namespace
+
+WebsocketppTransport::WebsocketppTransport(WebsocketppOptions options)
+    : impl_(make_endpoint(nullptr, std::move(options))) {}
+WebsocketppTransport::WebsocketppTransport(asio::io_context& io, WebsocketppOptions options)
+    : impl_(make_endpoint(&io, std::move(options))) {}
+WebsocketppTransport::~WebsocketppTransport() = default;
+
+void WebsocketppTransport::start() { impl_->start(); }
+std::uint16_t WebsocketppTransport::port() const { return impl_->port(); }
+void WebsocketppTransport::shutdown() { impl_->shutdown(); }
+void WebsocketppTransport::set_http_handler(HttpHandler handler) { impl_->set_http_handler(std::move(handler)); }
+bool WebsocketppTransport::send(const handle_type& connection, const Frame& frame) {
+    return impl_->send(connection, frame);
+}
+WebsocketppTransport::PreparedFrame WebsocketppTransport::prepare(const Frame& frame) { return impl_->prepare(frame); }
+bool WebsocketppTransport::send(const handle_type& connection, const PreparedFrame& frame) {
+    return impl_->send(connection, frame);
+}
+void WebsocketppTransport::close(const handle_type& connection, CloseCode code, std::string_view reason) {
+    impl_->close(connection, code, reason);
+}
+bool WebsocketppTransport::is_open(const handle_type& connection) const { return impl_->is_open(connection); }
+std::size_t WebsocketppTransport::queued_bytes(const handle_type& connection) const {
+    return impl_->queued_bytes(connection);
+}
+void WebsocketppTransport::set_listener(TransportListener<handle_type>* listener) { impl_->set_listener(listener); }
+std::size_t WebsocketppTransport::connection_count() const { return impl_->connection_count(); }
+
+} // namespace switchboard
