@@ -446,3 +446,44 @@ TEST_CASE_METHOD(Fixture, "metrics count what happened", "[manager][metrics]") {
     CHECK(metrics.inbound_messages == 1);
     CHECK(metrics.inbound_errors == 1);
 }
+
+TEST_CASE_METHOD(Fixture, "send_to_connections reaches each listed connection once", "[manager][delivery]") {
+    const Device a1 = connect(alice);
+    const Device a2 = connect(alice);
+    const Device b1 = connect(bob);
+    CHECK(manager.send_to_connections({a2.id, b1.id, a2.id, ConnectionId(999'999'999)}, Event("Pick")) == 2);
+    CHECK(received_of_type(a1, "Pick").empty());
+    CHECK(received_of_type(a2, "Pick").size() == 1);
+    CHECK(received_of_type(b1, "Pick").size() == 1);
+}
+
+TEST_CASE("lifecycle hooks observe connects, disconnects and refused upgrades", "[manager][hooks]") {
+    MockTransport transport;
+    StaticTokenAuthenticator auth;
+    auth.add("alice-token", alice);
+    std::vector<std::string> seen;
+    ManagerOptions options;
+    options.hooks.connected = [&](ConnectionId id, const Identity& identity) {
+        seen.push_back("connected " + id.to_string() + " " + identity.user.to_string());
+    };
+    options.hooks.disconnected = [&](ConnectionId id, const UserId& user) {
+        seen.push_back("disconnected " + id.to_string() + " " + user.to_string());
+    };
+    options.hooks.refused = [&](const UpgradeRequest& request, const AuthFailure& failure) {
+        seen.push_back("refused " + request.remote_address + " " + std::to_string(failure.status));
+    };
+    Manager manager(transport, auth, options);
+
+    UpgradeRequest request;
+    request.remote_address = "10.0.0.1:5000";
+    transport.connect(request);
+    request.query = "token=alice-token";
+    const auto upgrade = transport.connect(request);
+    REQUIRE(upgrade);
+    transport.close_by_client(*upgrade.handle);
+    manager.unregister_connection(upgrade.connection); // a second removal is not a second disconnect
+
+    const std::string id = upgrade.connection.to_string();
+    CHECK(seen == std::vector<std::string>{"refused 10.0.0.1:5000 401", "connected " + id + " " + alice.to_string(),
+                                           "disconnected " + id + " " + alice.to_string()});
+}
