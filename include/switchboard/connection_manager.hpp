@@ -13,9 +13,10 @@
 ///
 /// Ordering. Events sent to one connection from one thread go out in call order (the transport
 /// sends synchronously on the calling thread). Presence events (`UserOnline` on a user's first
-/// connection, `UserOffline` on the last) are produced exactly once per transition and delivered
-/// in transition order, by one thread at a time: usually the registering thread before its call
-/// returns, or another thread already delivering presence, shortly after.
+/// connection, `UserOffline` on the last, or their coalesced `PresenceDiff`) are produced exactly
+/// once per transition and delivered in transition order, by one thread at a time: usually the
+/// registering thread before its call returns, or another thread already delivering presence,
+/// shortly after. See `PresenceMode` for who receives them.
 ///
 /// Failures. A connection whose send fails is closed (1011) and unregistered at once. Inbound
 /// messages that are not JSON, not an envelope, of an unknown type or with a bad payload are
@@ -38,6 +39,7 @@
 #include <switchboard/backplane.hpp>
 #include <switchboard/connection_id.hpp>
 #include <switchboard/detail/periodic_task.hpp>
+#include <switchboard/detail/presence.hpp>
 #include <switchboard/detail/registry.hpp>
 #include <switchboard/detail/serial_queue.hpp>
 #include <switchboard/event.hpp>
@@ -55,11 +57,37 @@ struct ManagerHooks {
     std::function<void(const UpgradeRequest&, const AuthFailure&)> refused;
 };
 
+/// How presence changes reach other users.
+enum class PresenceMode {
+    /// `UserOnline`/`UserOffline` to everyone connected: simple, but N users connecting at once
+    /// cost N^2 deliveries.
+    broadcast,
+    /// One `PresenceDiff {"joins","leaves"}` per `coalesce_interval` to everyone connected; a user
+    /// who joins and leaves within one interval appears in neither list.
+    coalesced,
+    /// `UserOnline`/`UserOffline` only to the user's watchers: those the host's `watchers`
+    /// relation names (friends, conversation participants) and connections that asked with
+    /// `watch_presence`.
+    scoped,
+};
+
+struct PresenceOptions {
+    PresenceMode mode = PresenceMode::broadcast;
+    std::chrono::milliseconds coalesce_interval{100};
+    /// Runs the coalesced flush timer; required for `PresenceMode::coalesced`.
+    asio::any_io_executor executor;
+    /// Scoped: the users who watch `user`. Called with no lock held; must be thread-safe.
+    std::function<std::vector<UserId>(const UserId& user)> watchers;
+    /// Scoped: how many users one connection may watch through `watch_presence`.
+    std::size_t max_watched_per_connection = 1000;
+};
+
 struct ManagerOptions {
     /// Period of the stale-connection sweep started by `start_stale_sweep`.
     std::chrono::milliseconds stale_sweep_interval{std::chrono::seconds(60)};
     /// Other nodes to share delivery with; none means this node alone.
     std::shared_ptr<Backplane> backplane;
+    PresenceOptions presence;
     ManagerHooks hooks;
 };
 
@@ -140,6 +168,14 @@ public:
     /// Bytes the transport has accepted for this connection but not yet written (0 if unknown).
     std::size_t queued_bytes(ConnectionId connection) const;
 
+    /// Scoped presence: `watcher` hears of these users' transitions from now on, and at once gets
+    /// `UserOnline` for each of them who is online; returns how many are. Throws `ProtocolError`
+    /// ("too_many_watched") past `max_watched_per_connection`. 0 if `watcher` is not registered.
+    std::size_t watch_presence(ConnectionId watcher, const std::vector<UserId>& users);
+    void unwatch_presence(ConnectionId watcher, const std::vector<UserId>& users);
+    /// Coalesced presence: sends the pending `PresenceDiff` now (the timer calls this).
+    void flush_presence();
+
     // --- Delivery (serialized once per call; each returns the connections reached) ------------
 
     std::size_t send_to_connection(ConnectionId connection, const Event& event);
@@ -179,12 +215,15 @@ private:
     class Sink;
 
     ConnectionId add(std::shared_ptr<const Identity> identity, handle_type handle);
+    typename Registry::Targets registered_targets(std::vector<ConnectionId> ids) const;
     std::size_t deliver(const typename Registry::Targets& targets, const Frame& frame);
     template <class Payload>
     std::size_t send_each(const typename Registry::Targets& targets, const Payload& payload);
     std::size_t deliver_to_users_locally(const std::vector<UserId>& users, const Frame& frame);
     std::size_t deliver_to_all_locally(const Frame& frame);
     void publish_presence();
+    void deliver_presence(const PresenceChange& change);
+    void deliver_scoped_presence(const UserId& user, const Frame& frame);
     void dispatch(ConnectionId connection, const Identity& sender, std::string_view payload, MessageKind kind);
     void reply_error(ConnectionId connection, std::string_view code, const std::string& message);
 
@@ -193,6 +232,9 @@ private:
     ManagerOptions options_;
     Registry registry_;
     detail::SerialQueue<PresenceChange> presence_changes_;
+    detail::PendingPresence pending_presence_;
+    detail::PresenceSubscriptions presence_subscriptions_;
+    std::shared_ptr<detail::PeriodicTask> presence_flush_;
     std::unordered_map<std::string, Handler> handlers_;
     std::unique_ptr<Listener> listener_;
     std::unique_ptr<Sink> sink_;

@@ -88,6 +88,15 @@ struct UserOffline {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UserOffline, user_id)
 
+/// Presence changes of one interval, under the coalesced presence mode: who came online and
+/// who went offline. A user who did both within the interval appears in neither.
+struct PresenceDiff {
+    static constexpr std::string_view type_name = "PresenceDiff";
+    std::vector<UserId> joins;
+    std::vector<UserId> leaves;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PresenceDiff, joins, leaves)
+
 /// The answer to a bad inbound message; `code` is one of `errc` or a host's own.
 struct Error {
     static constexpr std::string_view type_name = "Error";

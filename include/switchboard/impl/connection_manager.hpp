@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <stdexcept>
 #include <utility>
 
 namespace switchboard {
@@ -60,11 +61,19 @@ ConnectionManager<Transport, Auth>::ConnectionManager(Transport& transport, Auth
         sink_ = std::make_unique<Sink>(*this);
         options_.backplane->attach(sink_.get());
     }
+    if (options_.presence.mode == PresenceMode::coalesced) {
+        if (!options_.presence.executor)
+            throw std::invalid_argument("PresenceMode::coalesced needs PresenceOptions::executor for its timer");
+        presence_flush_ = std::make_shared<detail::PeriodicTask>(
+            options_.presence.executor, options_.presence.coalesce_interval, [this] { flush_presence(); });
+        presence_flush_->start();
+    }
 }
 
 template <class Transport, class Auth>
 ConnectionManager<Transport, Auth>::~ConnectionManager() {
     stop_stale_sweep();
+    if (presence_flush_) presence_flush_->stop();
     if (options_.backplane) options_.backplane->attach(nullptr);
     if constexpr (detail::has_set_listener<Transport>::value) transport_.set_listener(nullptr);
 }
@@ -104,6 +113,7 @@ bool ConnectionManager<Transport, Auth>::unregister_connection(ConnectionId conn
     });
     if (!removed) return false;
     counters_.unregistered.fetch_add(1, std::memory_order_relaxed);
+    presence_subscriptions_.remove_all(connection);
     if (options_.hooks.disconnected) options_.hooks.disconnected(connection, *removed);
     publish_presence();
     return true;
@@ -187,36 +197,97 @@ std::size_t ConnectionManager<Transport, Auth>::queued_bytes(ConnectionId connec
     return record ? transport_.queued_bytes(record->handle) : 0;
 }
 
+template <class Transport, class Auth>
+std::size_t ConnectionManager<Transport, Auth>::watch_presence(ConnectionId watcher, const std::vector<UserId>& users) {
+    if (!registry_.find(watcher)) return 0;
+    if (presence_subscriptions_.size(watcher) + users.size() > options_.presence.max_watched_per_connection)
+        throw ProtocolError("too_many_watched", "a connection may watch at most " +
+                                                    std::to_string(options_.presence.max_watched_per_connection) +
+                                                    " users");
+    presence_subscriptions_.add(watcher, users);
+    if (!registry_.find(watcher)) { // it left meanwhile: do not keep its subscriptions
+        presence_subscriptions_.remove_all(watcher);
+        return 0;
+    }
+    std::size_t online = 0;
+    for (const UserId& user : users)
+        if (is_user_online(user)) online += send_to_connection(watcher, UserOnline{user}) > 0 ? 1 : 0;
+    return online;
+}
+
+template <class Transport, class Auth>
+void ConnectionManager<Transport, Auth>::unwatch_presence(ConnectionId watcher, const std::vector<UserId>& users) {
+    presence_subscriptions_.remove(watcher, users);
+}
+
+template <class Transport, class Auth>
+void ConnectionManager<Transport, Auth>::flush_presence() {
+    auto [joins, leaves] = pending_presence_.take();
+    if (joins.empty() && leaves.empty()) return;
+    const Frame frame = Event(PresenceDiff{std::move(joins), std::move(leaves)}).to_frame();
+    deliver_to_all_locally(frame);
+    if (options_.backplane) options_.backplane->publish_to_all(frame);
+}
+
 /// Delivers queued presence changes in order. Whoever finds the queue idle delivers them all.
 template <class Transport, class Auth>
 void ConnectionManager<Transport, Auth>::publish_presence() {
-    presence_changes_.drain([this](const PresenceChange& change) {
-        const Frame frame = change.online ? Event(UserOnline{change.user}).to_frame()
-                                          : Event(UserOffline{change.user}).to_frame();
-        deliver_to_all_locally(frame);
-        if (options_.backplane) options_.backplane->publish_to_all(frame);
-    });
+    presence_changes_.drain([this](const PresenceChange& change) { deliver_presence(change); });
+}
+
+template <class Transport, class Auth>
+void ConnectionManager<Transport, Auth>::deliver_presence(const PresenceChange& change) {
+    if (options_.presence.mode == PresenceMode::coalesced) {
+        pending_presence_.record(change.user, change.online);
+        return;
+    }
+    const Frame frame = change.online ? Event(UserOnline{change.user}).to_frame()
+                                      : Event(UserOffline{change.user}).to_frame();
+    if (options_.presence.mode == PresenceMode::scoped) {
+        deliver_scoped_presence(change.user, frame);
+        return;
+    }
+    deliver_to_all_locally(frame);
+    if (options_.backplane) options_.backplane->publish_to_all(frame);
+}
+
+/// To the related users' connections and the subscribed connections, each connection once.
+template <class Transport, class Auth>
+void ConnectionManager<Transport, Auth>::deliver_scoped_presence(const UserId& user, const Frame& frame) {
+    const std::vector<UserId> related =
+        options_.presence.watchers ? options_.presence.watchers(user) : std::vector<UserId>{};
+    std::vector<ConnectionId> watchers = presence_subscriptions_.watchers_of(user);
+    for (const UserId& watcher : related) {
+        const std::vector<ConnectionId> theirs = registry_.connections_of(watcher);
+        watchers.insert(watchers.end(), theirs.begin(), theirs.end());
+    }
+    deliver(registered_targets(std::move(watchers)), frame);
+    if (options_.backplane && !related.empty()) options_.backplane->publish_to_users(related, frame);
 }
 
 // --- Delivery -------------------------------------------------------------------------------
 
 template <class Transport, class Auth>
 std::size_t ConnectionManager<Transport, Auth>::send_to_connection(ConnectionId connection, const Event& event) {
-    const auto record = registry_.find(connection);
-    if (!record) return 0;
-    return deliver({{connection, record->handle}}, event.to_frame());
+    return send_to_connections({connection}, event);
 }
 
 template <class Transport, class Auth>
 std::size_t ConnectionManager<Transport, Auth>::send_to_connections(const std::vector<ConnectionId>& connections,
                                                                     const Event& event) {
-    std::vector<ConnectionId> unique_ids = connections;
-    std::sort(unique_ids.begin(), unique_ids.end());
-    unique_ids.erase(std::unique(unique_ids.begin(), unique_ids.end()), unique_ids.end());
+    return deliver(registered_targets(connections), event.to_frame());
+}
+
+/// The registered ones among `ids`, each once.
+template <class Transport, class Auth>
+typename ConnectionManager<Transport, Auth>::Registry::Targets
+ConnectionManager<Transport, Auth>::registered_targets(std::vector<ConnectionId> ids) const {
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     typename Registry::Targets targets;
-    for (ConnectionId id : unique_ids)
+    for (ConnectionId id : ids)
         if (const auto record = registry_.find(id)) targets.push_back({id, record->handle});
-    return deliver(targets, event.to_frame());
+    return targets;
 }
 
 template <class Transport, class Auth>
