@@ -4,6 +4,7 @@
 //
 //   social_server [--bind ADDR] [--port N] [--threads N] [--jwt-secret S]
 //                 [--tls-cert FILE --tls-key FILE] [--ping-interval MS] [--pong-timeout MS]
+//                 [--presence all|coalesced|scoped]
 //   social_server token <user-uuid> [--admin] [--ttl SECONDS] [--jwt-secret S]
 
 #include <algorithm>
@@ -40,6 +41,7 @@ void log_line(std::string_view line) {
                  "social_server: %s\n"
                  "usage: social_server [--bind ADDR] [--port N] [--threads N] [--jwt-secret S]\n"
                  "                     [--tls-cert FILE --tls-key FILE] [--ping-interval MS] [--pong-timeout MS]\n"
+                 "                     [--presence all|coalesced|scoped]\n"
                  "       social_server token <user-uuid> [--admin] [--ttl SECONDS] [--jwt-secret S]\n",
                  problem.c_str());
     std::exit(2);
@@ -100,6 +102,13 @@ int print_token(const Arguments& arguments) {
     return 0;
 }
 
+switchboard::PresenceMode presence_mode(const std::string& name) {
+    if (name == "all") return switchboard::PresenceMode::broadcast;
+    if (name == "coalesced") return switchboard::PresenceMode::coalesced;
+    if (name == "scoped") return switchboard::PresenceMode::scoped;
+    usage("--presence must be all, coalesced or scoped");
+}
+
 social::ServerOptions server_options(const Arguments& arguments) {
     social::ServerOptions options;
     options.transport.bind_address = arguments.get("--bind", "127.0.0.1");
@@ -112,6 +121,7 @@ social::ServerOptions server_options(const Arguments& arguments) {
     if (cert.empty() != key.empty()) usage("--tls-cert and --tls-key go together");
     if (!cert.empty()) options.transport.tls = switchboard::TlsOptions{cert, key};
     options.jwt.key = jwt_secret(arguments);
+    options.presence = presence_mode(arguments.get("--presence", "all"));
     options.log = log_line;
     return options;
 }

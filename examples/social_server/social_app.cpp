@@ -43,18 +43,18 @@ UserId user_field(const json& data, const char* name) {
     throw ProtocolError(bad_payload, std::string("\"") + name + "\" must be a user id (UUID)");
 }
 
-/// The `to` list: a non-empty array of user ids, at most `limit` long.
-std::vector<UserId> recipients(const json& data, std::size_t limit) {
-    const auto to = data.find("to");
-    if (to == data.end() || !to->is_array() || to->empty())
-        throw ProtocolError(bad_payload, R"("to" must be a non-empty array of user ids)");
-    if (to->size() > limit)
-        throw ProtocolError(too_many_recipients, "at most " + std::to_string(limit) + " recipients per message");
+/// A list of users (`to`, `users`): a non-empty array of user ids, at most `limit` long.
+std::vector<UserId> user_list(const json& data, const char* key, std::size_t limit) {
+    const std::string must_be = std::string("\"") + key + "\" must be a non-empty array of user ids";
+    const auto list = data.find(key);
+    if (list == data.end() || !list->is_array() || list->empty()) throw ProtocolError(bad_payload, must_be);
+    if (list->size() > limit)
+        throw ProtocolError(too_many_recipients, "at most " + std::to_string(limit) + " users per message");
     std::vector<UserId> users;
-    users.reserve(to->size());
-    for (const json& entry : *to) {
+    users.reserve(list->size());
+    for (const json& entry : *list) {
         const auto user = entry.is_string() ? UserId::try_parse(entry.get_ref<const std::string&>()) : std::nullopt;
-        if (!user) throw ProtocolError(bad_payload, R"("to" must be a non-empty array of user ids)");
+        if (!user) throw ProtocolError(bad_payload, must_be);
         users.push_back(*user);
     }
     return users;
@@ -90,13 +90,15 @@ SocialApp::SocialApp(Manager& manager, AppSettings settings) : manager_(manager)
     manager_.on("TypingStarted", [this](const Inbound& inbound) { typing<switchboard::TypingStarted>(inbound); });
     manager_.on("TypingStopped", [this](const Inbound& inbound) { typing<switchboard::TypingStopped>(inbound); });
     manager_.on("Broadcast", [this](const Inbound& inbound) { broadcast(inbound); });
+    manager_.on("SubscribePresence", [this](const Inbound& inbound) { watch(inbound, true); });
+    manager_.on("UnsubscribePresence", [this](const Inbound& inbound) { watch(inbound, false); });
 }
 
 /// The client's data unchanged, plus the server's `from` (never the client's) and `message_id`,
 /// to every listed user and to the sender's other devices.
 void SocialApp::send_message(const Inbound& inbound) const {
     const json& data = object_payload(inbound);
-    std::vector<UserId> to = recipients(data, settings_.max_recipients);
+    std::vector<UserId> to = user_list(data, "to", settings_.max_recipients);
     const UserId& sender = inbound.sender.user;
 
     json message = data;
@@ -121,7 +123,7 @@ void SocialApp::mark_read(const Inbound& inbound) const {
 template <class Typing>
 void SocialApp::typing(const Inbound& inbound) const {
     const json& data = object_payload(inbound);
-    const std::vector<UserId> to = recipients(data, settings_.max_recipients);
+    const std::vector<UserId> to = user_list(data, "to", settings_.max_recipients);
     manager_.send_to_users(to, Typing{string_field(data, "conversation_id"), inbound.sender.user});
 }
 
@@ -129,6 +131,15 @@ void SocialApp::broadcast(const Inbound& inbound) const {
     if (!is_admin(inbound.sender.claims))
         throw ProtocolError(switchboard::errc::forbidden, "only admins may broadcast");
     manager_.broadcast(switchboard::Event("Broadcast", inbound.event.data()));
+}
+
+/// `{"users":[...]}`: under scoped presence, hear (or stop hearing) of these users.
+void SocialApp::watch(const Inbound& inbound, bool subscribe) const {
+    const std::vector<UserId> listed = user_list(object_payload(inbound), "users", settings_.max_recipients);
+    if (subscribe)
+        manager_.watch_presence(inbound.connection, listed);
+    else
+        manager_.unwatch_presence(inbound.connection, listed);
 }
 
 // --- HTTP API ---------------------------------------------------------------------------------------
@@ -163,7 +174,7 @@ HttpResponse SocialApp::publish(const HttpRequest& request) const {
         return error_response(400, "bad_request", R"(give exactly one of "to" and "broadcast":true)");
     if (to_everyone) return json_response(200, {{"delivered", manager_.broadcast(outgoing)}});
     try {
-        return json_response(200, {{"delivered", manager_.send_to_users(recipients(body, settings_.max_recipients),
+        return json_response(200, {{"delivered", manager_.send_to_users(user_list(body, "to", settings_.max_recipients),
                                                                          outgoing)}});
     } catch (const ProtocolError& error) {
         return error_response(400, error.code(), error.what());
@@ -183,8 +194,11 @@ HttpResponse SocialApp::presence() const {
 
 namespace {
 
-switchboard::ManagerOptions manager_options(const std::function<void(std::string_view)>& log) {
+switchboard::ManagerOptions manager_options(const ServerOptions& server, asio::any_io_executor executor) {
+    const auto& log = server.log;
     switchboard::ManagerOptions options;
+    options.presence.mode = server.presence;
+    options.presence.executor = std::move(executor);
     options.hooks.connected = [log](switchboard::ConnectionId id, const switchboard::Identity& identity) {
         log("connect user=" + identity.user.to_string() + " connection=" + id.to_string());
     };
@@ -203,13 +217,19 @@ switchboard::ManagerOptions manager_options(const std::function<void(std::string
 
 SocialServer::SocialServer(ServerOptions options)
     : transport_(std::move(options.transport)),
-      manager_(transport_, switchboard::JwtAuthenticator(std::move(options.jwt)), manager_options(options.log)),
+      manager_(transport_, switchboard::JwtAuthenticator(options.jwt), manager_options(options, transport_.executor())),
       app_(manager_, options.app) {
     transport_.set_http_handler([this](const HttpRequest& request) { return app_.handle_http(request); });
 }
 
-void SocialServer::start() { transport_.start(); }
+void SocialServer::start() {
+    transport_.start();
+    manager_.start_stale_sweep(transport_.executor());
+}
 std::uint16_t SocialServer::port() const { return transport_.port(); }
-void SocialServer::shutdown() { transport_.shutdown(); }
+void SocialServer::shutdown() {
+    manager_.stop_stale_sweep();
+    transport_.shutdown();
+}
 
 } // namespace social

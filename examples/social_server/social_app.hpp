@@ -35,6 +35,7 @@ private:
     template <class Typing>
     void typing(const switchboard::Inbound& inbound) const;
     void broadcast(const switchboard::Inbound& inbound) const;
+    void watch(const switchboard::Inbound& inbound, bool subscribe) const;
 
     switchboard::HttpResponse publish(const switchboard::HttpRequest& request) const;
     switchboard::HttpResponse presence() const;
@@ -47,6 +48,7 @@ struct ServerOptions {
     switchboard::WebsocketppOptions transport;
     switchboard::JwtOptions jwt;
     AppSettings app;
+    switchboard::PresenceMode presence = switchboard::PresenceMode::broadcast;
     /// One line per connect, disconnect and refused upgrade; called from I/O threads.
     std::function<void(std::string_view line)> log = [](std::string_view) {};
 };

@@ -49,6 +49,9 @@ struct Config : Base {
     using connection_base = ConnectionState;
     static const websocketpp::log::level elog_level = websocketpp::log::elevel::none;
     static const websocketpp::log::level alog_level = websocketpp::log::alevel::none;
+    /// websocketpp embeds this buffer in every connection object (16 KiB by default). Clients
+    /// send small messages; a larger one is read in several pieces.
+    static const std::size_t connection_read_buffer_size = 2048;
 };
 
 using PlainConfig = Config<websocketpp::config::asio>;
@@ -92,6 +95,7 @@ public:
     virtual std::uint16_t port() const = 0;
     virtual void shutdown() = 0;
     virtual void set_http_handler(HttpHandler handler) = 0;
+    virtual asio::any_io_executor executor() = 0;
     virtual bool send(const handle_type& connection, const Frame& frame) = 0;
     virtual PreparedFrame prepare(const Frame& frame) = 0;
     virtual bool send(const handle_type& connection, const PreparedFrame& frame) = 0;
@@ -163,6 +167,8 @@ public:
     }
 
     void set_http_handler(HttpHandler handler) override { http_handler_ = std::move(handler); }
+
+    asio::any_io_executor executor() override { return server_.get_io_service().get_executor(); }
 
     bool send(const handle_type& connection, const Frame& frame) override {
         std::error_code error;
@@ -451,6 +457,7 @@ void WebsocketppTransport::start() { impl_->start(); }
 std::uint16_t WebsocketppTransport::port() const { return impl_->port(); }
 void WebsocketppTransport::shutdown() { impl_->shutdown(); }
 void WebsocketppTransport::set_http_handler(HttpHandler handler) { impl_->set_http_handler(std::move(handler)); }
+asio::any_io_executor WebsocketppTransport::executor() { return impl_->executor(); }
 bool WebsocketppTransport::send(const handle_type& connection, const Frame& frame) {
     return impl_->send(connection, frame);
 }

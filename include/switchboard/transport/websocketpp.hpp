@@ -35,6 +35,7 @@
 #include <utility>
 #include <vector>
 
+#include <asio/any_io_executor.hpp>
 #include <asio/io_context.hpp>
 
 #include <switchboard/event.hpp>
@@ -125,6 +126,8 @@ public:
     void shutdown();
     /// Answers plain HTTP requests. Set before `start()`.
     void set_http_handler(HttpHandler handler);
+    /// The executor of the transport's I/O: for the host's timers (stale sweep, coalesced presence).
+    asio::any_io_executor executor();
 
     // --- Transport policy (see switchboard/transport.hpp) --------------------------------------
     bool send(const handle_type& connection, const Frame& frame);
