@@ -21,6 +21,11 @@
 /// Failures. A connection whose send fails is closed (1011) and unregistered at once. Inbound
 /// messages that are not JSON, not an envelope, of an unknown type or with a bad payload are
 /// answered with an `Error` event to that connection only; nothing escapes the manager.
+///
+/// Limits (`LimitOptions`): a connection whose backlog passes `max_queued_bytes` is a slow
+/// consumer (closed with 1013, or spared ephemeral events); inbound messages beyond the token
+/// bucket get `Error {"code":"rate_limited"}`, and a sender that keeps going is closed with 1008;
+/// a user's connections beyond `max_connections_per_user` are refused at the upgrade with 429.
 
 #include <chrono>
 #include <cstddef>
@@ -82,12 +87,31 @@ struct PresenceOptions {
     std::size_t max_watched_per_connection = 1000;
 };
 
+/// What happens to a connection whose transport backlog passes `max_queued_bytes`.
+enum class SlowConsumerPolicy {
+    close,          ///< close it with 1013 "slow consumer" and unregister it
+    drop_ephemeral, ///< skip ephemeral events (typing, presence) for it; durable ones still go
+};
+
+/// Per-connection limits. 0 disables a limit.
+struct LimitOptions {
+    std::size_t max_queued_bytes = 1024 * 1024; ///< outbound backlog that makes a slow consumer
+    SlowConsumerPolicy slow_consumer = SlowConsumerPolicy::close;
+    double inbound_rate = 20;  ///< messages per second
+    double inbound_burst = 40; ///< messages at once
+    /// Rate-limited messages in a row after which the connection is closed with 1008.
+    std::size_t max_rate_limit_strikes = 20;
+    std::size_t max_connections_per_user = 10; ///< checked at the upgrade (429)
+    std::size_t max_json_depth = Event::default_max_depth;
+};
+
 struct ManagerOptions {
     /// Period of the stale-connection sweep started by `start_stale_sweep`.
     std::chrono::milliseconds stale_sweep_interval{std::chrono::seconds(60)};
     /// Other nodes to share delivery with; none means this node alone.
     std::shared_ptr<Backplane> backplane;
     PresenceOptions presence;
+    LimitOptions limits;
     ManagerHooks hooks;
 };
 
@@ -103,6 +127,11 @@ struct ManagerMetrics {
     std::uint64_t send_failures = 0;
     std::uint64_t inbound_messages = 0;
     std::uint64_t inbound_errors = 0;   ///< inbound messages answered with an `Error` event
+    std::uint64_t rate_limited = 0;     ///< inbound messages refused by the rate limit
+    std::uint64_t closed_for_abuse = 0; ///< connections closed for sustained rate-limit violations
+    std::uint64_t closed_slow = 0;      ///< slow consumers closed
+    std::uint64_t dropped_ephemeral = 0; ///< ephemeral events skipped for slow consumers
+    std::uint64_t refused_user_limit = 0; ///< upgrades refused by `max_connections_per_user`
 };
 
 /// One inbound message, as a handler sees it.
@@ -214,11 +243,13 @@ private:
     class Listener;
     class Sink;
 
-    ConnectionId add(std::shared_ptr<const Identity> identity, handle_type handle);
+    ConnectionId add(Identity identity, handle_type handle);
+    AuthResult admit(const UpgradeRequest& request);
+    bool over_backlog(const handle_type& handle) const;
     typename Registry::Targets registered_targets(std::vector<ConnectionId> ids) const;
     std::size_t deliver(const typename Registry::Targets& targets, const Frame& frame);
     template <class Payload>
-    std::size_t send_each(const typename Registry::Targets& targets, const Payload& payload);
+    std::size_t send_each(const typename Registry::Targets& targets, const Payload& payload, Durability durability);
     std::size_t deliver_to_users_locally(const std::vector<UserId>& users, const Frame& frame);
     std::size_t deliver_to_all_locally(const Frame& frame);
     void publish_presence();
@@ -243,7 +274,8 @@ private:
 
     struct Counters {
         std::atomic<std::uint64_t> registered{0}, unregistered{0}, upgrades_refused{0}, delivered{0},
-            send_failures{0}, inbound{0}, inbound_errors{0};
+            send_failures{0}, inbound{0}, inbound_errors{0}, rate_limited{0}, closed_for_abuse{0}, closed_slow{0},
+            dropped_ephemeral{0}, refused_user_limit{0};
     };
     Counters counters_;
 };

@@ -18,6 +18,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <switchboard/detail/text.hpp>
+
 namespace switchboard {
 
 /// Error codes carried by `Error` events that the library itself sends.
@@ -28,6 +30,7 @@ inline constexpr std::string_view unknown_type = "unknown_type";         ///< no
 inline constexpr std::string_view bad_payload = "bad_payload";           ///< data does not fit the type
 inline constexpr std::string_view binary_unsupported = "binary_unsupported"; ///< a binary frame arrived
 inline constexpr std::string_view forbidden = "forbidden";               ///< sender may not do that
+inline constexpr std::string_view rate_limited = "rate_limited";         ///< too many messages; slow down
 inline constexpr std::string_view internal_error = "internal_error";     ///< a handler failed unexpectedly
 } // namespace errc
 
@@ -43,20 +46,34 @@ private:
     std::string code_;
 };
 
+/// Whether an event matters once its moment has passed. Durable events (messages, payments)
+/// are never dropped for a slow consumer and are what an event history keeps; ephemeral ones
+/// (typing, presence) may be dropped under pressure. A typed event says so with
+/// `static constexpr Durability durability = Durability::ephemeral;` (durable if it says nothing).
+enum class Durability { durable, ephemeral };
+
 /// An immutable, shared, serialized event: the bytes of one text frame (valid UTF-8). Copying a
 /// `Frame` copies a pointer, so one serialization serves any number of recipients.
 class Frame {
 public:
-    explicit Frame(std::string text) : text_(std::make_shared<const std::string>(std::move(text))) {}
+    explicit Frame(std::string text, Durability durability = Durability::durable)
+        : text_(std::make_shared<const std::string>(std::move(text))), durability_(durability) {}
 
     std::string_view text() const noexcept { return *text_; }
+    Durability durability() const noexcept { return durability_; }
     std::size_t size() const noexcept { return text_->size(); }
     /// Identity of the underlying buffer: equal for copies of one serialization.
     const void* buffer_id() const noexcept { return text_.get(); }
 
 private:
     std::shared_ptr<const std::string> text_;
+    Durability durability_;
 };
+
+template <class T, class = void>
+struct durability_of : std::integral_constant<Durability, Durability::durable> {};
+template <class T>
+struct durability_of<T, std::void_t<decltype(T::durability)>> : std::integral_constant<Durability, T::durability> {};
 
 template <class T, class = void>
 struct is_event_type : std::false_type {};
@@ -73,15 +90,18 @@ inline constexpr bool is_event_type_v = is_event_type<T>::value;
 /// A type name plus a JSON payload.
 class Event {
 public:
-    Event(std::string type, nlohmann::json data = nlohmann::json::object())
-        : type_(std::move(type)), data_(std::move(data)) {}
+    Event(std::string type, nlohmann::json data = nlohmann::json::object(),
+          Durability durability = Durability::durable)
+        : type_(std::move(type)), data_(std::move(data)), durability_(durability) {}
 
     /// Any typed event converts implicitly, so every API taking an `Event` takes typed events.
     template <class T, std::enable_if_t<is_event_type_v<T>, int> = 0>
-    Event(const T& typed) : Event(std::string(T::type_name), nlohmann::json(typed)) {}
+    Event(const T& typed)
+        : Event(std::string(T::type_name), nlohmann::json(typed), durability_of<T>::value) {}
 
     const std::string& type() const noexcept { return type_; }
     const nlohmann::json& data() const noexcept { return data_; }
+    Durability durability() const noexcept { return durability_; }
 
     /// Serializes to `{"type":...,"data":...}` (type first, for readers of raw traffic). Invalid
     /// UTF-8 in strings becomes U+FFFD: a text frame must be valid UTF-8, and one bad string must
@@ -93,12 +113,15 @@ public:
         text += R"(,"data":)";
         text += data_.dump(-1, ' ', false, replace);
         text += '}';
-        return Frame(std::move(text));
+        return Frame(std::move(text), durability_);
     }
 
-    /// Parses one inbound frame. Throws `ProtocolError` with `errc::invalid_json` or
-    /// `errc::invalid_envelope`. A missing `data` is an empty object.
-    static Event parse(std::string_view text) {
+    /// Parses one inbound frame. Throws `ProtocolError` with `errc::invalid_json` (also for
+    /// nesting deeper than `max_depth`) or `errc::invalid_envelope`. A missing `data` is an
+    /// empty object.
+    static Event parse(std::string_view text, std::size_t max_depth = default_max_depth) {
+        if (detail::json_nesting_exceeds(text, max_depth))
+            throw ProtocolError(errc::invalid_json, "JSON nested deeper than " + std::to_string(max_depth) + " levels");
         nlohmann::json envelope = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
         if (envelope.is_discarded())
             throw ProtocolError(errc::invalid_json, "message is not valid JSON");
@@ -110,9 +133,12 @@ public:
                      data == envelope.end() ? nlohmann::json::object() : std::move(*data));
     }
 
+    static constexpr std::size_t default_max_depth = 32;
+
 private:
     std::string type_;
     nlohmann::json data_;
+    Durability durability_;
 };
 
 /// Reads a typed event out of `event`. Throws `ProtocolError` with `errc::bad_payload` when the

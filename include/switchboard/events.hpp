@@ -45,6 +45,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MessageRead, message_id, reader)
 
 struct TypingStarted {
     static constexpr std::string_view type_name = "TypingStarted";
+    static constexpr Durability durability = Durability::ephemeral;
     std::string conversation_id;
     UserId user_id;
 };
@@ -52,6 +53,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TypingStarted, conversation_id, user_id)
 
 struct TypingStopped {
     static constexpr std::string_view type_name = "TypingStopped";
+    static constexpr Durability durability = Durability::ephemeral;
     std::string conversation_id;
     UserId user_id;
 };
@@ -77,6 +79,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PostLiked, post_id, liked_by)
 /// Sent to everyone connected when a user's first connection registers.
 struct UserOnline {
     static constexpr std::string_view type_name = "UserOnline";
+    static constexpr Durability durability = Durability::ephemeral;
     UserId user_id;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UserOnline, user_id)
@@ -84,6 +87,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UserOnline, user_id)
 /// Sent to everyone connected when a user's last connection goes away.
 struct UserOffline {
     static constexpr std::string_view type_name = "UserOffline";
+    static constexpr Durability durability = Durability::ephemeral;
     UserId user_id;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UserOffline, user_id)
@@ -92,6 +96,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UserOffline, user_id)
 /// who went offline. A user who did both within the interval appears in neither.
 struct PresenceDiff {
     static constexpr std::string_view type_name = "PresenceDiff";
+    static constexpr Durability durability = Durability::ephemeral;
     std::vector<UserId> joins;
     std::vector<UserId> leaves;
 };
@@ -100,6 +105,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PresenceDiff, joins, leaves)
 /// The answer to a bad inbound message; `code` is one of `errc` or a host's own.
 struct Error {
     static constexpr std::string_view type_name = "Error";
+    static constexpr Durability durability = Durability::ephemeral;
     std::string code;
     std::string message;
 };

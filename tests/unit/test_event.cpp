@@ -63,3 +63,18 @@ TEST_CASE("Event replaces invalid UTF-8 instead of failing to serialize", "[even
     const std::string text(event.to_frame().text());
     CHECK(text == "{\"type\":\"Note\",\"data\":{\"text\":\"ok \xEF\xBF\xBD\xEF\xBF\xBD end\"}}");
 }
+
+TEST_CASE("JSON nesting is measured outside strings", "[event]") {
+    using switchboard::detail::json_nesting_exceeds;
+    CHECK_FALSE(json_nesting_exceeds(R"({"a":[[1]]})", 3));
+    CHECK(json_nesting_exceeds(R"({"a":[[1]]})", 2));
+    CHECK_FALSE(json_nesting_exceeds(R"({"a":"[[[[[[\"[[["})", 1));
+    CHECK_FALSE(json_nesting_exceeds("[][][][]", 1));
+    CHECK_THROWS_AS(Event::parse("[[[[1]]]]", 3), ProtocolError);
+}
+
+TEST_CASE("events and their frames carry their durability", "[event]") {
+    CHECK(Event("Custom").durability() == switchboard::Durability::durable);
+    CHECK(Event("Custom", {}, switchboard::Durability::ephemeral).to_frame().durability() ==
+          switchboard::Durability::ephemeral);
+}

@@ -101,3 +101,16 @@ TEST_CASE("A host's own event type works like a built-in one", "[events]") {
     CHECK(shipped.order_id == "o-17");
     CHECK(shipped.parcels == 2);
 }
+
+TEST_CASE("typing, presence and errors are ephemeral; messages, payments and likes durable", "[events]") {
+    CHECK(Event(TypingStarted{"c", alice}).durability() == Durability::ephemeral);
+    CHECK(Event(TypingStopped{"c", alice}).durability() == Durability::ephemeral);
+    CHECK(Event(UserOnline{alice}).durability() == Durability::ephemeral);
+    CHECK(Event(UserOffline{alice}).durability() == Durability::ephemeral);
+    CHECK(Event(PresenceDiff{{alice}, {}}).durability() == Durability::ephemeral);
+    CHECK(Event(Error{"x", "y"}).durability() == Durability::ephemeral);
+    CHECK(Event(MessageSent{"m", alice, {bob}, "hi"}).durability() == Durability::durable);
+    CHECK(Event(MessageRead{"m", bob}).durability() == Durability::durable);
+    CHECK(Event(PaymentReceived{"p", alice, 1, "EUR"}).durability() == Durability::durable);
+    CHECK(Event(PostLiked{"p", bob}).durability() == Durability::durable);
+}

@@ -14,9 +14,19 @@
 
 #include <switchboard/auth.hpp>
 #include <switchboard/connection_id.hpp>
+#include <switchboard/detail/token_bucket.hpp>
 #include <switchboard/user_id.hpp>
 
 namespace switchboard::detail {
+
+/// What the manager keeps of one connection besides its handle.
+struct ConnectionState {
+    ConnectionState(Identity identity_, double inbound_rate, double inbound_burst, std::size_t max_strikes)
+        : identity(std::move(identity_)), inbound(inbound_rate, inbound_burst, max_strikes) {}
+
+    const Identity identity;
+    TokenBucket inbound;
+};
 
 /// The set of registered connections, in two sharded indexes:
 /// - by user: user -> that user's connections (decides presence; serves per-user sends),
@@ -35,20 +45,20 @@ public:
     using Targets = std::vector<Target>;
 
     struct Record {
-        std::shared_ptr<const Identity> identity;
+        std::shared_ptr<ConnectionState> state;
         Handle handle;
     };
 
     /// Registers a connection. `on_first(user)` runs under the user's shard lock when this is the
     /// user's first connection, so presence transitions of one user are observed in order.
     template <class OnFirst>
-    ConnectionId add(std::shared_ptr<const Identity> identity, Handle handle, OnFirst&& on_first) {
+    ConnectionId add(std::shared_ptr<ConnectionState> state, Handle handle, OnFirst&& on_first) {
         const ConnectionId id = ConnectionId::next();
-        const UserId user = identity->user;
+        const UserId user = state->identity.user;
         {
             IdShard& shard = id_shard(id);
             std::lock_guard lock(shard.mutex);
-            shard.records.emplace(id, Record{std::move(identity), handle});
+            shard.records.emplace(id, Record{std::move(state), handle});
         }
         UserShard& shard = user_shard(user);
         std::lock_guard lock(shard.mutex);
@@ -66,7 +76,7 @@ public:
     std::optional<UserId> remove(ConnectionId id, OnLast&& on_last) {
         std::optional<Record> record = take_record(id);
         if (!record) return std::nullopt;
-        const UserId& user = record->identity->user;
+        const UserId& user = record->state->identity.user;
         UserShard& shard = user_shard(user);
         std::lock_guard lock(shard.mutex);
         const auto found = shard.users.find(user);

@@ -58,4 +58,25 @@ inline std::optional<std::string_view> find_query_value(std::string_view query, 
     return std::nullopt;
 }
 
+/// Whether JSON text opens more than `max_depth` arrays/objects at once. A linear scan that
+/// skips strings, so a hostile message is refused before the parser builds anything.
+inline bool json_nesting_exceeds(std::string_view text, std::size_t max_depth) noexcept {
+    std::size_t depth = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_string) {
+            if (c == '\\') ++i;
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > max_depth) return true;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    return false;
+}
+
 } // namespace switchboard::detail

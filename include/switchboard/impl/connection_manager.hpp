@@ -15,16 +15,9 @@ class ConnectionManager<Transport, Auth>::Listener final : public TransportListe
 public:
     explicit Listener(ConnectionManager& manager) : manager_(manager) {}
 
-    AuthResult on_upgrade(const UpgradeRequest& request) override {
-        AuthResult result = manager_.authenticate(request);
-        if (!result) {
-            manager_.counters_.upgrades_refused.fetch_add(1, std::memory_order_relaxed);
-            if (manager_.options_.hooks.refused) manager_.options_.hooks.refused(request, result.failure());
-        }
-        return result;
-    }
+    AuthResult on_upgrade(const UpgradeRequest& request) override { return manager_.admit(request); }
     ConnectionId on_open(const handle_type& handle, Identity identity) override {
-        return manager_.register_connection(std::move(identity), handle);
+        return manager_.add(std::move(identity), handle);
     }
     void on_message(ConnectionId connection, std::string_view payload, MessageKind kind) override {
         manager_.handle_message(connection, payload, kind);
@@ -85,23 +78,42 @@ AuthResult ConnectionManager<Transport, Auth>::authenticate(const UpgradeRequest
     return auth_.authenticate(request);
 }
 
+/// Authentication, then the per-user connection limit. Counts and reports refusals.
+template <class Transport, class Auth>
+AuthResult ConnectionManager<Transport, Auth>::admit(const UpgradeRequest& request) {
+    AuthResult result = authenticate(request);
+    const std::size_t per_user = options_.limits.max_connections_per_user;
+    if (result && per_user && registry_.connection_count(result.identity().user) >= per_user) {
+        counters_.refused_user_limit.fetch_add(1, std::memory_order_relaxed);
+        result = AuthFailure{429, "too many connections for this user (at most " + std::to_string(per_user) + ")"};
+    }
+    if (!result) {
+        counters_.upgrades_refused.fetch_add(1, std::memory_order_relaxed);
+        if (options_.hooks.refused) options_.hooks.refused(request, result.failure());
+    }
+    return result;
+}
+
 template <class Transport, class Auth>
 ConnectionId ConnectionManager<Transport, Auth>::register_connection(const UserId& user, handle_type handle) {
-    return add(std::make_shared<const Identity>(Identity{user}), std::move(handle));
+    return add(Identity(user), std::move(handle));
 }
 
 template <class Transport, class Auth>
 ConnectionId ConnectionManager<Transport, Auth>::register_connection(Identity identity, handle_type handle) {
-    return add(std::make_shared<const Identity>(std::move(identity)), std::move(handle));
+    return add(std::move(identity), std::move(handle));
 }
 
 template <class Transport, class Auth>
-ConnectionId ConnectionManager<Transport, Auth>::add(std::shared_ptr<const Identity> identity, handle_type handle) {
-    const ConnectionId id = registry_.add(identity, std::move(handle), [this](const UserId& user) {
+ConnectionId ConnectionManager<Transport, Auth>::add(Identity identity, handle_type handle) {
+    const LimitOptions& limits = options_.limits;
+    auto state = std::make_shared<detail::ConnectionState>(std::move(identity), limits.inbound_rate,
+                                                           limits.inbound_burst, limits.max_rate_limit_strikes);
+    const ConnectionId id = registry_.add(state, std::move(handle), [this](const UserId& user) {
         presence_changes_.push(PresenceChange{user, true});
     });
     counters_.registered.fetch_add(1, std::memory_order_relaxed);
-    if (options_.hooks.connected) options_.hooks.connected(id, *identity);
+    if (options_.hooks.connected) options_.hooks.connected(id, state->identity);
     publish_presence();
     return id;
 }
@@ -188,7 +200,8 @@ std::vector<ConnectionId> ConnectionManager<Transport, Auth>::connections_of(con
 template <class Transport, class Auth>
 std::shared_ptr<const Identity> ConnectionManager<Transport, Auth>::identity_of(ConnectionId connection) const {
     const auto record = registry_.find(connection);
-    return record ? record->identity : nullptr;
+    if (!record) return nullptr;
+    return std::shared_ptr<const Identity>(record->state, &record->state->identity);
 }
 
 template <class Transport, class Auth>
@@ -334,18 +347,38 @@ template <class Transport, class Auth>
 std::size_t ConnectionManager<Transport, Auth>::deliver(const typename Registry::Targets& targets, const Frame& frame) {
     if (targets.empty()) return 0;
     if constexpr (detail::has_prepare<Transport>::value)
-        return send_each(targets, transport_.prepare(frame));
+        return send_each(targets, transport_.prepare(frame), frame.durability());
     else
-        return send_each(targets, frame);
+        return send_each(targets, frame, frame.durability());
 }
 
-/// A target whose send fails is closed and unregistered: it would fail again.
+template <class Transport, class Auth>
+bool ConnectionManager<Transport, Auth>::over_backlog(const handle_type& handle) const {
+    const std::size_t cap = options_.limits.max_queued_bytes;
+    return cap != 0 && transport_.queued_bytes(handle) > cap;
+}
+
+/// A target whose send fails is closed and unregistered: it would fail again. A slow consumer
+/// gets what `SlowConsumerPolicy` says.
 template <class Transport, class Auth>
 template <class Payload>
 std::size_t ConnectionManager<Transport, Auth>::send_each(const typename Registry::Targets& targets,
-                                                          const Payload& payload) {
+                                                          const Payload& payload, Durability durability) {
+    const bool drop_when_slow = options_.limits.slow_consumer == SlowConsumerPolicy::drop_ephemeral;
     std::size_t reached = 0;
     for (const auto& target : targets) {
+        if (over_backlog(target.handle)) {
+            if (drop_when_slow && durability == Durability::ephemeral) {
+                counters_.dropped_ephemeral.fetch_add(1, std::memory_order_relaxed);
+                continue;
+            }
+            if (!drop_when_slow) {
+                counters_.closed_slow.fetch_add(1, std::memory_order_relaxed);
+                if (unregister_connection(target.id))
+                    transport_.close(target.handle, CloseCode::try_again_later, "slow consumer");
+                continue;
+            }
+        }
         if (transport_.send(target.handle, payload)) {
             ++reached;
             continue;
@@ -377,7 +410,19 @@ bool ConnectionManager<Transport, Auth>::handle_message(ConnectionId connection,
     const auto record = registry_.find(connection);
     if (!record) return false;
     counters_.inbound.fetch_add(1, std::memory_order_relaxed);
-    dispatch(connection, *record->identity, payload, kind);
+    switch (record->state->inbound.take()) {
+    case detail::TokenBucket::Verdict::allowed:
+        dispatch(connection, record->state->identity, payload, kind);
+        break;
+    case detail::TokenBucket::Verdict::limited:
+        counters_.rate_limited.fetch_add(1, std::memory_order_relaxed);
+        reply_error(connection, errc::rate_limited, "too many messages: slow down");
+        break;
+    case detail::TokenBucket::Verdict::abusive:
+        counters_.closed_for_abuse.fetch_add(1, std::memory_order_relaxed);
+        disconnect(connection, CloseCode::policy_violation, "message rate limit exceeded");
+        break;
+    }
     return true;
 }
 
@@ -387,7 +432,7 @@ void ConnectionManager<Transport, Auth>::dispatch(ConnectionId connection, const
     try {
         if (kind == MessageKind::binary)
             throw ProtocolError(errc::binary_unsupported, "binary frames are not supported; send JSON text");
-        const Event event = Event::parse(payload);
+        const Event event = Event::parse(payload, options_.limits.max_json_depth);
         const auto handler = handlers_.find(event.type());
         if (handler == handlers_.end())
             throw ProtocolError(errc::unknown_type, "unknown event type: " + event.type().substr(0, 64));
@@ -423,6 +468,11 @@ ManagerMetrics ConnectionManager<Transport, Auth>::metrics() const {
     metrics.send_failures = counters_.send_failures.load(relaxed);
     metrics.inbound_messages = counters_.inbound.load(relaxed);
     metrics.inbound_errors = counters_.inbound_errors.load(relaxed);
+    metrics.rate_limited = counters_.rate_limited.load(relaxed);
+    metrics.closed_for_abuse = counters_.closed_for_abuse.load(relaxed);
+    metrics.closed_slow = counters_.closed_slow.load(relaxed);
+    metrics.dropped_ephemeral = counters_.dropped_ephemeral.load(relaxed);
+    metrics.refused_user_limit = counters_.refused_user_limit.load(relaxed);
     return metrics;
 }
 

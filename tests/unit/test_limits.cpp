@@ -1,0 +1,150 @@
+#include <switchboard/connection_manager.hpp>
+#include <switchboard/transport/mock.hpp>
+
+#include <catch2/catch.hpp>
+
+using namespace switchboard;
+using Handle = MockTransport::Handle;
+using Manager = ConnectionManager<MockTransport>;
+
+namespace {
+
+const UserId alice = UserId::parse("11111111-1111-4111-8111-111111111111");
+const UserId bob = UserId::parse("22222222-2222-4222-8222-222222222222");
+
+std::size_t count_of(const MockTransport& transport, Handle handle, std::string_view type) {
+    std::size_t count = 0;
+    for (const Event& event : transport.events(handle)) count += event.type() == type ? 1 : 0;
+    return count;
+}
+
+struct Limited {
+    MockTransport transport;
+    std::unique_ptr<Manager> manager;
+
+    explicit Limited(LimitOptions limits) {
+        ManagerOptions options;
+        options.limits = limits;
+        manager = std::make_unique<Manager>(transport, StaticTokenAuthenticator{}, options);
+    }
+};
+
+LimitOptions backlog_cap(SlowConsumerPolicy policy) {
+    LimitOptions limits;
+    limits.max_queued_bytes = 1000;
+    limits.slow_consumer = policy;
+    return limits;
+}
+
+} // namespace
+
+TEST_CASE("a slow consumer is closed with 1013 and others keep receiving", "[limits]") {
+    Limited fixture(backlog_cap(SlowConsumerPolicy::close));
+    auto& [transport, manager] = fixture;
+    const Handle slow = transport.open();
+    const Handle fast = transport.open();
+    manager->register_connection(alice, slow);
+    manager->register_connection(bob, fast);
+    transport.set_queued_bytes(slow, 1000); // at the cap: still fine
+    CHECK(manager->broadcast(Event("Tick")) == 2);
+
+    transport.set_queued_bytes(slow, 1001);
+    CHECK(manager->broadcast(Event("Tick")) == 1);
+    REQUIRE(transport.close_record(slow));
+    CHECK(transport.close_record(slow)->code == CloseCode::try_again_later);
+    CHECK(transport.close_record(slow)->reason == "slow consumer");
+    CHECK_FALSE(manager->is_user_online(alice));
+    CHECK(count_of(transport, fast, "Tick") == 2);
+    CHECK(manager->metrics().closed_slow == 1);
+}
+
+TEST_CASE("drop_ephemeral spares a slow consumer typing and presence but not messages", "[limits]") {
+    Limited fixture(backlog_cap(SlowConsumerPolicy::drop_ephemeral));
+    auto& [transport, manager] = fixture;
+    const Handle slow = transport.open();
+    manager->register_connection(alice, slow);
+    transport.set_queued_bytes(slow, 5000);
+
+    CHECK(manager->send_to_user(alice, TypingStarted{"c", bob}) == 0);
+    CHECK(manager->send_to_user(alice, MessageSent{"m", bob, {alice}, "hi"}) == 1);
+    manager->register_connection(bob, transport.open()); // UserOnline is ephemeral too
+    CHECK(count_of(transport, slow, "TypingStarted") == 0);
+    CHECK(count_of(transport, slow, "MessageSent") == 1);
+    CHECK(count_of(transport, slow, "UserOnline") == 1); // its own, sent before the backlog
+    CHECK(manager->is_user_online(alice));
+    CHECK(manager->metrics().dropped_ephemeral == 2);
+}
+
+TEST_CASE("inbound messages past the token bucket are refused and sustained abuse closes with 1008", "[limits]") {
+    LimitOptions limits;
+    limits.inbound_rate = 0.001; // effectively no refill while the test runs
+    limits.inbound_burst = 3;
+    limits.max_rate_limit_strikes = 2;
+    Limited fixture(limits);
+    auto& [transport, manager] = fixture;
+    int handled = 0;
+    manager->on("Ping", [&](const Inbound&) { ++handled; });
+    const Handle handle = transport.open();
+    const ConnectionId id = manager->register_connection(alice, handle);
+
+    for (int i = 0; i < 5; ++i) manager->handle_message(id, R"({"type":"Ping"})");
+    CHECK(handled == 3);
+    CHECK(count_of(transport, handle, "Error") == 2);
+    CHECK(event_cast<Error>(transport.events(handle).back()).code == errc::rate_limited);
+    CHECK_FALSE(transport.close_record(handle));
+
+    manager->handle_message(id, R"({"type":"Ping"})");
+    REQUIRE(transport.close_record(handle));
+    CHECK(transport.close_record(handle)->code == CloseCode::policy_violation);
+    CHECK_FALSE(manager->is_user_online(alice));
+    CHECK(manager->metrics().rate_limited == 2);
+    CHECK(manager->metrics().closed_for_abuse == 1);
+}
+
+TEST_CASE("the token bucket refills with time", "[limits]") {
+    using Bucket = detail::TokenBucket;
+    const auto start = Bucket::Clock::now();
+    Bucket bucket(10, 2, 100, start);
+    CHECK(bucket.take(start) == Bucket::Verdict::allowed);
+    CHECK(bucket.take(start) == Bucket::Verdict::allowed);
+    CHECK(bucket.take(start) == Bucket::Verdict::limited);
+    CHECK(bucket.take(start + std::chrono::milliseconds(100)) == Bucket::Verdict::allowed);
+    CHECK(bucket.take(start + std::chrono::seconds(10)) == Bucket::Verdict::allowed);
+    CHECK(bucket.take(start + std::chrono::seconds(10)) == Bucket::Verdict::allowed);
+    CHECK(bucket.take(start + std::chrono::seconds(10)) == Bucket::Verdict::limited); // burst caps savings
+}
+
+TEST_CASE("a user's connections past the limit are refused at the upgrade with 429", "[limits]") {
+    MockTransport transport;
+    StaticTokenAuthenticator auth;
+    auth.add("alice", alice);
+    ManagerOptions options;
+    options.limits.max_connections_per_user = 2;
+    Manager manager(transport, auth, options);
+    UpgradeRequest request;
+    request.query = "token=alice";
+    CHECK(transport.connect(request));
+    CHECK(transport.connect(request));
+    const auto third = transport.connect(request);
+    REQUIRE_FALSE(third);
+    CHECK(third.failure->status == 429);
+    CHECK(manager.connection_count(alice) == 2);
+    CHECK(manager.metrics().refused_user_limit == 1);
+    CHECK(manager.metrics().upgrades_refused == 1);
+}
+
+TEST_CASE("deeply nested inbound JSON is refused before parsing", "[limits]") {
+    Limited fixture(LimitOptions{});
+    auto& [transport, manager] = fixture;
+    manager->on("Deep", [](const Inbound&) {});
+    const Handle handle = transport.open();
+    const ConnectionId id = manager->register_connection(alice, handle);
+    const auto nested = [](int depth) {
+        return R"({"type":"Deep","data":)" + std::string(depth - 1, '[') + std::string(depth - 1, ']') + "}";
+    };
+    manager->handle_message(id, nested(32));
+    CHECK(count_of(transport, handle, "Error") == 0);
+    manager->handle_message(id, nested(33));
+    REQUIRE(count_of(transport, handle, "Error") == 1);
+    CHECK(event_cast<Error>(transport.events(handle).back()).code == errc::invalid_json);
+}
