@@ -19,6 +19,9 @@
 #include <stdexcept>
 #include <system_error>
 #include <thread>
+#include <unordered_map>
+
+#include <sys/resource.h>
 
 #include <nlohmann/json.hpp>
 #include <websocketpp/config/asio.hpp>
@@ -32,15 +35,31 @@ namespace {
 using handle_type = WebsocketppTransport::handle_type;
 using Clock = std::chrono::steady_clock;
 
+/// Bytes sent between two readings of websocketpp's backlog figure.
+constexpr std::size_t backlog_sample_step = 64 * 1024;
+
 /// Per-connection state, stored inside each websocketpp connection (its `connection_base`).
+/// Plain members belong to the connection's strand; atomics are shared with sending threads.
 struct ConnectionState {
-    std::optional<Identity> identity;          ///< from the upgrade until the open
-    ConnectionId id;                           ///< once the listener registered it
+    std::optional<Identity> identity; ///< from the upgrade until the open
+    std::string address;              ///< remote IP, for the per-address limit
+    ConnectionId id;                  ///< once the listener registered it
     bool reported_closed = false;
     std::shared_ptr<asio::steady_timer> heartbeat_timer;
     std::shared_ptr<asio::steady_timer> expiry_timer;
-    std::atomic<bool> open{false};             ///< read by `is_open` from any thread
-    std::atomic<std::size_t> queued_sample{0}; ///< read by `queued_bytes` from any thread
+    std::atomic<bool> open{false};
+
+    // Backlog: websocketpp's own figure is read on the strand only; senders add what they send
+    // since, so that `backlog()` errs high between readings.
+    std::atomic<std::size_t> sent{0};
+    std::atomic<std::size_t> sent_at_sample{0};
+    std::atomic<std::size_t> backlog_at_sample{0};
+    std::atomic<bool> sample_pending{false};
+
+    std::size_t backlog() const {
+        return backlog_at_sample.load(std::memory_order_relaxed) + sent.load(std::memory_order_relaxed) -
+               sent_at_sample.load(std::memory_order_relaxed);
+    }
 };
 
 template <class Base>
@@ -65,6 +84,20 @@ std::pair<std::string, std::string> split_resource(const std::string& resource) 
 
 std::string error_body(std::string_view error, std::string_view reason) {
     return nlohmann::json{{"error", error}, {"reason", reason}}.dump();
+}
+
+/// The IP of websocketpp's "ip:port" or "[ipv6]:port".
+std::string address_of(const std::string& endpoint) {
+    const std::size_t colon = endpoint.rfind(':');
+    std::string address = endpoint.substr(0, colon);
+    if (address.size() >= 2 && address.front() == '[') address = address.substr(1, address.size() - 2);
+    return address;
+}
+
+std::size_t default_max_connections() {
+    rlimit files{};
+    if (getrlimit(RLIMIT_NOFILE, &files) != 0 || files.rlim_cur == RLIM_INFINITY) return 1'000'000;
+    return files.rlim_cur > 128 ? static_cast<std::size_t>(files.rlim_cur) - 64 : 64;
 }
 
 std::shared_ptr<asio::ssl::context> make_tls_context(const TlsOptions& tls) {
@@ -104,6 +137,7 @@ public:
     virtual std::size_t queued_bytes(const handle_type& connection) const = 0;
     virtual void set_listener(TransportListener<handle_type>* listener) = 0;
     virtual std::size_t connection_count() const = 0;
+    virtual Metrics metrics() const = 0;
 };
 
 namespace {
@@ -120,6 +154,7 @@ public:
     Endpoint(asio::io_context* host_io, WebsocketppOptions options)
         : options_(std::move(options)),
           owns_io_(host_io == nullptr),
+          max_connections_(options_.max_connections ? options_.max_connections : default_max_connections()),
           framer_(secure, /*p_is_server=*/true, message_manager_, rng_) {
         server_.clear_access_channels(websocketpp::log::alevel::all);
         server_.clear_error_channels(websocketpp::log::elevel::all);
@@ -171,9 +206,10 @@ public:
     asio::any_io_executor executor() override { return server_.get_io_service().get_executor(); }
 
     bool send(const handle_type& connection, const Frame& frame) override {
-        std::error_code error;
-        server_.send(connection, frame.text().data(), frame.size(), websocketpp::frame::opcode::text, error);
-        return !error;
+        const ConnectionPtr con = connection_of(connection);
+        if (!con || con->send(frame.text().data(), frame.size(), websocketpp::frame::opcode::text)) return false;
+        account_sent(con, frame.size());
+        return true;
     }
 
     WebsocketppTransport::PreparedFrame prepare(const Frame& frame) override {
@@ -181,15 +217,17 @@ public:
         in->append_payload(frame.text().data(), frame.size());
         MessagePtr out = message_manager_->get_message();
         // A server-role hybi13 processor without extensions is stateless while framing: sharing it is safe.
-        if (framer_.prepare_data_frame(in, out)) return WebsocketppTransport::PreparedFrame(nullptr);
-        return WebsocketppTransport::PreparedFrame(std::move(out));
+        if (framer_.prepare_data_frame(in, out)) return WebsocketppTransport::PreparedFrame(nullptr, 0);
+        return WebsocketppTransport::PreparedFrame(std::move(out), frame.size());
     }
 
     bool send(const handle_type& connection, const WebsocketppTransport::PreparedFrame& frame) override {
-        if (!frame.message()) return false;
-        std::error_code error;
-        server_.send(connection, std::static_pointer_cast<typename MessagePtr::element_type>(frame.message()), error);
-        return !error;
+        const ConnectionPtr con = connection_of(connection);
+        if (!frame.message() || !con ||
+            con->send(std::static_pointer_cast<typename MessagePtr::element_type>(frame.message())))
+            return false;
+        account_sent(con, frame.payload_size());
+        return true;
     }
 
     void close(const handle_type& connection, CloseCode code, std::string_view reason) override {
@@ -207,7 +245,7 @@ public:
 
     std::size_t queued_bytes(const handle_type& connection) const override {
         const ConnectionPtr con = connection_of(connection);
-        return con ? con->queued_sample.load(std::memory_order_relaxed) : 0;
+        return con ? con->backlog() : 0;
     }
 
     void set_listener(TransportListener<handle_type>* listener) override { listener_ = listener; }
@@ -215,6 +253,20 @@ public:
     std::size_t connection_count() const override {
         std::lock_guard lock(connections_mutex_);
         return connections_.size();
+    }
+
+    WebsocketppTransport::Metrics metrics() const override {
+        constexpr auto relaxed = std::memory_order_relaxed;
+        WebsocketppTransport::Metrics metrics;
+        metrics.refused_version = counters_.refused_version.load(relaxed);
+        metrics.refused_path = counters_.refused_path.load(relaxed);
+        metrics.refused_origin = counters_.refused_origin.load(relaxed);
+        metrics.refused_capacity = counters_.refused_capacity.load(relaxed);
+        metrics.refused_address = counters_.refused_address.load(relaxed);
+        metrics.pong_timeouts = counters_.pong_timeouts.load(relaxed);
+        metrics.credential_expiries = counters_.credential_expiries.load(relaxed);
+        metrics.oversized_messages = counters_.oversized_messages.load(relaxed);
+        return metrics;
     }
 
 private:
@@ -234,6 +286,7 @@ private:
         server_.set_close_handler([this](handle_type h) { on_gone(h); });
         server_.set_fail_handler([this](handle_type h) { on_gone(h); });
         server_.set_pong_timeout_handler([this](handle_type h, const std::string&) {
+            counters_.pong_timeouts.fetch_add(1, std::memory_order_relaxed);
             drop(h, CloseCode::going_away, "pong timeout");
         });
     }
@@ -251,16 +304,24 @@ private:
 
     // --- Upgrade and plain HTTP -----------------------------------------------------------------
 
+    /// The checks that cost least and need no listener come first; the Auth policy runs last.
     bool on_validate(const handle_type& connection) {
         const ConnectionPtr con = server_.get_con_from_hdl(connection);
         if (con->get_request_header("Sec-WebSocket-Version") != "13") {
             con->append_header("Sec-WebSocket-Version", "13");
-            return refuse(*con, 426, "only WebSocket version 13 is supported");
+            return refuse(*con, counters_.refused_version, 426, "only WebSocket version 13 is supported");
         }
         const UpgradeRequest request = upgrade_request(*con);
-        if (request.path != options_.websocket_path) return refuse(*con, 404, "no WebSocket endpoint here");
+        if (request.path != options_.websocket_path)
+            return refuse(*con, counters_.refused_path, 404, "no WebSocket endpoint here");
+        if (!origin_allowed(request.header("Origin")))
+            return refuse(*con, counters_.refused_origin, 403, "origin not allowed");
         TransportListener<handle_type>* listener = listener_;
-        if (!listener || stopping_) return refuse(*con, 503, "server is not accepting connections");
+        con->address = address_of(request.remote_address);
+        if (!listener || stopping_ || at_capacity())
+            return refuse(*con, counters_.refused_capacity, 503, "server is not accepting connections");
+        if (address_at_limit(con->address))
+            return refuse(*con, counters_.refused_address, 429, "too many connections from this address");
         AuthResult verdict = listener->on_upgrade(request);
         if (!verdict) {
             if (verdict.failure().status == 401) con->append_header("WWW-Authenticate", "Bearer");
@@ -268,6 +329,29 @@ private:
         }
         con->identity = verdict.identity();
         return true;
+    }
+
+    bool origin_allowed(std::optional<std::string_view> origin) const {
+        const auto& allowed = options_.allowed_origins;
+        return allowed.empty() || !origin || std::find(allowed.begin(), allowed.end(), *origin) != allowed.end();
+    }
+
+    bool at_capacity() const {
+        std::lock_guard lock(connections_mutex_);
+        return connections_.size() >= max_connections_;
+    }
+
+    bool address_at_limit(const std::string& address) const {
+        if (options_.max_connections_per_address == 0) return false;
+        std::lock_guard lock(connections_mutex_);
+        const auto found = per_address_.find(address);
+        return found != per_address_.end() && found->second >= options_.max_connections_per_address;
+    }
+
+    static bool refuse(typename Server::connection_type& con, std::atomic<std::uint64_t>& counter, int status,
+                       std::string_view reason) {
+        counter.fetch_add(1, std::memory_order_relaxed);
+        return refuse(con, status, reason);
     }
 
     static bool refuse(typename Server::connection_type& con, int status, std::string_view reason) {
@@ -325,6 +409,7 @@ private:
         {
             std::lock_guard lock(connections_mutex_);
             connections_.insert(connection);
+            ++per_address_[con->address];
         }
         con->id = listener->on_open(connection, std::move(*con->identity));
         con->identity.reset();
@@ -334,7 +419,6 @@ private:
 
     void on_message(const handle_type& connection, const MessagePtr& message) {
         const ConnectionPtr con = server_.get_con_from_hdl(connection);
-        sample_queue(*con);
         TransportListener<handle_type>* listener = listener_;
         if (!listener || con->reported_closed) return;
         const bool binary = message->get_opcode() == websocketpp::frame::opcode::binary;
@@ -347,9 +431,11 @@ private:
         con->open = false;
         for (auto* timer : {&con->heartbeat_timer, &con->expiry_timer})
             if (*timer) (*timer)->cancel();
+        if (con->get_local_close_code() == websocketpp::close::status::message_too_big)
+            counters_.oversized_messages.fetch_add(1, std::memory_order_relaxed);
         report_closed(*con);
         std::lock_guard lock(connections_mutex_);
-        connections_.erase(connection);
+        if (connections_.erase(connection) && --per_address_[con->address] == 0) per_address_.erase(con->address);
         if (connections_.empty()) all_closed_.notify_all();
     }
 
@@ -378,7 +464,7 @@ private:
     void heartbeat(const handle_type& connection) {
         const ConnectionPtr con = connection_of(connection);
         if (!con || !con->open) return;
-        sample_queue(*con);
+        sample_backlog(*con);
         std::error_code error;
         con->ping("", error);
         schedule_heartbeat(con, connection);
@@ -390,13 +476,27 @@ private:
             expires_at - std::chrono::system_clock::now());
         con->expiry_timer = con->set_timer(static_cast<long>(std::max<std::int64_t>(remaining.count(), 0)),
                                            [this, connection](const std::error_code& error) {
-                                               if (!error) drop(connection, CloseCode::policy_violation,
-                                                                "credentials expired");
+                                               if (error) return;
+                                               counters_.credential_expiries.fetch_add(1, std::memory_order_relaxed);
+                                               drop(connection, CloseCode::policy_violation, "credentials expired");
                                            });
     }
 
-    static void sample_queue(typename Server::connection_type& con) {
-        con.queued_sample.store(con.get_buffered_amount(), std::memory_order_relaxed);
+    /// On the strand: websocketpp's figure, and how much had been sent when it was read (read
+    /// first, so that a send in between is counted twice rather than not at all).
+    static void sample_backlog(typename Server::connection_type& con) {
+        con.sent_at_sample.store(con.sent.load(std::memory_order_relaxed), std::memory_order_relaxed);
+        con.backlog_at_sample.store(con.get_buffered_amount(), std::memory_order_relaxed);
+        con.sample_pending.store(false, std::memory_order_relaxed);
+    }
+
+    /// Any thread: counts a send, and asks the strand for a fresh reading every so often.
+    void account_sent(const ConnectionPtr& con, std::size_t bytes) {
+        const std::size_t sent = con->sent.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+        if (sent - con->sent_at_sample.load(std::memory_order_relaxed) < backlog_sample_step ||
+            con->sample_pending.exchange(true, std::memory_order_relaxed))
+            return;
+        con->get_strand()->post([con] { sample_backlog(*con); });
     }
 
     // --- Shutdown ----------------------------------------------------------------------------------
@@ -424,6 +524,7 @@ private:
 
     WebsocketppOptions options_;
     const bool owns_io_;
+    const std::size_t max_connections_;
     mutable Server server_; // mutable: websocketpp's get_con_from_hdl is not const, though it reads only
     typename ConfigType::rng_type rng_;
     std::shared_ptr<typename ConfigType::con_msg_manager_type> message_manager_ =
@@ -432,12 +533,18 @@ private:
     HttpHandler http_handler_;
     std::atomic<TransportListener<handle_type>*> listener_{nullptr};
     std::atomic<bool> stopping_{false};
+    struct Counters {
+        std::atomic<std::uint64_t> refused_version{0}, refused_path{0}, refused_origin{0}, refused_capacity{0},
+            refused_address{0}, pong_timeouts{0}, credential_expiries{0}, oversized_messages{0};
+    };
+    Counters counters_;
     std::uint16_t port_ = 0;
     std::vector<std::thread> threads_;
 
     mutable std::mutex connections_mutex_;
     std::condition_variable all_closed_;
     std::set<handle_type, std::owner_less<handle_type>> connections_;
+    std::unordered_map<std::string, std::size_t> per_address_;
 };
 
 std::unique_ptr<WebsocketppTransport::Impl> make_endpoint(asio::io_context* io, WebsocketppOptions options) {
@@ -474,5 +581,6 @@ std::size_t WebsocketppTransport::queued_bytes(const handle_type& connection) co
 }
 void WebsocketppTransport::set_listener(TransportListener<handle_type>* listener) { impl_->set_listener(listener); }
 std::size_t WebsocketppTransport::connection_count() const { return impl_->connection_count(); }
+WebsocketppTransport::Metrics WebsocketppTransport::metrics() const { return impl_->metrics(); }
 
 } // namespace switchboard

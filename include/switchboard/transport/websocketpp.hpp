@@ -88,6 +88,13 @@ struct WebsocketppOptions {
     std::chrono::milliseconds handshake_timeout{std::chrono::seconds(5)}; ///< also the close handshake's
     std::size_t max_message_size = 64 * 1024;  ///< inbound; larger closes with 1009
     std::size_t max_http_body_size = 1024 * 1024;
+    /// Open WebSockets at once; 0: the open-files limit less 64 (a socket is a file).
+    std::size_t max_connections = 0;
+    /// Open WebSockets from one IP address; 0: no limit (mobile carriers put many users behind one).
+    std::size_t max_connections_per_address = 0;
+    /// Browser origins allowed to upgrade (e.g. "https://app.example.com"); empty: any. Requests
+    /// without an Origin header (non-browser clients) are not affected.
+    std::vector<std::string> allowed_origins;
     bool close_on_credential_expiry = true;
     std::chrono::milliseconds shutdown_deadline{std::chrono::seconds(5)};
 };
@@ -100,11 +107,14 @@ public:
     /// A frame prepared once (WebSocket header and payload) and shareable by every connection.
     class PreparedFrame {
     public:
-        explicit PreparedFrame(std::shared_ptr<void> message) : message_(std::move(message)) {}
+        PreparedFrame(std::shared_ptr<void> message, std::size_t payload_size)
+            : message_(std::move(message)), payload_size_(payload_size) {}
         const std::shared_ptr<void>& message() const noexcept { return message_; }
+        std::size_t payload_size() const noexcept { return payload_size_; }
 
     private:
         std::shared_ptr<void> message_;
+        std::size_t payload_size_;
     };
     using prepared_type = PreparedFrame;
 
@@ -135,13 +145,26 @@ public:
     bool send(const handle_type& connection, const PreparedFrame& frame);
     void close(const handle_type& connection, CloseCode code, std::string_view reason);
     bool is_open(const handle_type& connection) const;
-    /// Outbound bytes accepted but not yet written, as sampled on the connection's I/O thread at
-    /// its last heartbeat or inbound message (websocketpp keeps this figure unsynchronized).
+    /// Outbound bytes accepted but not yet written. websocketpp keeps this figure unsynchronized,
+    /// so it is read on the connection's I/O strand after every 64 KiB sent (and at heartbeats);
+    /// in between, bytes sent since are added: the answer errs high, never low.
     std::size_t queued_bytes(const handle_type& connection) const;
     void set_listener(TransportListener<handle_type>* listener);
 
     /// Open WebSocket connections right now.
     std::size_t connection_count() const;
+
+    struct Metrics {
+        std::uint64_t refused_version = 0;  ///< 426: not Sec-WebSocket-Version 13
+        std::uint64_t refused_path = 0;     ///< 404: upgrade outside `websocket_path`
+        std::uint64_t refused_origin = 0;   ///< 403: Origin not allowed
+        std::uint64_t refused_capacity = 0; ///< 503: `max_connections` reached or shutting down
+        std::uint64_t refused_address = 0;  ///< 429: `max_connections_per_address` reached
+        std::uint64_t pong_timeouts = 0;
+        std::uint64_t credential_expiries = 0;
+        std::uint64_t oversized_messages = 0; ///< closed with 1009
+    };
+    Metrics metrics() const;
 
     class Impl;
 
