@@ -4,7 +4,7 @@
 //
 //   social_server [--bind ADDR] [--port N] [--threads N] [--jwt-secret S]
 //                 [--tls-cert FILE --tls-key FILE] [--ping-interval MS] [--pong-timeout MS]
-//                 [--presence all|coalesced|scoped]
+//                 [--presence all|coalesced|scoped] [--production] [limits, see usage()]
 //   social_server token <user-uuid> [--admin] [--ttl SECONDS] [--jwt-secret S]
 
 #include <algorithm>
@@ -41,7 +41,10 @@ void log_line(std::string_view line) {
                  "social_server: %s\n"
                  "usage: social_server [--bind ADDR] [--port N] [--threads N] [--jwt-secret S]\n"
                  "                     [--tls-cert FILE --tls-key FILE] [--ping-interval MS] [--pong-timeout MS]\n"
-                 "                     [--presence all|coalesced|scoped]\n"
+                 "                     [--presence all|coalesced|scoped] [--production]\n"
+                 "                     [--allowed-origins URL,URL] [--max-connections N] [--max-connections-per-address N]\n"
+                 "                     [--max-connections-per-user N] [--rate N] [--burst N] [--max-queued-bytes N]\n"
+                 "                     [--slow-consumer close|drop] [--max-message-size BYTES]\n"
                  "       social_server token <user-uuid> [--admin] [--ttl SECONDS] [--jwt-secret S]\n",
                  problem.c_str());
     std::exit(2);
@@ -86,8 +89,45 @@ std::string jwt_secret(const Arguments& arguments) {
     const char* from_env = std::getenv("SWITCHBOARD_JWT_SECRET");
     const std::string secret = arguments.get("--jwt-secret", from_env ? from_env : "");
     if (!secret.empty()) return secret;
+    if (arguments.options.count("--production")) usage("--production needs --jwt-secret or SWITCHBOARD_JWT_SECRET");
     std::fprintf(stderr, "warning: no --jwt-secret or SWITCHBOARD_JWT_SECRET; using the public development secret\n");
     return development_secret;
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+    std::vector<std::string> items;
+    for (std::size_t start = 0; start < text.size();) {
+        const std::size_t comma = std::min(text.find(',', start), text.size());
+        if (comma > start) items.push_back(text.substr(start, comma - start));
+        start = comma + 1;
+    }
+    return items;
+}
+
+/// `--production` turns on what a public deployment needs: a real secret of at least 32 bytes,
+/// an origin allowlist against cross-site WebSocket hijacking, and a per-address cap.
+void apply_production_settings(const Arguments& arguments, social::ServerOptions& options) {
+    if (options.jwt.key.size() < 32) usage("--production needs a JWT secret of at least 32 bytes");
+    if (options.transport.allowed_origins.empty()) usage("--production needs --allowed-origins");
+    if (!arguments.options.count("--max-connections-per-address")) options.transport.max_connections_per_address = 256;
+}
+
+void apply_limits(const Arguments& arguments, social::ServerOptions& options) {
+    constexpr long unlimited = 1L << 40;
+    auto& transport = options.transport;
+    auto& limits = options.limits;
+    transport.allowed_origins = split_list(arguments.get("--allowed-origins", ""));
+    transport.max_connections = arguments.number("--max-connections", 0, 0, unlimited);
+    transport.max_connections_per_address = arguments.number("--max-connections-per-address", 0, 0, unlimited);
+    transport.max_message_size = arguments.number("--max-message-size", 64 * 1024, 16, 16L << 20);
+    limits.max_connections_per_user = arguments.number("--max-connections-per-user", 10, 0, unlimited);
+    limits.inbound_rate = static_cast<double>(arguments.number("--rate", 20, 0, unlimited));
+    limits.inbound_burst = static_cast<double>(arguments.number("--burst", 40, 1, unlimited));
+    limits.max_queued_bytes = arguments.number("--max-queued-bytes", 1L << 20, 0, unlimited);
+    const std::string policy = arguments.get("--slow-consumer", "close");
+    if (policy != "close" && policy != "drop") usage("--slow-consumer must be close or drop");
+    limits.slow_consumer = policy == "close" ? switchboard::SlowConsumerPolicy::close
+                                             : switchboard::SlowConsumerPolicy::drop_ephemeral;
 }
 
 int print_token(const Arguments& arguments) {
@@ -122,6 +162,8 @@ social::ServerOptions server_options(const Arguments& arguments) {
     if (!cert.empty()) options.transport.tls = switchboard::TlsOptions{cert, key};
     options.jwt.key = jwt_secret(arguments);
     options.presence = presence_mode(arguments.get("--presence", "all"));
+    apply_limits(arguments, options);
+    if (arguments.options.count("--production")) apply_production_settings(arguments, options);
     options.log = log_line;
     return options;
 }
@@ -145,7 +187,7 @@ int wait_for_stop(const sigset_t& signals) {
 } // namespace
 
 int main(int argc, char** argv) {
-    const Arguments arguments(argc, argv, {"--admin"});
+    const Arguments arguments(argc, argv, {"--admin", "--production"});
     if (!arguments.positional.empty() && arguments.positional[0] == "token") return print_token(arguments);
     if (!arguments.positional.empty()) usage("unknown command: " + arguments.positional[0]);
 

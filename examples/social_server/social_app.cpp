@@ -198,6 +198,7 @@ switchboard::ManagerOptions manager_options(const ServerOptions& server, asio::a
     const auto& log = server.log;
     switchboard::ManagerOptions options;
     options.presence.mode = server.presence;
+    options.limits = server.limits;
     options.presence.executor = std::move(executor);
     options.hooks.connected = [log](switchboard::ConnectionId id, const switchboard::Identity& identity) {
         log("connect user=" + identity.user.to_string() + " connection=" + id.to_string());

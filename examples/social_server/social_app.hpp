@@ -49,6 +49,7 @@ struct ServerOptions {
     switchboard::JwtOptions jwt;
     AppSettings app;
     switchboard::PresenceMode presence = switchboard::PresenceMode::broadcast;
+    switchboard::LimitOptions limits;
     /// One line per connect, disconnect and refused upgrade; called from I/O threads.
     std::function<void(std::string_view line)> log = [](std::string_view) {};
 };
