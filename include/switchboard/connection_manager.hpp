@@ -266,6 +266,7 @@ private:
     detail::PendingPresence pending_presence_;
     detail::PresenceSubscriptions presence_subscriptions_;
     std::shared_ptr<detail::PeriodicTask> presence_flush_;
+    std::atomic<bool> shutting_down_{false};
     std::unordered_map<std::string, Handler> handlers_;
     std::unique_ptr<Listener> listener_;
     std::unique_ptr<Sink> sink_;

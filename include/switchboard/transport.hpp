@@ -62,6 +62,9 @@ public:
     virtual void on_message(ConnectionId connection, std::string_view payload, MessageKind kind) = 0;
     /// The connection is closed, whoever closed it. Called once per opened connection.
     virtual void on_close(ConnectionId connection) = 0;
+    /// The transport is shutting down and about to close every connection: what the listener
+    /// would tell the others about each close (presence) is moot.
+    virtual void on_shutdown() = 0;
 
 protected:
     ~TransportListener() = default;

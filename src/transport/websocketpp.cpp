@@ -190,6 +190,7 @@ public:
         if (stopping_.exchange(true)) return;
         if (port_ != 0) {
             stop_listening();
+            if (TransportListener<handle_type>* listener = listener_) listener->on_shutdown();
             for (const handle_type& connection : open_connections())
                 close(connection, CloseCode::going_away, "server shutting down");
             wait_for_closes(Clock::now() + options_.shutdown_deadline);

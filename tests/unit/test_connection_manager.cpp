@@ -487,3 +487,24 @@ TEST_CASE("lifecycle hooks observe connects, disconnects and refused upgrades", 
     CHECK(seen == std::vector<std::string>{"refused 10.0.0.1:5000 401", "connected " + id + " " + alice.to_string(),
                                            "disconnected " + id + " " + alice.to_string()});
 }
+
+TEST_CASE("a transport shutdown closes everyone without a presence storm", "[manager][lifecycle]") {
+    MockTransport transport;
+    StaticTokenAuthenticator auth;
+    constexpr int users = 50;
+    for (int i = 0; i < users; ++i) auth.add("token-" + std::to_string(i), UserId::random());
+    Manager manager(transport, auth);
+    std::vector<Handle> handles;
+    for (int i = 0; i < users; ++i) {
+        UpgradeRequest request;
+        request.query = "token=token-" + std::to_string(i);
+        handles.push_back(*transport.connect(request).handle);
+    }
+    const std::size_t frames_before = transport.frames_sent();
+
+    transport.shutdown();
+    CHECK(manager.connection_count() == 0);
+    CHECK(manager.metrics().connections_unregistered == users);
+    CHECK(transport.frames_sent() == frames_before); // no UserOffline to connections that are closing
+    for (const Handle& handle : handles) CHECK(transport.close_record(handle)->code == CloseCode::going_away);
+}

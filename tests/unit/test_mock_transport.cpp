@@ -27,6 +27,7 @@ struct RecordingListener final : TransportListener<MockTransport::Handle> {
                       (kind == MessageKind::binary ? " binary" : ""));
     }
     void on_close(ConnectionId id) override { log.push_back("close " + id.to_string()); }
+    void on_shutdown() override { log.push_back("shutdown"); }
 };
 
 UpgradeRequest with_token(std::string token) {
@@ -108,5 +109,11 @@ TEST_CASE("MockTransport plays upgrades, messages and closes to its listener", "
 
     CHECK(listener.log == std::vector<std::string>{"upgrade /ws", "upgrade /ws", "open", "message 101 hi",
                                                    "message 101 raw binary", "close 101"});
+
+    const auto other = transport.connect(with_token("ok"));
+    transport.shutdown();
+    CHECK(listener.log.back() == "close 102");
+    CHECK(listener.log[listener.log.size() - 2] == "shutdown");
+    CHECK(transport.close_record(*other.handle)->code == CloseCode::going_away);
     transport.set_listener(nullptr);
 }

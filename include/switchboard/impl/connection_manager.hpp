@@ -23,6 +23,7 @@ public:
         manager_.handle_message(connection, payload, kind);
     }
     void on_close(ConnectionId connection) override { manager_.unregister_connection(connection); }
+    void on_shutdown() override { manager_.shutting_down_.store(true, std::memory_order_relaxed); }
 
 private:
     ConnectionManager& manager_;
@@ -248,8 +249,16 @@ void ConnectionManager<Transport, Auth>::publish_presence() {
     presence_changes_.drain([this](const PresenceChange& change) { deliver_presence(change); });
 }
 
+/// While the transport shuts down, every connection is closing: presence would only cost
+/// N^2 failed sends. Other nodes still hear of it through the backplane.
 template <class Transport, class Auth>
 void ConnectionManager<Transport, Auth>::deliver_presence(const PresenceChange& change) {
+    if (shutting_down_.load(std::memory_order_relaxed)) {
+        if (options_.backplane)
+            options_.backplane->publish_to_all(change.online ? Event(UserOnline{change.user}).to_frame()
+                                                             : Event(UserOffline{change.user}).to_frame());
+        return;
+    }
     if (options_.presence.mode == PresenceMode::coalesced) {
         pending_presence_.record(change.user, change.online);
         return;

@@ -122,6 +122,18 @@ public:
         finish(handle, CloseRecord{code, std::string(reason), false});
     }
 
+    /// Plays a server shutdown: tells the listener, then closes every connection with 1001.
+    void shutdown() {
+        if (TransportListener<Handle>* listener = current_listener()) listener->on_shutdown();
+        std::vector<Handle> open_handles;
+        {
+            std::lock_guard lock(mutex_);
+            for (const auto& [id, connection] : connections_)
+                if (!connection.close) open_handles.push_back(Handle{id});
+        }
+        for (const Handle& handle : open_handles) close(handle, CloseCode::going_away, "server shutting down");
+    }
+
     /// The connection dies unnoticed (no close frame, no callback): only `is_open` tells.
     void vanish(const Handle& handle) {
         std::lock_guard lock(mutex_);
