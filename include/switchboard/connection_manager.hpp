@@ -245,7 +245,7 @@ private:
 
     ConnectionId add(Identity identity, handle_type handle);
     AuthResult admit(const UpgradeRequest& request);
-    bool over_backlog(const handle_type& handle) const;
+    bool skip_slow_consumer(const typename detail::Registry<handle_type>::Target& target, Durability durability);
     typename Registry::Targets registered_targets(std::vector<ConnectionId> ids) const;
     std::size_t deliver(const typename Registry::Targets& targets, const Frame& frame);
     template <class Payload>

@@ -253,23 +253,18 @@ void ConnectionManager<Transport, Auth>::publish_presence() {
 /// N^2 failed sends. Other nodes still hear of it through the backplane.
 template <class Transport, class Auth>
 void ConnectionManager<Transport, Auth>::deliver_presence(const PresenceChange& change) {
-    if (shutting_down_.load(std::memory_order_relaxed)) {
-        if (options_.backplane)
-            options_.backplane->publish_to_all(change.online ? Event(UserOnline{change.user}).to_frame()
-                                                             : Event(UserOffline{change.user}).to_frame());
-        return;
-    }
-    if (options_.presence.mode == PresenceMode::coalesced) {
+    const bool deliver_locally = !shutting_down_.load(std::memory_order_relaxed);
+    if (deliver_locally && options_.presence.mode == PresenceMode::coalesced) {
         pending_presence_.record(change.user, change.online);
         return;
     }
-    const Frame frame = change.online ? Event(UserOnline{change.user}).to_frame()
-                                      : Event(UserOffline{change.user}).to_frame();
-    if (options_.presence.mode == PresenceMode::scoped) {
+    const Frame frame =
+        (change.online ? Event(UserOnline{change.user}) : Event(UserOffline{change.user})).to_frame();
+    if (deliver_locally && options_.presence.mode == PresenceMode::scoped) {
         deliver_scoped_presence(change.user, frame);
         return;
     }
-    deliver_to_all_locally(frame);
+    if (deliver_locally) deliver_to_all_locally(frame);
     if (options_.backplane) options_.backplane->publish_to_all(frame);
 }
 
@@ -361,33 +356,30 @@ std::size_t ConnectionManager<Transport, Auth>::deliver(const typename Registry:
         return send_each(targets, frame, frame.durability());
 }
 
+/// Whether to pass over a target because it is a slow consumer; closes it if the policy says so.
 template <class Transport, class Auth>
-bool ConnectionManager<Transport, Auth>::over_backlog(const handle_type& handle) const {
+bool ConnectionManager<Transport, Auth>::skip_slow_consumer(const typename Registry::Target& target,
+                                                            Durability durability) {
     const std::size_t cap = options_.limits.max_queued_bytes;
-    return cap != 0 && transport_.queued_bytes(handle) > cap;
+    if (cap == 0 || transport_.queued_bytes(target.handle) <= cap) return false;
+    if (options_.limits.slow_consumer == SlowConsumerPolicy::drop_ephemeral) {
+        if (durability == Durability::durable) return false;
+        counters_.dropped_ephemeral.fetch_add(1, std::memory_order_relaxed);
+        return true;
+    }
+    counters_.closed_slow.fetch_add(1, std::memory_order_relaxed);
+    if (unregister_connection(target.id)) transport_.close(target.handle, CloseCode::try_again_later, "slow consumer");
+    return true;
 }
 
-/// A target whose send fails is closed and unregistered: it would fail again. A slow consumer
-/// gets what `SlowConsumerPolicy` says.
+/// A target whose send fails is closed and unregistered: it would fail again.
 template <class Transport, class Auth>
 template <class Payload>
 std::size_t ConnectionManager<Transport, Auth>::send_each(const typename Registry::Targets& targets,
                                                           const Payload& payload, Durability durability) {
-    const bool drop_when_slow = options_.limits.slow_consumer == SlowConsumerPolicy::drop_ephemeral;
     std::size_t reached = 0;
     for (const auto& target : targets) {
-        if (over_backlog(target.handle)) {
-            if (drop_when_slow && durability == Durability::ephemeral) {
-                counters_.dropped_ephemeral.fetch_add(1, std::memory_order_relaxed);
-                continue;
-            }
-            if (!drop_when_slow) {
-                counters_.closed_slow.fetch_add(1, std::memory_order_relaxed);
-                if (unregister_connection(target.id))
-                    transport_.close(target.handle, CloseCode::try_again_later, "slow consumer");
-                continue;
-            }
-        }
+        if (skip_slow_consumer(target, durability)) continue;
         if (transport_.send(target.handle, payload)) {
             ++reached;
             continue;
