@@ -254,7 +254,8 @@ private:
     std::size_t deliver_to_all_locally(const Frame& frame);
     void publish_presence();
     void deliver_presence(const PresenceChange& change);
-    void deliver_scoped_presence(const UserId& user, const Frame& frame);
+    void deliver_scoped_presence(const PresenceChange& change);
+    static Frame presence_frame(const PresenceChange& change);
     void dispatch(ConnectionId connection, const Identity& sender, std::string_view payload, MessageKind kind);
     void reply_error(ConnectionId connection, std::string_view code, const std::string& message);
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <set>
 #include <unordered_map>
@@ -44,7 +45,9 @@ private:
 };
 
 /// Which connections asked to hear of which users' presence, both ways round so that either
-/// side can be dropped quickly.
+/// side can be dropped quickly. While nobody subscribes (the common case outside scoped
+/// presence), lookups skip the lock: a lookup racing with a first subscription may miss it,
+/// as it would had it come a moment earlier.
 class PresenceSubscriptions {
 public:
     void add(ConnectionId watcher, const std::vector<UserId>& users) {
@@ -53,11 +56,13 @@ public:
             watchers_[user].insert(watcher);
             watched_[watcher].insert(user);
         }
+        update_empty();
     }
 
     void remove(ConnectionId watcher, const std::vector<UserId>& users) {
         std::lock_guard lock(mutex_);
         for (const UserId& user : users) unlink(watcher, user);
+        update_empty();
     }
 
     /// Forgets every subscription of a connection that went away.
@@ -67,9 +72,11 @@ public:
         if (found == watched_.end()) return;
         const std::set<UserId> users = std::move(found->second);
         for (const UserId& user : users) unlink(watcher, user);
+        update_empty();
     }
 
     std::vector<ConnectionId> watchers_of(const UserId& user) const {
+        if (empty_.load(std::memory_order_acquire)) return {};
         std::lock_guard lock(mutex_);
         const auto found = watchers_.find(user);
         if (found == watchers_.end()) return {};
@@ -83,6 +90,8 @@ public:
     }
 
 private:
+    void update_empty() { empty_.store(watched_.empty(), std::memory_order_release); }
+
     void unlink(ConnectionId watcher, const UserId& user) {
         erase_from(watchers_, user, watcher);
         erase_from(watched_, watcher, user);
@@ -97,6 +106,7 @@ private:
     }
 
     mutable std::mutex mutex_;
+    std::atomic<bool> empty_{true};
     std::unordered_map<UserId, std::set<ConnectionId>> watchers_;
     std::unordered_map<ConnectionId, std::set<UserId>> watched_;
 };

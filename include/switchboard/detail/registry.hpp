@@ -35,6 +35,10 @@ struct ConnectionState {
 /// Each shard has its own mutex, held only to read or change the maps: never across a call
 /// into the transport. A connection is entered in the id index before the user index, and
 /// leaves the id index first, so whoever finds an id in the user index can find it by id.
+///
+/// Broadcasts read a user shard through an immutable snapshot of its connections, made from a
+/// flat array when first needed after a change and shared by every broadcast until the next
+/// change: repeated broadcasts to a stable population copy nothing.
 template <class Handle>
 class Registry {
 public:
@@ -63,7 +67,8 @@ public:
         UserShard& shard = user_shard(user);
         std::lock_guard lock(shard.mutex);
         auto& connections = shard.users[user];
-        connections.push_back(Target{id, std::move(handle)});
+        connections.push_back(Target{id, handle});
+        shard.add_to_everyone(Target{id, std::move(handle)});
         size_.fetch_add(1, std::memory_order_relaxed);
         if (connections.size() == 1) on_first(user);
         return id;
@@ -83,6 +88,7 @@ public:
         auto& connections = found->second;
         connections.erase(std::find_if(connections.begin(), connections.end(),
                                        [id](const Target& target) { return target.id == id; }));
+        shard.remove_from_everyone(id);
         size_.fetch_sub(1, std::memory_order_relaxed);
         if (connections.empty()) {
             shard.users.erase(found);
@@ -110,15 +116,9 @@ public:
     /// Calls `visit(targets)` once per shard with that shard's connections, after its lock is released.
     template <class Visit>
     void for_each_shard(Visit&& visit) const {
-        Targets targets;
         for (const UserShard& shard : user_shards_) {
-            targets.clear();
-            {
-                std::lock_guard lock(shard.mutex);
-                for (const auto& entry : shard.users)
-                    targets.insert(targets.end(), entry.second.begin(), entry.second.end());
-            }
-            visit(targets);
+            const std::shared_ptr<const Targets> snapshot = shard.snapshot();
+            if (!snapshot->empty()) visit(*snapshot);
         }
     }
 
@@ -163,6 +163,35 @@ private:
     struct alignas(64) UserShard {
         mutable std::mutex mutex;
         std::unordered_map<UserId, std::vector<Target>> users;
+        Targets everyone;                                  ///< flat, in no order
+        std::unordered_map<ConnectionId, std::size_t> slots; ///< index in `everyone`
+        mutable std::shared_ptr<const Targets> cached;     ///< of `everyone`; reset on change
+
+        /// Under `mutex`.
+        void add_to_everyone(Target target) {
+            slots.emplace(target.id, everyone.size());
+            everyone.push_back(std::move(target));
+            cached.reset();
+        }
+
+        /// Under `mutex`: swap with the last and pop, so removal is O(1).
+        void remove_from_everyone(ConnectionId id) {
+            const auto slot = slots.find(id);
+            const std::size_t index = slot->second;
+            slots.erase(slot);
+            if (index != everyone.size() - 1) {
+                everyone[index] = std::move(everyone.back());
+                slots[everyone[index].id] = index;
+            }
+            everyone.pop_back();
+            cached.reset();
+        }
+
+        std::shared_ptr<const Targets> snapshot() const {
+            std::lock_guard lock(mutex);
+            if (!cached) cached = std::make_shared<const Targets>(everyone);
+            return cached;
+        }
     };
     struct alignas(64) IdShard {
         mutable std::mutex mutex;

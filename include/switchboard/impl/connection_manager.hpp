@@ -258,28 +258,35 @@ void ConnectionManager<Transport, Auth>::deliver_presence(const PresenceChange& 
         pending_presence_.record(change.user, change.online);
         return;
     }
-    const Frame frame =
-        (change.online ? Event(UserOnline{change.user}) : Event(UserOffline{change.user})).to_frame();
     if (deliver_locally && options_.presence.mode == PresenceMode::scoped) {
-        deliver_scoped_presence(change.user, frame);
+        deliver_scoped_presence(change);
         return;
     }
+    const Frame frame = presence_frame(change);
     if (deliver_locally) deliver_to_all_locally(frame);
     if (options_.backplane) options_.backplane->publish_to_all(frame);
 }
 
 /// To the related users' connections and the subscribed connections, each connection once.
+/// Serializes nothing when nobody watches.
 template <class Transport, class Auth>
-void ConnectionManager<Transport, Auth>::deliver_scoped_presence(const UserId& user, const Frame& frame) {
+void ConnectionManager<Transport, Auth>::deliver_scoped_presence(const PresenceChange& change) {
     const std::vector<UserId> related =
-        options_.presence.watchers ? options_.presence.watchers(user) : std::vector<UserId>{};
-    std::vector<ConnectionId> watchers = presence_subscriptions_.watchers_of(user);
+        options_.presence.watchers ? options_.presence.watchers(change.user) : std::vector<UserId>{};
+    std::vector<ConnectionId> watchers = presence_subscriptions_.watchers_of(change.user);
     for (const UserId& watcher : related) {
-        const std::vector<ConnectionId> theirs = registry_.connections_of(watcher);
-        watchers.insert(watchers.end(), theirs.begin(), theirs.end());
+        for (ConnectionId id : registry_.connections_of(watcher)) watchers.push_back(id);
     }
+    const bool publish = options_.backplane && !related.empty();
+    if (watchers.empty() && !publish) return;
+    const Frame frame = presence_frame(change);
     deliver(registered_targets(std::move(watchers)), frame);
-    if (options_.backplane && !related.empty()) options_.backplane->publish_to_users(related, frame);
+    if (publish) options_.backplane->publish_to_users(related, frame);
+}
+
+template <class Transport, class Auth>
+Frame ConnectionManager<Transport, Auth>::presence_frame(const PresenceChange& change) {
+    return (change.online ? Event(UserOnline{change.user}) : Event(UserOffline{change.user})).to_frame();
 }
 
 // --- Delivery -------------------------------------------------------------------------------
@@ -331,10 +338,14 @@ std::size_t ConnectionManager<Transport, Auth>::broadcast(const Event& event) {
 template <class Transport, class Auth>
 std::size_t ConnectionManager<Transport, Auth>::deliver_to_users_locally(const std::vector<UserId>& users,
                                                                          const Frame& frame) {
+    typename Registry::Targets targets;
+    if (users.size() == 1) { // send_to_user: nothing to deduplicate
+        registry_.collect_user(users.front(), targets);
+        return deliver(targets, frame);
+    }
     std::vector<UserId> unique_users = users;
     std::sort(unique_users.begin(), unique_users.end());
     unique_users.erase(std::unique(unique_users.begin(), unique_users.end()), unique_users.end());
-    typename Registry::Targets targets;
     for (const UserId& user : unique_users) registry_.collect_user(user, targets);
     return deliver(targets, frame);
 }
