@@ -32,7 +32,7 @@ define configure
 	$(CMAKE) -S . -B $(1) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(2) > $(1).configure.log || (cat $(1).configure.log; false)
 endef
 
-SANITIZED := -DSWITCHBOARD_BUILD_EXAMPLES=OFF -DSWITCHBOARD_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug
+SANITIZED := -DSWITCHBOARD_BUILD_EXAMPLES=ON -DSWITCHBOARD_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug
 
 .PHONY: all deps-test deps-build deps-bench test test-plain test-asan test-tsan example bench clean
 

@@ -1,0 +1,54 @@
+// Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
+#pragma once
+
+// A child process with its stdout on a pipe (stderr is inherited, so its diagnostics, sanitizer
+// reports included, land in the test's output). RAII: a child still running when the object goes
+// away (e.g. a failed REQUIRE) is killed and reaped, so a failing test never leaves a server behind.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "client.hpp"
+
+namespace integration {
+
+class ChildProcess {
+public:
+    /// Starts `argv[0]` (a path) with `argv`; the environment is inherited.
+    /// @throws std::system_error when it cannot be started.
+    explicit ChildProcess(const std::vector<std::string>& argv);
+    ~ChildProcess();
+    ChildProcess(const ChildProcess&) = delete;
+    ChildProcess& operator=(const ChildProcess&) = delete;
+
+    /// The next stdout line that contains `needle` (earlier lines are skipped), without its newline;
+    /// nothing if stdout ends or the timeout passes first.
+    std::optional<std::string> read_line_containing(std::string_view needle,
+                                                    std::chrono::milliseconds timeout = default_wait);
+    /// Everything left on stdout until it ends; nothing if it does not end within the timeout.
+    std::optional<std::string> read_to_end(std::chrono::milliseconds timeout = default_wait);
+
+    void send_signal(int signal);
+    /// The exit status (or 128 + the signal that killed it); nothing if still running at the timeout.
+    std::optional<int> wait_for_exit(std::chrono::milliseconds timeout = default_wait);
+
+private:
+    /// Appends what stdout has until `deadline` or until at least one more byte came; false at EOF or timeout.
+    bool read_more(std::chrono::steady_clock::time_point deadline);
+
+    pid_t pid_ = -1;
+    int stdout_fd_ = -1;
+    bool stdout_ended_ = false;
+    std::string pending_; ///< read from stdout, not yet returned
+    std::optional<int> exit_status_;
+};
+
+/// Runs a command to completion and returns its stdout; throws if it fails or takes too long.
+std::string run_and_capture(const std::vector<std::string>& argv, std::chrono::milliseconds timeout = default_wait);
+
+} // namespace integration

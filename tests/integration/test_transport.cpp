@@ -1,0 +1,138 @@
+// Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
+//
+// The websocketpp transport's own duties, seen from real clients: heartbeat, message size limit,
+// graceful shutdown, and wss://.
+
+#include <catch2/catch.hpp>
+
+#include <switchboard/event.hpp>
+
+#include "harness.hpp"
+#include "tls_certificate.hpp"
+
+using namespace integration;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr int going_away = 1001;
+constexpr int message_too_big = 1009;
+
+social::ServerOptions heartbeat_options(std::chrono::milliseconds ping_interval,
+                                        std::chrono::milliseconds pong_timeout) {
+    social::ServerOptions options = server_options();
+    options.transport.ping_interval = ping_interval;
+    options.transport.pong_timeout = pong_timeout;
+    return options;
+}
+
+const ClientOptions dead_peer{/*tls=*/false, /*answer_pings=*/false};
+
+/// A client that never answers pings is dropped with 1001 and goes offline, while one that answers
+/// stays connected for several ping intervals.
+void check_dead_peer_dropped(std::chrono::milliseconds ping_interval, std::chrono::milliseconds pong_timeout) {
+    TestServer server(heartbeat_options(ping_interval, pong_timeout));
+    const UserId live_user = UserId::random();
+    const UserId dead_user = UserId::random();
+    auto live = connect_user(server, live_user);
+    auto dead = connect_user(server, dead_user, ConnectOptions{false, dead_peer});
+
+    // Detection takes one ping interval plus the pong timeout; allow generous slack for sanitizers.
+    const auto detection_bound = 3 * (ping_interval + pong_timeout) + 1s;
+    REQUIRE(dead->wait_closed(std::chrono::duration_cast<std::chrono::milliseconds>(detection_bound)));
+    CHECK(dead->state().pings >= 1);
+    REQUIRE(dead->state().close);
+    CHECK(dead->state().close->code == going_away);
+    CHECK(dead->state().close->reason == "pong timeout");
+    CHECK(eventually([&] { return server.manager().connection_count(dead_user) == 0; }));
+    CHECK(wait_for_event(*live, "UserOffline", about_user(dead_user)));
+
+    // The live client answers: after more pings than a pong timeout spans, it is still there.
+    const std::size_t pings_spanning_timeout = static_cast<std::size_t>(pong_timeout / ping_interval) + 3;
+    CHECK(live->wait_until([&](const ClientState& state) { return state.pings >= pings_spanning_timeout; }));
+    CHECK(live->is_open());
+    CHECK(server.manager().connection_count(live_user) == 1);
+    CHECK(server.manager().is_user_online(live_user));
+}
+
+} // namespace
+
+TEST_CASE("Heartbeat: a client that stops answering pings is dropped and goes offline", "[integration][heartbeat]") {
+    check_dead_peer_dropped(/*ping_interval=*/200ms, /*pong_timeout=*/100ms);
+}
+
+// The pong timeout is longer than the ping interval here, a setting the options allow.
+TEST_CASE("Heartbeat: a dead client is dropped even when the pong timeout exceeds the ping interval",
+          "[integration][heartbeat]") {
+    check_dead_peer_dropped(/*ping_interval=*/100ms, /*pong_timeout=*/200ms);
+}
+
+TEST_CASE("A message over max_message_size closes that connection with 1009 and no other", "[integration][limits]") {
+    constexpr std::size_t limit = 1024;
+    social::ServerOptions options = server_options();
+    options.transport.max_message_size = limit;
+    TestServer server(std::move(options));
+    const UserId sender_user = UserId::random();
+    const UserId bystander_user = UserId::random();
+    auto sender = connect_user(server, sender_user);
+    auto bystander = connect_user(server, bystander_user);
+
+    // At the limit: accepted and handled (it is not JSON, so an Error answers it).
+    REQUIRE(sender->send_text(std::string(limit, 'x')));
+    REQUIRE(sender->wait_until([](const ClientState& state) { return !errors_of(state).empty(); }));
+    CHECK(errors_of(*sender).front()["data"].value("code", "") == "invalid_json");
+
+    REQUIRE(sender->send_text(std::string(limit + 1, 'x')));
+    REQUIRE(sender->wait_closed());
+    REQUIRE(sender->state().close);
+    CHECK(sender->state().close->code == message_too_big);
+    CHECK(eventually([&] { return server.manager().connection_count(sender_user) == 0; }));
+
+    CHECK(wait_for_event(*bystander, "UserOffline", about_user(sender_user)));
+    round_trip(*bystander);
+    CHECK(bystander->is_open());
+    CHECK(server.manager().connection_count() == 1);
+}
+
+TEST_CASE("Graceful shutdown delivers what was sent before it and then closes every client with 1001",
+          "[integration][shutdown]") {
+    constexpr int notes = 200;
+    TestServer server;
+    std::vector<std::unique_ptr<TestClient>> clients;
+    for (int i = 0; i < 3; ++i) clients.push_back(connect_user(server, UserId::random()));
+
+    // Enough queued data (~200 KB per client) that a shutdown which did not wait for it would lose some.
+    const std::string padding(1000, '.');
+    for (int i = 0; i < notes; ++i)
+        server.manager().broadcast(switchboard::Event("Note", {{"seq", i}, {"padding", padding}}));
+    server.shutdown();
+
+    CHECK(server.manager().connection_count() == 0);
+    for (const auto& client : clients) {
+        REQUIRE(client->wait_closed());
+        const ClientState state = client->state();
+        REQUIRE(state.close);
+        CHECK(state.close->code == going_away);
+        // Every note arrived, in order, before the close.
+        const std::vector<json> received = events_of(state, "Note");
+        REQUIRE(received.size() == notes);
+        for (int i = 0; i < notes; ++i) CHECK(received[static_cast<std::size_t>(i)]["data"]["seq"] == i);
+    }
+}
+
+TEST_CASE("wss round trip with a throwaway certificate", "[integration][tls]") {
+    const TemporaryDirectory directory;
+    social::ServerOptions options = server_options();
+    options.transport.tls = write_self_signed_certificate(directory.path());
+    TestServer server(std::move(options));
+    const ClientOptions tls_client{/*tls=*/true, /*answer_pings=*/true};
+
+    const UserId user = UserId::random();
+    auto client = connect_user(server, user, ConnectOptions{false, tls_client});
+    CHECK(wait_for_event(*client, "UserOnline", about_user(user)));
+    round_trip(*client); // and a message the other way
+
+    TestClient anonymous(tls_client);
+    CHECK_FALSE(anonymous.connect(server.url()));
+    CHECK(anonymous.response().status == 401);
+}
