@@ -12,6 +12,7 @@ BUILD_PACKAGES := cmake make g++ pkg-config libasio-dev libwebsocketpp-dev nlohm
                   libssl-dev zlib1g-dev libcpp-jwt-dev
 TEST_PACKAGES  := $(BUILD_PACKAGES) catch2 openssl
 BENCH_PACKAGES := $(BUILD_PACKAGES) libbenchmark-dev
+FUZZ_PACKAGES  := $(BUILD_PACKAGES) clang libclang-rt-14-dev
 
 export ASAN_OPTIONS  := detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
@@ -38,7 +39,7 @@ SANITIZED := -DSWITCHBOARD_BUILD_EXAMPLES=ON -DSWITCHBOARD_BUILD_BENCH=OFF -DCMA
 
 all: test
 
-test: test-plain test-asan test-tsan
+test: test-plain test-asan test-tsan test-fuzz
 
 test-plain: deps-test
 	$(call configure,build,-DSWITCHBOARD_BUILD_BENCH=OFF)
@@ -76,5 +77,28 @@ bench: deps-bench
 	$(CMAKE) --build build-bench -j$(JOBS)
 	./build-bench/bench/core_bench
 
+# --- Fuzzing -------------------------------------------------------------------------------------
+# `make fuzz` builds the libFuzzer targets of tests/fuzz with clang in build-fuzz/ and runs each for FUZZ_SECONDS on a
+# copy of its seed corpus (FUZZ_TARGETS picks some, e.g. FUZZ_TARGETS="event_parse"); a crash fails the make.
+# `make test` runs them for 60 s each.
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS ?=
+FUZZ_CMAKE   := -DCMAKE_CXX_COMPILER=clang++ -DSWITCHBOARD_FUZZ=ON -DSWITCHBOARD_BUILD_TESTS=OFF \
+                -DSWITCHBOARD_BUILD_EXAMPLES=OFF -DSWITCHBOARD_BUILD_BENCH=OFF -DSWITCHBOARD_WEBSOCKETPP=OFF \
+                -DSWITCHBOARD_INSTALL=OFF
+
+.PHONY: fuzz test-fuzz deps-fuzz
+
+fuzz: deps-fuzz
+	$(call configure,build-fuzz,$(FUZZ_CMAKE))
+	$(CMAKE) --build build-fuzz -j$(JOBS)
+	tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+test-fuzz: FUZZ_SECONDS = 60
+test-fuzz: fuzz
+
+deps-fuzz:
+	$(call install_packages,$(FUZZ_PACKAGES))
+
 clean:
-	rm -rf build build-asan build-tsan build-example build-bench *.configure.log
+	rm -rf build build-asan build-tsan build-example build-bench build-fuzz *.configure.log
