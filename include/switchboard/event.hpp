@@ -120,6 +120,9 @@ public:
     /// nesting deeper than `max_depth`) or `errc::invalid_envelope`. A missing `data` is an
     /// empty object.
     static Event parse(std::string_view text, std::size_t max_depth = default_max_depth) {
+        // nlohmann reads a NUL as the end of input: whatever follows would be ignored unseen.
+        if (text.find('\0') != std::string_view::npos)
+            throw ProtocolError(errc::invalid_json, "message contains a NUL byte");
         if (detail::json_nesting_exceeds(text, max_depth))
             throw ProtocolError(errc::invalid_json, "JSON nested deeper than " + std::to_string(max_depth) + " levels");
         nlohmann::json envelope = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);

@@ -119,6 +119,24 @@ bool is_compact_form_text(std::string_view token) {
     });
 }
 
+// cpp-jwt checks exp and nbf before the signature and converts them to integers the way nlohmann does, which
+// overflows (undefined behaviour) for a huge floating-point value. So anyone, without a valid signature, could
+// reach that conversion: look at the two claims first and refuse any that is not a whole number.
+std::optional<std::string> time_claims_problem(std::string_view token) {
+    const std::size_t first_dot = token.find('.');
+    const std::size_t second_dot = token.find('.', first_dot + 1);
+    if (first_dot == std::string_view::npos || second_dot == std::string_view::npos) return std::nullopt;
+    const std::string_view payload = token.substr(first_dot + 1, second_dot - first_dot - 1);
+    const auto claims = nlohmann::json::parse(jwt::base64_uri_decode(payload.data(), payload.size()), nullptr,
+                                              /*allow_exceptions=*/false);
+    if (!claims.is_object()) return std::nullopt; // cpp-jwt reports it in its own words
+    for (const char* name : {"exp", "nbf"}) {
+        const auto found = claims.find(name);
+        if (found != claims.end() && !found->is_number_integer()) return std::string("invalid ") + name + " claim";
+    }
+    return std::nullopt;
+}
+
 std::string reason_for(const std::error_code& error) {
     if (error == jwt::VerificationErrc::TokenExpired) return "token expired";
     if (error == jwt::VerificationErrc::ImmatureSignature) return "token not yet valid";
@@ -177,6 +195,7 @@ struct JwtAuthenticator::Impl {
         if (!is_compact_form_text(token)) return refuse("invalid token: unexpected character");
         if (options.algorithm == Algorithm::hs256 && !hs256_signature_matches(options.key, token))
             return refuse(bad_signature);
+        if (auto problem = time_claims_problem(token)) return refuse(std::move(*problem));
         std::error_code error;
         const auto decoded = jwt::decode(token, jwt::params::algorithms({algorithm_name}), error,
                                          jwt::params::secret(options.key), jwt::params::leeway(leeway));

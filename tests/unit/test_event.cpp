@@ -78,3 +78,7 @@ TEST_CASE("events and their frames carry their durability", "[event]") {
     CHECK(Event("Custom", {}, switchboard::Durability::ephemeral).to_frame().durability() ==
           switchboard::Durability::ephemeral);
 }
+
+TEST_CASE("Event::parse refuses a NUL byte instead of ignoring what follows it", "[event]") {
+    CHECK(error_code_of(std::string_view("{\"type\":\"x\"}\0garbage", 20)) == errc::invalid_json);
+}

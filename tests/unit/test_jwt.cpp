@@ -375,6 +375,14 @@ TEST_CASE("JwtAuthenticator verifies RS256 and ES256 tokens with a PEM public ke
     }
 }
 
+TEST_CASE("JwtAuthenticator refuses a non-integer exp or nbf before any signature check", "[jwt]") {
+    // Found by fuzzing: cpp-jwt converts these before checking an RS256 signature, and a huge float overflows.
+    const JwtAuthenticator auth(options_for(Algorithm::rs256, rsa_keys().public_pem));
+    const std::string header = base64url(R"({"alg":"RS256","typ":"JWT"})");
+    CHECK(outcome(auth.verify(header + "." + base64url(R"({"exp":1e300})") + ".x")) == "invalid exp claim");
+    CHECK(outcome(auth.verify(header + "." + base64url(R"({"exp":1,"nbf":"soon"})") + ".x")) == "invalid nbf claim");
+}
+
 TEST_CASE("JwtAuthenticator refuses unusable options at construction", "[jwt]") {
     CHECK_NOTHROW(JwtAuthenticator(hs256_options()));
     CHECK_NOTHROW(JwtAuthenticator(options_for(Algorithm::rs256, rsa_keys().public_pem)));
