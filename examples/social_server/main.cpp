@@ -30,8 +30,10 @@ constexpr const char* development_secret = "switchboard-development-secret-do-no
 
 void log_line(std::string_view line) {
     const std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&now, &utc); // I/O threads log too: std::gmtime's shared buffer would race
     char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &utc);
     std::fprintf(stdout, "%s %.*s\n", stamp, static_cast<int>(line.size()), line.data());
     std::fflush(stdout);
 }

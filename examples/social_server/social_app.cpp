@@ -2,6 +2,7 @@
 #include "social_app.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -58,6 +59,15 @@ std::vector<UserId> user_list(const json& data, const char* key, std::size_t lim
         users.push_back(*user);
     }
     return users;
+}
+
+/// The `event` of a publish request, `{"type":"<EventType>","data":...}`, if it has that form.
+std::optional<switchboard::Event> published_event(const json& body) {
+    const auto event = body.find("event");
+    if (event == body.end() || !event->is_object()) return std::nullopt;
+    const auto type = event->find("type");
+    if (type == event->end() || !type->is_string() || type->get_ref<const std::string&>().empty()) return std::nullopt;
+    return switchboard::Event(type->get<std::string>(), event->value("data", json::object()));
 }
 
 HttpResponse json_response(int status, const json& body) { return HttpResponse::json(status, body.dump()); }
@@ -163,19 +173,16 @@ HttpResponse SocialApp::handle_http(const HttpRequest& request) const {
 HttpResponse SocialApp::publish(const HttpRequest& request) const {
     const json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
     if (!body.is_object()) return error_response(400, "invalid_json", "the body must be a JSON object");
-    const auto event = body.find("event");
-    const auto type = event != body.end() && event->is_object() ? event->find("type") : body.end();
-    if (type == body.end() || !type->is_string() || type->get_ref<const std::string&>().empty())
-        return error_response(400, "bad_request", R"("event" must be {"type":"<EventType>","data":...})");
-    const switchboard::Event outgoing(type->get<std::string>(), event->value("data", json::object()));
+    const std::optional<switchboard::Event> outgoing = published_event(body);
+    if (!outgoing) return error_response(400, "bad_request", R"("event" must be {"type":"<EventType>","data":...})");
 
     const bool to_everyone = body.value("broadcast", json(false)) == json(true);
     if (to_everyone == body.contains("to"))
         return error_response(400, "bad_request", R"(give exactly one of "to" and "broadcast":true)");
-    if (to_everyone) return json_response(200, {{"delivered", manager_.broadcast(outgoing)}});
+    if (to_everyone) return json_response(200, {{"delivered", manager_.broadcast(*outgoing)}});
     try {
         return json_response(200, {{"delivered", manager_.send_to_users(user_list(body, "to", settings_.max_recipients),
-                                                                         outgoing)}});
+                                                                         *outgoing)}});
     } catch (const ProtocolError& error) {
         return error_response(400, error.code(), error.what());
     }
@@ -222,6 +229,8 @@ SocialServer::SocialServer(ServerOptions options)
       app_(manager_, options.app) {
     transport_.set_http_handler([this](const HttpRequest& request) { return app_.handle_http(request); });
 }
+
+SocialServer::~SocialServer() { shutdown(); }
 
 void SocialServer::start() {
     transport_.start();

@@ -58,6 +58,8 @@ struct ServerOptions {
 class SocialServer {
 public:
     explicit SocialServer(ServerOptions options);
+    /// Shuts down first: I/O threads must not call into the app or the manager as they go.
+    ~SocialServer();
     /// Listens; throws if it cannot.
     void start();
     std::uint16_t port() const;

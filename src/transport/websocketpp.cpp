@@ -45,6 +45,7 @@ struct ConnectionState {
     std::string address;              ///< remote IP, for the per-address limit
     ConnectionId id;                  ///< once the listener registered it
     bool reported_closed = false;
+    bool awaiting_pong = false; ///< websocketpp's pong timer restarts on every ping: one ping at a time
     std::shared_ptr<asio::steady_timer> heartbeat_timer;
     std::shared_ptr<asio::steady_timer> expiry_timer;
     std::atomic<bool> open{false};
@@ -65,6 +66,12 @@ struct ConnectionState {
 template <class Base>
 struct Config : Base {
     using type = Config;
+    struct transport_config : Base::transport_config {
+        /// A TLS peer that never sends close_notify would otherwise keep a closed connection, and
+        /// its user's presence, for websocketpp's default 5 s.
+        static const long timeout_socket_shutdown = 1000;
+    };
+    using transport_type = websocketpp::transport::asio::endpoint<transport_config>;
     using connection_base = ConnectionState;
     static const websocketpp::log::level elog_level = websocketpp::log::elevel::none;
     static const websocketpp::log::level alog_level = websocketpp::log::alevel::none;
@@ -186,10 +193,10 @@ public:
 
     std::uint16_t port() const override { return port_; }
 
+    /// Upgrades arriving meanwhile are refused (503): `stopping_` is set first.
     void shutdown() override {
         if (stopping_.exchange(true)) return;
         if (port_ != 0) {
-            stop_listening();
             if (TransportListener<handle_type>* listener = listener_) listener->on_shutdown();
             for (const handle_type& connection : open_connections())
                 close(connection, CloseCode::going_away, "server shutting down");
@@ -200,6 +207,7 @@ public:
             for (std::thread& thread : threads_) thread.join();
             threads_.clear();
         }
+        if (port_ != 0) stop_listening();
     }
 
     void set_http_handler(HttpHandler handler) override { http_handler_ = std::move(handler); }
@@ -286,6 +294,9 @@ private:
         server_.set_message_handler([this](handle_type h, MessagePtr message) { on_message(h, message); });
         server_.set_close_handler([this](handle_type h) { on_gone(h); });
         server_.set_fail_handler([this](handle_type h) { on_gone(h); });
+        server_.set_pong_handler([this](handle_type h, const std::string&) {
+            if (const ConnectionPtr con = connection_of(h)) con->awaiting_pong = false;
+        });
         server_.set_pong_timeout_handler([this](handle_type h, const std::string&) {
             counters_.pong_timeouts.fetch_add(1, std::memory_order_relaxed);
             drop(h, CloseCode::going_away, "pong timeout");
@@ -466,8 +477,11 @@ private:
         const ConnectionPtr con = connection_of(connection);
         if (!con || !con->open) return;
         sample_backlog(*con);
-        std::error_code error;
-        con->ping("", error);
+        if (!con->awaiting_pong) {
+            std::error_code error;
+            con->ping("", error);
+            con->awaiting_pong = !error;
+        }
         schedule_heartbeat(con, connection);
     }
 
@@ -502,15 +516,22 @@ private:
 
     // --- Shutdown ----------------------------------------------------------------------------------
 
-    /// The acceptor is not thread-safe: stop it on the I/O threads and wait for that.
+    /// The acceptor is not thread-safe, and websocketpp re-arms it from whichever thread accepted
+    /// last. Our own threads are joined by now; on a host's io_context, close it from an I/O thread
+    /// (race-free when the host runs that context on one thread) and wait for that.
     void stop_listening() {
-        std::promise<void> stopped;
-        asio::post(server_.get_io_service(), [this, &stopped] {
-            std::error_code ignored;
+        std::error_code ignored;
+        if (owns_io_) {
             server_.stop_listening(ignored);
-            stopped.set_value();
+            return;
+        }
+        auto stopped = std::make_shared<std::promise<void>>();
+        asio::post(server_.get_io_service(), [this, stopped] {
+            std::error_code ignored_too;
+            server_.stop_listening(ignored_too);
+            stopped->set_value();
         });
-        stopped.get_future().wait_for(options_.shutdown_deadline);
+        stopped->get_future().wait_for(options_.shutdown_deadline);
     }
 
     std::vector<handle_type> open_connections() const {

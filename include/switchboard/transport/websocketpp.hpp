@@ -120,7 +120,9 @@ public:
 
     /// Runs on `options.threads` threads of its own, from `start()` to `shutdown()`.
     explicit WebsocketppTransport(WebsocketppOptions options);
-    /// Runs on a host's `io_context`, which the host runs (and keeps running until `shutdown()` returns).
+    /// Runs on a host's `io_context`, which the host runs (and keeps running until `shutdown()`
+    /// returns). websocketpp re-arms its acceptor on whichever thread accepted last, so closing
+    /// it is race-free only when the host runs that context on one thread.
     WebsocketppTransport(asio::io_context& io, WebsocketppOptions options);
     /// Shuts down if still running.
     ~WebsocketppTransport();
