@@ -11,7 +11,7 @@ CTEST       := ctest --output-on-failure -j$(JOBS) --timeout 600
 BUILD_PACKAGES := cmake make g++ pkg-config libasio-dev libwebsocketpp-dev nlohmann-json3-dev \
                   libssl-dev zlib1g-dev libcpp-jwt-dev
 TEST_PACKAGES  := $(BUILD_PACKAGES) catch2 openssl
-BENCH_PACKAGES := $(BUILD_PACKAGES) libbenchmark-dev
+BENCH_PACKAGES := $(BUILD_PACKAGES) libbenchmark-dev nodejs gnuplot-nox
 FUZZ_PACKAGES  := $(BUILD_PACKAGES) clang libclang-rt-14-dev
 
 export ASAN_OPTIONS  := detect_leaks=1:abort_on_error=1
@@ -76,6 +76,7 @@ bench: deps-bench
 	$(call configure,build-bench,-DSWITCHBOARD_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=Release)
 	$(CMAKE) --build build-bench -j$(JOBS)
 	./build-bench/bench/core_bench
+	bench/load/run.sh build-bench
 
 # --- Fuzzing -------------------------------------------------------------------------------------
 # `make fuzz` builds the libFuzzer targets of tests/fuzz with clang in build-fuzz/ and runs each for FUZZ_SECONDS on a

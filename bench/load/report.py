@@ -1,0 +1,281 @@
+# Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
+"""Turns the raw lines of bench/load/run.sh into the side-by-side tables (medians of the
+repetitions, ratios switchboard/baseline), a verdict per target of issue 4, and the data file
+of the latency plot.
+
+usage: report.py RAW MACHINE RESULTS_TXT LATENCY_DAT   (standard library only)
+"""
+
+import statistics
+import sys
+from collections import defaultdict
+
+SERVERS = ["switchboard", "websocketpp", "websocketpp-frame-once", "node-ws"]
+BASELINES = SERVERS[1:]
+HEADERS = ["switchboard", "websocketpp", "wspp-frame-once", "node-ws", "sb/wspp", "sb/wspp-fo", "sb/node"]
+
+
+def read_raw(path):
+    """{(case, server): [ {key: value}, ... one per repetition ]}"""
+    runs = defaultdict(list)
+    with open(path) as raw:
+        for line in raw:
+            fields = dict(item.split("=", 1) for item in line.split() if "=" in item)
+            if "case" in fields and "server" in fields:
+                runs[(fields["case"], fields["server"])].append(fields)
+    return runs
+
+
+class Figures:
+    def __init__(self, runs):
+        self.runs = runs
+        self.storm_timeout = 60.0
+
+    def values(self, case, server, key):
+        found = []
+        for run in self.runs.get((case, server), []):
+            try:
+                found.append(float(run[key]))
+            except (KeyError, ValueError):
+                pass
+        return found
+
+    def median(self, case, server, key):
+        values = self.values(case, server, key)
+        return statistics.median(values) if values else None
+
+    def count(self, case, server):
+        return len(self.runs.get((case, server), []))
+
+
+def number(value, decimals=0):
+    if value is None:
+        return "-"
+    return f"{value:,.{decimals}f}"
+
+
+def ratio(ours, theirs):
+    if ours is None or theirs is None or theirs == 0:
+        return "-"
+    return f"{ours / theirs:.2f}x"
+
+
+def table(title, rows, notes=()):
+    """rows: (label, [value per server as text], [ratio texts])"""
+    width = max([len(row[0]) for row in rows] + [30])
+    lines = [title, "-" * len(title)]
+    lines.append(f"{'':<{width}}  " + "  ".join(f"{h:>15}" for h in HEADERS))
+    for label, cells, ratios in rows:
+        lines.append(f"{label:<{width}}  " + "  ".join(f"{c:>15}" for c in cells + ratios))
+    lines.extend(notes)
+    return "\n".join(lines) + "\n"
+
+
+def metric_row(figures, label, case, key, decimals=0, servers=SERVERS):
+    medians = {s: figures.median(case, s, key) if s in servers else None for s in SERVERS}
+    cells = [number(medians[s], decimals) if s in servers else "n/a" for s in SERVERS]
+    ratios = [ratio(medians["switchboard"], medians[b]) for b in BASELINES]
+    return label, cells, ratios
+
+
+def storm_cell(figures, case, server):
+    settled = figures.median(case, server, "settled_s")
+    timeout = figures.median(case, server, "timeout_s")
+    if settled is None:
+        return None, "-" if timeout is None else "-"
+    if settled < 0:
+        return float("inf"), f"> {timeout:.0f} s"
+    return settled, f"{settled:.2f} s"
+
+
+def storm_ratio(ours, theirs, timeout):
+    """Ratio of two settle times, where infinity stands for "gave up after `timeout`"."""
+    if ours is None or theirs is None:
+        return "-"
+    if theirs == float("inf") and ours == float("inf"):
+        return "both >"
+    if theirs == float("inf"):
+        return "< " + ratio(ours, timeout)
+    if ours == float("inf"):
+        return "> " + ratio(timeout, theirs)
+    return ratio(ours, theirs)
+
+
+def idle_table(figures):
+    steps = ["1000", "5000", "10000", "19000"]
+    present = [s for s in steps if figures.median("idle", "switchboard", f"bytes_per_conn_{s}") is not None]
+    if not present:
+        present = sorted({k.split("_")[-1] for run in figures.runs.get(("idle", "switchboard"), [])
+                          for k in run if k.startswith("bytes_per_conn_")}, key=int)
+    servers = ["switchboard", "websocketpp", "node-ws"]
+    rows = [metric_row(figures, f"bytes/connection at {int(s):,}", "idle", f"bytes_per_conn_{s}", servers=servers)
+            for s in present]
+    rows.append(metric_row(figures, "slope, bytes/connection", "idle", "slope_bytes_per_conn", servers=servers))
+    rows.append(metric_row(figures, f"server RSS KiB at {int(present[-1]):,}" if present else "server RSS",
+                           "idle", f"rss_kib_{present[-1]}" if present else "-", servers=servers))
+    projected = {}
+    for server in servers:
+        base = figures.median("idle", server, "rss_base_kib")
+        slope = figures.median("idle", server, "slope_bytes_per_conn")
+        projected[server] = None if base is None or slope is None else (base * 1024 + slope * 100_000) / 2**20
+    cells = [number(projected.get(s), 0) if s in servers else "n/a" for s in SERVERS]
+    rows.append(("projected MiB for 100,000 (base + slope)", cells,
+                 [ratio(projected["switchboard"], projected.get(b)) for b in BASELINES]))
+    return table("Idle connections: server memory (switchboard --presence scoped, baselines without presence)", rows,
+                 ["(wspp-frame-once is the same program as websocketpp here: not run)"])
+
+
+def saturation_table(figures, sizes):
+    rows = []
+    for size in sizes:
+        case = f"saturation_{size}"
+        rows.append(metric_row(figures, f"deliveries/s, {int(size):,} subscribers", case, "deliveries_per_s"))
+        rows.append(metric_row(figures, "  p50 ms", case, "p50_ms", 1))
+        rows.append(metric_row(figures, "  p99 ms", case, "p99_ms", 1))
+        rows.append(metric_row(figures, "  p99.9 ms", case, "p999_ms", 1))
+        rows.append(metric_row(figures, "  lost", case, "lost"))
+        rows.append(metric_row(figures, "  server CPU (cores)", case, "server_cpu", 2))
+        rows.append(metric_row(figures, "  load generator CPU (cores)", case, "client_cpu", 2))
+        rows.append(metric_row(figures, "  other processes' CPU (cores)", case, "others_cpu", 2))
+    return table("Fan-out at saturation (admin Broadcast to every subscriber; at most 32 broadcasts outstanding)",
+                 rows, ["(latency here is mostly queueing behind the 32 outstanding broadcasts)"])
+
+
+def rate_table(figures, sizes):
+    rows = []
+    large = sizes[-1]
+    case = f"rate_{large}"
+    rows.append(metric_row(figures, f"offered deliveries/s ({int(large):,} x 20/s)", case, "offered_per_s"))
+    rows.append(metric_row(figures, "delivered/s while sending", case, "deliveries_per_s"))
+    rows.append(metric_row(figures, "behind when sending stopped", case, "behind_at_end"))
+    rows.append(metric_row(figures, "p50 ms", case, "p50_ms", 1))
+    rows.append(metric_row(figures, "p99 ms", case, "p99_ms", 1))
+    rows.append(metric_row(figures, "p99.9 ms", case, "p999_ms", 1))
+    rows.append(metric_row(figures, "lost (after 10 s of drain)", case, "lost"))
+    rows.append(metric_row(figures, "server CPU (cores)", case, "server_cpu", 2))
+    rows.append(metric_row(figures, "other processes' CPU (cores)", case, "others_cpu", 2))
+    for size in sizes[:-1]:
+        rows.append(metric_row(figures, f"p50 / p99 ms at {int(size):,} subscribers: p50", f"rate_{size}", "p50_ms", 1))
+        rows.append(metric_row(figures, "  p99", f"rate_{size}", "p99_ms", 1))
+    return table("Fan-out at a fixed rate: 20 broadcasts/s", rows)
+
+
+def direct_table(figures):
+    servers = ["switchboard", "websocketpp", "node-ws"]
+    rows = [metric_row(figures, label, "direct", key, decimals, servers=servers) for label, key, decimals in [
+        ("offered messages/s", "offered_per_s", 0), ("delivered/s", "delivered_per_s", 0), ("p50 ms", "p50_ms", 2),
+        ("p99 ms", "p99_ms", 2), ("p99.9 ms", "p999_ms", 2), ("lost", "lost", 0), ("server CPU (cores)", "server_cpu", 2),
+        ("other processes' CPU (cores)", "others_cpu", 2)]]
+    return table("Direct messages: SendMessage between random users (2,000 users, 20,000/s)", rows,
+                 ["(wspp-frame-once sends direct messages exactly like websocketpp: not run)"])
+
+
+def storm_table(figures, sizes):
+    rows = []
+    for presence in ["all", "coalesced", "scoped"]:
+        for size in sizes:
+            case = f"storm_{presence}_{size}"
+            cells, values = [], {}
+            for server in SERVERS:
+                source_case = f"storm_all_{size}" if server != "switchboard" else case
+                values[server], text = storm_cell(figures, source_case, server)
+                cells.append(text)
+            ratios = [storm_ratio(values["switchboard"], values[b], figures.storm_timeout) for b in BASELINES]
+            rows.append((f"{int(size):,} users, switchboard --presence {presence}", cells, ratios))
+    return table("Connect storm: N users at once, time until all upgraded and presence went quiet for 1 s", rows,
+                 ["(baselines have global presence only: their column repeats their 'all' figure on every row)"])
+
+
+def targets(figures, fan_sizes):
+    lines = ["Targets of issue 4", "------------------"]
+
+    def verdict(ok):
+        return "MET   " if ok else "MISSED"
+
+    small = f"saturation_{fan_sizes[0]}"
+    ours = figures.median(small, "switchboard", "deliveries_per_s")
+    for baseline, wanted in [("websocketpp", 2.0), ("websocketpp-frame-once", 0.9), ("node-ws", 8.0)]:
+        theirs = figures.median(small, baseline, "deliveries_per_s")
+        if ours and theirs:
+            lines.append(f"{verdict(ours / theirs >= wanted)} fan-out saturation ({int(fan_sizes[0]):,} subscribers) "
+                         f">= {wanted}x {baseline}: {ours / theirs:.2f}x ({ours:,.0f} vs {theirs:,.0f} deliveries/s)")
+    large = f"rate_{fan_sizes[-1]}"
+    offered = figures.median(large, "switchboard", "offered_per_s")
+    delivered = figures.median(large, "switchboard", "deliveries_per_s")
+    p99 = figures.median(large, "switchboard", "p99_ms")
+    lost = figures.median(large, "switchboard", "lost")
+    if offered and delivered is not None and p99 is not None:
+        ok = delivered >= 0.97 * offered and p99 < 300 and not lost
+        lines.append(f"{verdict(ok)} {int(fan_sizes[-1]):,} subscribers x 20/s: keep up with p99 < 300 ms: "
+                     f"{delivered:,.0f} of {offered:,.0f} deliveries/s, p99 {p99:.1f} ms, lost {lost:,.0f}")
+    p99 = figures.median("direct", "switchboard", "p99_ms")
+    delivered = figures.median("direct", "switchboard", "delivered_per_s")
+    if p99 is not None:
+        lines.append(f"{verdict(p99 < 10)} direct 20k/s among 2,000 users, p99 < 10 ms: p99 {p99:.2f} ms, "
+                     f"{delivered:,.0f} delivered/s")
+    per_connection = [figures.median("idle", "switchboard", f"bytes_per_conn_{s}") for s in ["1000", "5000", "10000", "19000"]]
+    per_connection = [v for v in per_connection if v is not None]
+    slope = figures.median("idle", "switchboard", "slope_bytes_per_conn")
+    if per_connection and slope is not None:
+        flat = max(per_connection) <= 1.25 * min(per_connection)
+        ok = max(per_connection) < 6144 and slope < 6144 and flat
+        lines.append(f"{verdict(ok)} idle < 6 KiB/connection, flat 1,000..19,000: "
+                     + ", ".join(f"{v:,.0f}" for v in per_connection) + f" bytes; slope {slope:,.0f} bytes")
+    for presence in ["coalesced", "scoped"]:
+        settled, text = storm_cell(figures, f"storm_{presence}_{fan_sizes[-1]}", "switchboard")
+        if settled is not None:
+            lines.append(f"{verdict(settled <= 10)} storm of {int(fan_sizes[-1]):,} users settled within 10 s "
+                         f"(--presence {presence}): {text}")
+    return "\n".join(lines) + "\n"
+
+
+def latency_data(figures, sizes):
+    lines = ["# subscribers " + " ".join(f"{s}_p50 {s}_p99" for s in SERVERS)]
+    for size in sizes:
+        cells = []
+        for server in SERVERS:
+            for key in ["p50_ms", "p99_ms"]:
+                value = figures.median(f"rate_{size}", server, key)
+                cells.append("NaN" if value is None else f"{value:.3f}")
+        lines.append(f"{size} " + " ".join(cells))
+    return "\n".join(lines) + "\n"
+
+
+def sizes_of(runs, prefix):
+    return sorted({case[len(prefix):] for case, _ in runs if case.startswith(prefix) and case[len(prefix):].isdigit()},
+                  key=int)
+
+
+def main(raw_path, machine_path, results_path, latency_path):
+    runs = read_raw(raw_path)
+    figures = Figures(runs)
+    timeouts = [v for (case, server) in runs for v in figures.values(case, server, "timeout_s")]
+    figures.storm_timeout = max(timeouts) if timeouts else 60.0
+    reps = max((figures.count(f"rate_{s}", "switchboard") for s in sizes_of(runs, "rate_")), default=1)
+    fan_sizes = sizes_of(runs, "saturation_")
+    rate_sizes = sizes_of(runs, "rate_")
+    storm_sizes = sorted({case.split("_")[-1] for case, _ in runs if case.startswith("storm_")}, key=int)
+    with open(machine_path) as machine:
+        header = machine.read()
+    sections = [
+        "Switchboard side-by-side WebSocket benchmark (bench/load/run.sh; make bench)\n" + header
+        + f"figures: medians of {reps} repetitions for fan-out and direct, one run for idle, storms and the "
+          "smaller fixed-rate sizes\nratios: switchboard / baseline (above 1 is better for rates, below 1 for "
+          "latencies, memory and times)\n",
+        saturation_table(figures, fan_sizes) if fan_sizes else "",
+        rate_table(figures, rate_sizes) if rate_sizes else "",
+        direct_table(figures),
+        idle_table(figures),
+        storm_table(figures, storm_sizes) if storm_sizes else "",
+        targets(figures, fan_sizes or ["1000"]),
+    ]
+    with open(results_path, "w") as results:
+        results.write("\n".join(s for s in sections if s))
+    with open(latency_path, "w") as latency:
+        latency.write(latency_data(figures, rate_sizes))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 5:
+        sys.exit(__doc__)
+    main(*sys.argv[1:])

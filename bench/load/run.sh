@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
+#
+# The side-by-side WebSocket benchmark (issue 4): the same workloads, driven by bench/load's own
+# load generator, against the example server (switchboard) and three baselines built here: bare
+# websocketpp sending with send(hdl, text), the same framing each broadcast once, and Node.js `ws`.
+# Prints one table per workload with ratios switchboard/baseline and writes bench/results/
+# (results.txt, raw.txt, latency.png).
+#
+#   bench/load/run.sh BUILD_DIR        (`make bench` passes build-bench)
+#
+# Environment: REPS (repetitions of the throughput and latency workloads, median reported; 3),
+# QUICK=1 (small sizes, one repetition: a smoke test that leaves bench/results alone),
+# STORM_TIMEOUT (seconds before a connect storm is given up; 60).
+#
+# Servers run on CPU 0, the load generator on CPU 1 (when there are two). Every server is started
+# fresh for each case and stopped after it; everything started here is stopped on exit.
+
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build=$(realpath -m "${1:?usage: bench/load/run.sh BUILD_DIR}")
+reps=${REPS:-3}
+quick=${QUICK:-0}
+storm_timeout=${STORM_TIMEOUT:-60}
+work=$build/load-bench
+raw=$work/raw.txt
+logs=$work/logs
+secret="switchboard-load-benchmark-secret-0123456789abcdef"
+port=$((20000 + RANDOM % 20000))
+server_pid=""
+
+if [ "$(nproc)" -ge 2 ]; then server_cpu=(taskset -c 0); client_cpu=(taskset -c 1); else server_cpu=(); client_cpu=(); fi
+
+stop_server() {
+    [ -n "$server_pid" ] || return 0
+    kill -TERM "$server_pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=""
+}
+trap stop_server EXIT
+trap 'stop_server; exit 130' INT TERM
+
+build_programs() {
+    if [ ! -f "$build/CMakeCache.txt" ]; then
+        cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSWITCHBOARD_BUILD_TESTS=OFF > "$build.configure.log"
+    fi
+    cmake --build "$build" -j"$(nproc)" --target social_server loadgen wspp_baseline
+    social_server=$(locate_program "$build/examples/social_server/social_server")
+    loadgen=$(locate_program "$build/bench/load/loadgen")
+    wspp=$(locate_program "$build/bench/load/wspp_baseline")
+}
+
+# The program at its usual place in the build tree, or wherever a differently laid-out tree put it.
+locate_program() {
+    if [ -x "$1" ]; then echo "$1"; return; fi
+    find "$build" -type f -name "$(basename "$1")" -perm -u+x | head -1 | grep . || { echo "no $1" >&2; return 1; }
+}
+
+# Node's `ws`, pinned by package-lock.json. Debian's npm conflicts with NodeSource's nodejs (which
+# brings its own npm), so npm is installed only when there is none.
+install_node_baseline() {
+    if ! command -v npm > /dev/null; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm
+    fi
+    if [ ! -f "$here/node/node_modules/ws/package.json" ]; then
+        (cd "$here/node" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+}
+
+wait_for_port() {
+    for _ in $(seq 100); do
+        if (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null; then return 0; fi
+        kill -0 "$server_pid" 2> /dev/null || { echo "server died, see $logs" >&2; return 1; }
+        sleep 0.1
+    done
+    echo "server did not listen on $port" >&2
+    return 1
+}
+
+# start_server NAME PRESENCE: presence "quiet" means none for the baselines and scoped (nobody
+# watches anybody) for switchboard: the workloads that measure something else do not pay for N^2
+# presence while connecting.
+start_server() {
+    local name=$1 presence=$2 command
+    port=$((port + 1))
+    local baseline_presence=$presence
+    [ "$presence" = quiet ] && baseline_presence=none
+    case $name in
+    switchboard)
+        [ "$presence" = quiet ] && presence=scoped
+        command=("$social_server" --port "$port" --threads 1 --jwt-secret "$secret" --presence "$presence") ;;
+    websocketpp) command=("$wspp" --port "$port" --jwt-secret "$secret" --presence "$baseline_presence") ;;
+    websocketpp-frame-once)
+        command=("$wspp" --port "$port" --jwt-secret "$secret" --presence "$baseline_presence" --frame-once) ;;
+    node-ws) command=(node "$here/node/server.js" --port "$port" --jwt-secret "$secret" --presence "$baseline_presence") ;;
+    esac
+    "${server_cpu[@]}" "${command[@]}" > "$logs/$name.log" 2>&1 &
+    server_pid=$!
+    wait_for_port
+}
+
+# CPU cores busy over one second (user + nice + system, all CPUs), from /proc/stat.
+busy_cores() {
+    local before after
+    before=$(awk '/^cpu /{print $2 + $3 + $4}' /proc/stat)
+    sleep 1
+    after=$(awk '/^cpu /{print $2 + $3 + $4}' /proc/stat)
+    awk -v a="$before" -v b="$after" -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.2f", (b - a) / hz}'
+}
+
+# On a shared machine, waits (a few seconds at most) until others leave at least ~1.75 cores idle,
+# so that fewer cases run beside someone's build. Each case also reports others_cpu during its
+# measurement, and the tables show it.
+wait_for_quiet() {
+    local busy
+    [ "$quick" = 1 ] && return 0
+    for _ in $(seq 4); do
+        busy=$(busy_cores)
+        awk -v b="$busy" 'BEGIN{exit !(b < 0.25)}' && return 0
+        sleep 1
+    done
+    echo "  (machine still busy: $busy cores used by others)" >&2
+}
+
+# run_case CASE SERVER PRESENCE REP LOADGEN-ARGS...: one fresh server, one loadgen run, one raw line.
+run_case() {
+    local case_name=$1 server=$2 presence=$3 rep=$4 line
+    shift 4
+    wait_for_quiet
+    start_server "$server" "$presence"
+    line=$("${client_cpu[@]}" timeout 300 "$loadgen" --port "$port" --secret "$secret" --server-pid "$server_pid" \
+        "$@" 2>> "$logs/loadgen.log") || line="error=loadgen_failed"
+    stop_server
+    echo "case=$case_name server=$server presence=$presence rep=$rep $line" >> "$raw"
+    printf '  %-14s %-24s rep %s: %s\n' "$case_name" "$server" "$rep" "$(cut -c1-110 <<< "$line")"
+}
+
+servers=(switchboard websocketpp websocketpp-frame-once node-ws)
+
+run_all() {
+    local sizes_idle="1000,5000,10000,19000" fan_small=1000 fan_large=10000 users=2000 rate_seconds=8
+    local storm_small=1000 storm_large=10000
+    if [ "$quick" = 1 ]; then
+        reps=1 sizes_idle="500,1000" fan_large=2000 users=2000 rate_seconds=3 storm_large=2000
+    fi
+    echo "idle connections"
+    for server in switchboard websocketpp node-ws; do
+        run_case idle "$server" quiet 1 --workload idle --steps "$sizes_idle"
+    done
+    for rep in $(seq "$reps"); do
+        echo "fan-out and direct, repetition $rep of $reps"
+        for server in "${servers[@]}"; do
+            run_case "saturation_$fan_small" "$server" quiet "$rep" --workload saturation --clients "$fan_small" --seconds 3
+            run_case "saturation_$fan_large" "$server" quiet "$rep" --workload saturation --clients "$fan_large" --seconds 3
+            run_case "rate_$fan_large" "$server" quiet "$rep" --workload rate --clients "$fan_large" --rate 20 \
+                --seconds "$rate_seconds"
+        done
+        for server in switchboard websocketpp node-ws; do
+            run_case direct "$server" quiet "$rep" --workload direct --clients "$users" --rate 20000 \
+                --seconds "$rate_seconds"
+        done
+    done
+    echo "latency against subscriber count (20 broadcasts/s)"
+    for subscribers in $fan_small 5000; do
+        [ "$subscribers" -lt "$fan_large" ] || continue
+        for server in "${servers[@]}"; do
+            run_case "rate_$subscribers" "$server" quiet 1 --workload rate --clients "$subscribers" --rate 20 \
+                --seconds "$rate_seconds"
+        done
+    done
+    echo "connect storms (given up after $storm_timeout s)"
+    for presence in all coalesced scoped; do
+        for n in $storm_small $storm_large; do
+            run_case "storm_${presence}_$n" switchboard "$presence" 1 --workload storm --clients "$n" --timeout "$storm_timeout"
+        done
+    done
+    # Global presence only: the baselines have no other policy. frame-once changes nothing here
+    # but the framing of presence events, so it runs the small storm only.
+    for server in websocketpp websocketpp-frame-once node-ws; do
+        for n in $storm_small $storm_large; do
+            [ "$server" = websocketpp-frame-once ] && [ "$n" = "$storm_large" ] && continue
+            run_case "storm_all_$n" "$server" all 1 --workload storm --clients "$n" --timeout "$storm_timeout"
+        done
+    done
+}
+
+describe_machine() {
+    echo "machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(free -g | awk '/Mem:/{print $2}') GiB, Linux $(uname -r), $(. /etc/os-release && echo "$PRETTY_NAME")"
+    echo "toolchain: $(c++ --version | head -1); node $(node --version); ws $(node -p "require('$here/node/node_modules/ws/package.json').version"); websocketpp $(dpkg-query -W -f='${Version}' libwebsocketpp-dev 2>/dev/null || echo '?')"
+    echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "pinning: servers on CPU 0, load generator on CPU 1; every server --threads 1 / one io thread"
+}
+
+main() {
+    mkdir -p "$work" "$logs"
+    : > "$raw"
+    build_programs
+    install_node_baseline
+    local started=$SECONDS
+    describe_machine > "$work/machine.txt"
+    cat "$work/machine.txt"
+    run_all
+    echo "ran in $((SECONDS - started)) s" >> "$work/machine.txt"
+    /usr/bin/python3 "$here/report.py" "$raw" "$work/machine.txt" "$work/results.txt" "$work/latency.dat"
+    cat "$work/results.txt"
+    if [ "$quick" = 1 ]; then
+        echo "QUICK run: bench/results left as it was; this run's tables are in $work/results.txt"
+        return
+    fi
+    mkdir -p "$root/bench/results"
+    cp "$work/results.txt" "$raw" "$root/bench/results/"
+    if command -v gnuplot > /dev/null; then
+        gnuplot -e "data='$work/latency.dat'; output='$root/bench/results/latency.png'" "$here/plot.gp"
+    else
+        echo "gnuplot not found (Debian: gnuplot-nox): no latency.png" >&2
+    fi
+}
+
+main

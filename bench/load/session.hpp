@@ -1,0 +1,106 @@
+// Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
+#pragma once
+
+/// @file
+/// One benchmark session: N users with their tokens, their connections, and what they received.
+/// Every workload (workloads.cpp) builds one and drives it.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <sys/types.h>
+
+#include "stats.hpp"
+#include "ws_client.hpp"
+
+namespace loadgen {
+
+/// The command line, as the workloads read it.
+struct Settings {
+    ServerAddress server;
+    std::string secret;               ///< HS256, the same for every server under test
+    pid_t server_pid = 0;             ///< for memory and CPU figures; 0: not reported
+    std::string workload;             ///< idle, saturation, rate, direct, storm
+    std::size_t clients = 1000;
+    std::vector<std::size_t> steps;   ///< idle: connection counts to measure at
+    double rate = 0;                  ///< rate: broadcasts/s; direct: messages/s
+    double seconds = 5;               ///< how long to send (after any warm-up)
+    double timeout = 60;              ///< storm: give up after this
+    std::size_t senders = 0;          ///< connections that send; 0: the workload decides
+    std::size_t window = 0;           ///< saturation: broadcasts outstanding at most; 0: the default
+    bool quick_ack = false;           ///< diagnostic: TCP_QUICKACK after every read (see WsClients)
+};
+
+/// `key=value` pairs, printed on one line in this order.
+using Report = std::vector<std::pair<std::string, std::string>>;
+
+/// What the connections of a session saw, summed over all of them.
+struct Counters {
+    std::uint64_t opened = 0;
+    std::uint64_t failed = 0;
+    std::uint64_t closed = 0;          ///< closed by the server
+    std::uint64_t broadcasts = 0;      ///< Broadcast events received
+    std::uint64_t messages = 0;        ///< MessageSent events received
+    std::uint64_t presence = 0;        ///< UserOnline, UserOffline and PresenceDiff events received
+    std::uint64_t presence_joins = 0;  ///< users named online: one per UserOnline, the joins of a PresenceDiff
+    std::uint64_t errors = 0;          ///< Error events received
+    std::uint64_t other = 0;
+    std::int64_t last_open_ns = 0;
+    std::int64_t last_presence_ns = 0;
+    std::string first_error;           ///< the first Error event or failure, for the report
+    std::map<int, std::uint64_t> close_codes;
+};
+
+class Session final : public ClientListener {
+public:
+    /// Users get random UUIDs and tokens valid for an hour; `admin` adds `"admin": true`.
+    Session(const Settings& settings, std::size_t users, bool admin);
+
+    WsClients& clients() { return *clients_; }
+    const std::string& user(std::size_t index) const { return users_[index]; }
+    std::size_t size() const { return users_.size(); }
+
+    /// Connects users [from, to), at most `max_in_flight` upgrades at a time; returns once each has
+    /// opened or failed, or at `deadline_ns`. True if all opened.
+    bool connect_range(std::size_t from, std::size_t to, std::size_t max_in_flight, std::int64_t deadline_ns);
+
+    /// Handles traffic until `deadline_ns`, calling `keep_going()` between polls; stops early when it
+    /// returns false.
+    template <class KeepGoing>
+    void run_until(std::int64_t deadline_ns, KeepGoing&& keep_going) {
+        while (now_ns() < deadline_ns && keep_going()) clients_->poll(std::chrono::milliseconds(1));
+    }
+    void pause(double seconds) {
+        run_until(now_ns() + static_cast<std::int64_t>(seconds * 1e9), [] { return true; });
+    }
+
+    /// Failures, closes and errors, for every workload's report.
+    void report_health(Report& report) const;
+
+    Counters counters;
+    LatencyHistogram latency;     ///< of Broadcast and MessageSent events, from their "ts"
+    bool record_latency = false;
+
+private:
+    void on_open(std::uint32_t index) override;
+    void on_failed(std::uint32_t index, std::string_view why) override;
+    void on_text(std::uint32_t index, std::string_view payload) override;
+    void on_closed(std::uint32_t index, int code) override;
+    void note_error(std::string_view text);
+    void record_timestamp(std::string_view payload);
+
+    std::vector<std::string> users_;
+    std::unique_ptr<WsClients> clients_;
+};
+
+/// The "type" of a `{"type":...,"data":...}` event (keys in either order); empty if none.
+std::string_view event_type(std::string_view payload);
+/// The number after `"ts":` in a payload; -1 if none.
+std::int64_t timestamp_of(std::string_view payload);
+
+} // namespace loadgen

@@ -1,0 +1,280 @@
+// Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
+//
+// The workloads of the side-by-side benchmark (issue 4). Each is bounded in time and returns one
+// report; see loadgen.cpp for the command line and README-like notes in run.sh.
+
+#include "workloads.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <optional>
+
+namespace loadgen {
+namespace {
+
+constexpr std::int64_t second_ns = 1'000'000'000;
+constexpr std::size_t upgrades_at_once = 500; ///< steady connects: below the servers' listen backlogs
+/// The example server allows 20 inbound messages/s per connection (burst 40); senders stay below.
+constexpr double max_rate_per_sender = 15;
+/// Saturation: broadcasts whose deliveries may be outstanding at once. Enough to keep any server
+/// busy, few enough that no connection's backlog nears a slow-consumer limit (32 x ~120 bytes).
+constexpr std::uint64_t saturation_window = 32;
+
+std::int64_t seconds_ns(double seconds) { return static_cast<std::int64_t>(seconds * 1e9); }
+
+std::string fixed(double value, int decimals = 2) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%.*f", decimals, value);
+    return text;
+}
+
+void report_latency(Report& report, const LatencyHistogram& latency) {
+    report.emplace_back("samples", std::to_string(latency.count()));
+    report.emplace_back("p50_ms", fixed(latency.percentile_ms(0.50)));
+    report.emplace_back("p90_ms", fixed(latency.percentile_ms(0.90)));
+    report.emplace_back("p95_ms", fixed(latency.percentile_ms(0.95)));
+    report.emplace_back("p99_ms", fixed(latency.percentile_ms(0.99)));
+    report.emplace_back("p999_ms", fixed(latency.percentile_ms(0.999)));
+}
+
+void report_cpu(Report& report, const CpuMeter& cpu, double wall_seconds) {
+    report.emplace_back("server_cpu", fixed(cpu.server_share(wall_seconds)));
+    report.emplace_back("client_cpu", fixed(cpu.own_share(wall_seconds)));
+    report.emplace_back("others_cpu", fixed(cpu.others_share(wall_seconds)));
+}
+
+/// Connects everyone at a steady pace and lets the dust (presence, if any) settle.
+void connect_everyone(Session& session, Report& report) {
+    const std::int64_t start = now_ns();
+    session.connect_range(0, session.size(), upgrades_at_once, start + 60 * second_ns);
+    report.emplace_back("connect_s", fixed(static_cast<double>(now_ns() - start) / 1e9));
+    session.pause(0.5);
+}
+
+std::string broadcast_payload(std::uint64_t sequence) {
+    return "{\"type\":\"Broadcast\",\"data\":{\"ts\":" + std::to_string(now_ns()) + ",\"seq\":" +
+           std::to_string(sequence) + ",\"text\":\"fan-out benchmark payload, sixty-four bytes of text...\"}}";
+}
+
+/// Round-robin over the first `count` connections, each sending at most `per_sender_rate` per second.
+class Senders {
+public:
+    Senders(std::size_t count, double per_sender_rate)
+        : next_allowed_(count, 0), interval_(static_cast<std::int64_t>(1e9 / per_sender_rate)) {}
+
+    /// The connection that may send now, if any. In turn order, so if the next is not ready, none is.
+    std::optional<std::uint32_t> take(std::int64_t now) {
+        std::int64_t& allowed = next_allowed_[turn_];
+        if (now < allowed) return std::nullopt;
+        allowed = std::max(allowed + interval_, now);
+        const auto sender = static_cast<std::uint32_t>(turn_);
+        turn_ = (turn_ + 1) % next_allowed_.size();
+        return sender;
+    }
+
+private:
+    std::vector<std::int64_t> next_allowed_;
+    std::int64_t interval_;
+    std::size_t turn_ = 0;
+};
+
+/// Fan-out bookkeeping: each broadcast is owed to every connection open when it was sent.
+struct Fanout {
+    std::uint64_t sent = 0;
+    std::uint64_t expected = 0;
+
+    bool send(Session& session, std::uint32_t sender) {
+        if (!session.clients().send_text(sender, broadcast_payload(sent))) return false;
+        ++sent;
+        expected += session.counters.opened - session.counters.closed;
+        return true;
+    }
+    std::uint64_t outstanding(const Session& session) const {
+        return expected > session.counters.broadcasts ? expected - session.counters.broadcasts : 0;
+    }
+    /// Waits up to `seconds` for every owed delivery; then reports what never came.
+    void drain(Session& session, double seconds, Report& report) {
+        session.run_until(now_ns() + seconds_ns(seconds), [&] { return outstanding(session) > 0; });
+        report.emplace_back("broadcasts_sent", std::to_string(sent));
+        report.emplace_back("expected", std::to_string(expected));
+        report.emplace_back("received", std::to_string(session.counters.broadcasts));
+        report.emplace_back("lost", std::to_string(outstanding(session)));
+    }
+};
+
+double least_squares_slope(const std::vector<double>& x, const std::vector<double>& y) {
+    const double n = static_cast<double>(x.size());
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        sx += x[i];
+        sy += y[i];
+        sxx += x[i] * x[i];
+        sxy += x[i] * y[i];
+    }
+    const double denominator = n * sxx - sx * sx;
+    return denominator == 0 ? 0 : (n * sxy - sx * sy) / denominator;
+}
+
+} // namespace
+
+Report run_idle(const Settings& settings) {
+    std::vector<std::size_t> steps = settings.steps.empty() ? std::vector<std::size_t>{settings.clients} : settings.steps;
+    std::sort(steps.begin(), steps.end());
+    Session session(settings, steps.back(), /*admin=*/false);
+    Report report;
+    session.pause(0.5);
+    const double base = static_cast<double>(resident_bytes(settings.server_pid));
+    report.emplace_back("rss_base_kib", fixed(base / 1024, 0));
+    std::vector<double> counts, rss;
+    std::size_t connected = 0;
+    for (const std::size_t step : steps) {
+        session.connect_range(connected, step, upgrades_at_once, now_ns() + 60 * second_ns);
+        connected = step;
+        session.pause(1.5); // let the server finish its work for the last upgrades
+        const double open = static_cast<double>(session.counters.opened - session.counters.closed);
+        const double resident = static_cast<double>(resident_bytes(settings.server_pid));
+        counts.push_back(open);
+        rss.push_back(resident);
+        const std::string n = std::to_string(step);
+        report.emplace_back("open_" + n, fixed(open, 0));
+        report.emplace_back("rss_kib_" + n, fixed(resident / 1024, 0));
+        report.emplace_back("bytes_per_conn_" + n, fixed(open > 0 ? (resident - base) / open : 0, 0));
+    }
+    report.emplace_back("slope_bytes_per_conn", fixed(least_squares_slope(counts, rss), 0));
+    session.report_health(report);
+    return report;
+}
+
+Report run_saturation(const Settings& settings) {
+    Session session(settings, settings.clients, /*admin=*/true);
+    Report report;
+    connect_everyone(session, report);
+    const std::size_t sender_count = settings.senders ? settings.senders : std::min<std::size_t>(session.size(), 400);
+    Senders senders(sender_count, max_rate_per_sender);
+    Fanout fanout;
+    const std::uint64_t window = (settings.window ? settings.window : saturation_window) * session.size();
+    auto pump = [&] {
+        while (fanout.outstanding(session) < window) {
+            const auto sender = senders.take(now_ns());
+            if (!sender || !fanout.send(session, *sender)) break;
+        }
+        return true;
+    };
+    session.run_until(now_ns() + second_ns, pump); // warm-up
+
+    CpuMeter cpu(settings.server_pid);
+    const std::uint64_t received_before = session.counters.broadcasts;
+    const std::int64_t start = now_ns();
+    session.record_latency = true;
+    session.run_until(start + seconds_ns(settings.seconds), pump);
+    const double elapsed = static_cast<double>(now_ns() - start) / 1e9;
+    session.record_latency = false;
+    const double delivered = static_cast<double>(session.counters.broadcasts - received_before);
+    report.emplace_back("deliveries_per_s", fixed(delivered / elapsed, 0));
+    report.emplace_back("broadcasts_per_s", fixed(delivered / elapsed / static_cast<double>(session.size()), 1));
+    report_cpu(report, cpu, elapsed);
+    report_latency(report, session.latency);
+    fanout.drain(session, 5, report);
+    session.report_health(report);
+    return report;
+}
+
+Report run_rate(const Settings& settings) {
+    Session session(settings, settings.clients, /*admin=*/true);
+    Report report;
+    connect_everyone(session, report);
+    const double rate = settings.rate > 0 ? settings.rate : 20;
+    const std::size_t sender_count =
+        std::min<std::size_t>(session.size(), static_cast<std::size_t>(std::ceil(rate / 10)));
+    Fanout fanout;
+    std::size_t turn = 0;
+    CpuMeter cpu(settings.server_pid);
+    const std::int64_t start = now_ns();
+    const std::int64_t end = start + seconds_ns(settings.seconds);
+    session.record_latency = true;
+    session.run_until(end, [&] {
+        const auto due = static_cast<std::uint64_t>(rate * static_cast<double>(now_ns() - start) / 1e9) + 1;
+        while (fanout.sent < due && fanout.send(session, static_cast<std::uint32_t>(turn))) turn = (turn + 1) % sender_count;
+        return true;
+    });
+    const double elapsed = static_cast<double>(now_ns() - start) / 1e9;
+    report.emplace_back("offered_per_s", fixed(rate * static_cast<double>(session.size()), 0));
+    report.emplace_back("deliveries_per_s", fixed(static_cast<double>(session.counters.broadcasts) / elapsed, 0));
+    report.emplace_back("behind_at_end", std::to_string(fanout.outstanding(session)));
+    report_cpu(report, cpu, elapsed);
+    fanout.drain(session, 10, report);
+    report_latency(report, session.latency);
+    session.report_health(report);
+    return report;
+}
+
+Report run_direct(const Settings& settings) {
+    Session session(settings, settings.clients, /*admin=*/false);
+    Report report;
+    connect_everyone(session, report);
+    const double rate = settings.rate > 0 ? settings.rate : 20000;
+    const std::size_t users = session.size();
+    std::uint64_t sent = 0;
+    std::uint64_t random_state = 0x9E3779B97F4A7C15ULL;
+    auto random_user = [&] {
+        random_state ^= random_state << 13;
+        random_state ^= random_state >> 7;
+        random_state ^= random_state << 17;
+        return static_cast<std::size_t>(random_state % users);
+    };
+    auto send_one = [&](std::size_t sender) {
+        std::size_t to = random_user();
+        if (to == sender) to = (to + 1) % users;
+        const std::string payload = "{\"type\":\"SendMessage\",\"data\":{\"to\":[\"" + session.user(to) +
+                                    "\"],\"ts\":" + std::to_string(now_ns()) + ",\"text\":\"hello, how are you?\"}}";
+        return session.clients().send_text(static_cast<std::uint32_t>(sender), payload);
+    };
+    CpuMeter cpu(settings.server_pid);
+    const std::int64_t start = now_ns();
+    session.record_latency = true;
+    session.run_until(start + seconds_ns(settings.seconds), [&] {
+        // Senders take turns, so each sends rate/users per second (10/s for 20k/s among 2,000).
+        const auto due = static_cast<std::uint64_t>(rate * static_cast<double>(now_ns() - start) / 1e9) + 1;
+        while (sent < due) send_one(sent++ % users);
+        return true;
+    });
+    const double elapsed = static_cast<double>(now_ns() - start) / 1e9;
+    report.emplace_back("offered_per_s", fixed(static_cast<double>(sent) / elapsed, 0));
+    report.emplace_back("delivered_per_s", fixed(static_cast<double>(session.counters.messages) / elapsed, 0));
+    report_cpu(report, cpu, elapsed);
+    session.run_until(now_ns() + 5 * second_ns, [&] { return session.counters.messages < sent; });
+    report.emplace_back("sent", std::to_string(sent));
+    report.emplace_back("received", std::to_string(session.counters.messages));
+    report.emplace_back("lost", std::to_string(sent > session.counters.messages ? sent - session.counters.messages : 0));
+    report_latency(report, session.latency);
+    session.report_health(report);
+    return report;
+}
+
+Report run_storm(const Settings& settings) {
+    Session session(settings, settings.clients, /*admin=*/false);
+    Report report;
+    const std::size_t users = session.size();
+    const std::int64_t start = now_ns();
+    const std::int64_t give_up = start + seconds_ns(settings.timeout);
+    constexpr std::int64_t quiet = second_ns; // no presence for this long after the last upgrade: settled
+    for (std::size_t i = 0; i < users; ++i) session.clients().connect(static_cast<std::uint32_t>(i));
+    auto last_activity = [&] { return std::max(session.counters.last_open_ns, session.counters.last_presence_ns); };
+    session.run_until(give_up, [&] {
+        const bool all_done = session.counters.opened + session.counters.failed >= users;
+        return !(all_done && now_ns() - last_activity() >= quiet);
+    });
+    const bool all_open = session.counters.opened >= users;
+    const bool settled = all_open && now_ns() - last_activity() >= quiet;
+    const auto since_start = [&](std::int64_t at) { return fixed(static_cast<double>(at - start) / 1e9, 2); };
+    report.emplace_back("handshakes_s", all_open ? since_start(session.counters.last_open_ns) : "-1");
+    report.emplace_back("settled_s", settled ? since_start(last_activity()) : "-1");
+    report.emplace_back("timeout_s", fixed(settings.timeout, 0));
+    report.emplace_back("presence_events", std::to_string(session.counters.presence));
+    report.emplace_back("presence_joins", std::to_string(session.counters.presence_joins));
+    session.report_health(report);
+    return report;
+}
+
+} // namespace loadgen

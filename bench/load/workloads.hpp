@@ -1,0 +1,24 @@
+// Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
+#pragma once
+
+/// @file
+/// The workloads: each connects its own users, runs for a bounded time and reports.
+///
+/// - idle: hold connections, at each of `steps`; server RSS per connection and its slope.
+/// - saturation: admin Broadcast to `clients` subscribers, as fast as the server keeps up (at most
+///   32 broadcasts' deliveries outstanding); deliveries/s, latency, lost.
+/// - rate: Broadcast at `rate` per second to `clients` subscribers; deliveries/s, latency, lost.
+/// - direct: SendMessage from each user in turn to a random other user, `rate` per second in all.
+/// - storm: `clients` users connect at once; time until all upgrades finished and presence went quiet.
+
+#include "session.hpp"
+
+namespace loadgen {
+
+Report run_idle(const Settings& settings);
+Report run_saturation(const Settings& settings);
+Report run_rate(const Settings& settings);
+Report run_direct(const Settings& settings);
+Report run_storm(const Settings& settings);
+
+} // namespace loadgen

@@ -1,0 +1,106 @@
+// Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
+#pragma once
+
+/// @file
+/// A lean WebSocket client for load generation: many connections on one epoll loop, one thread.
+///
+/// It does only what the benchmark needs: the HTTP upgrade, masked text frames out (RFC 6455
+/// requires client frames to be masked), text frames in (fragmented ones reassembled), pong for
+/// ping, and an abortive close (RST) at the end so that no socket lingers in TIME_WAIT between runs.
+/// Received bytes go through one shared buffer; a connection keeps only an incomplete tail.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace loadgen {
+
+/// Nanoseconds on the monotonic clock: senders and receivers share this process, so latency is
+/// the difference of two readings.
+std::int64_t now_ns();
+
+/// What happens to connections; called on the loop's thread from `poll`.
+class ClientListener {
+public:
+    virtual ~ClientListener() = default;
+    virtual void on_open(std::uint32_t index) = 0;
+    virtual void on_failed(std::uint32_t index, std::string_view why) = 0;
+    virtual void on_text(std::uint32_t index, std::string_view payload) = 0;
+    /// The server closed the connection (close frame or end of stream); `code` 0 when none was given.
+    virtual void on_closed(std::uint32_t index, int code) = 0;
+};
+
+struct ServerAddress {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 8080;
+};
+
+class WsClients {
+public:
+    /// `targets[i]` is connection i's request target, e.g. "/ws?token=...".
+    WsClients(ServerAddress server, std::vector<std::string> targets, ClientListener& listener);
+    ~WsClients();
+    WsClients(const WsClients&) = delete;
+    WsClients& operator=(const WsClients&) = delete;
+
+    /// Starts connection `index` (non-blocking). Past `connections_per_source` connections, the
+    /// next ones bind to the next loopback source address (127.0.0.2, .3, ...), so one client can
+    /// exceed the ephemeral-port range.
+    void connect(std::uint32_t index);
+    /// Sends one masked text frame; false if the connection is not open.
+    bool send_text(std::uint32_t index, std::string_view payload);
+    bool is_open(std::uint32_t index) const;
+    std::size_t size() const { return connections_.size(); }
+    /// Connections started whose upgrade has not finished (or failed) yet.
+    std::size_t handshakes_in_flight() const { return in_flight_; }
+    /// Handles what is ready, waiting at most `timeout` for something to be.
+    void poll(std::chrono::milliseconds timeout);
+    /// Closes every connection at once, abortively.
+    void close_all();
+    /// Diagnostic: acknowledge every read at once (TCP_QUICKACK) instead of delaying ACKs as a normal
+    /// client does; shows how much of a latency tail is a server's Nagle waiting for delayed ACKs.
+    void set_quick_ack(bool on) { quick_ack_ = on; }
+
+    static constexpr std::uint32_t connections_per_source = 20000;
+
+private:
+    enum class State : std::uint8_t { idle, connecting, upgrading, open, closed };
+    struct Connection {
+        int fd = -1;
+        State state = State::idle;
+        std::string inbound;   ///< an incomplete HTTP response or frame
+        std::string fragments; ///< a fragmented message being reassembled
+        std::string outbound;  ///< bytes the socket did not take yet
+    };
+
+    void on_event(std::uint32_t index, std::uint32_t events);
+    void on_connected(std::uint32_t index);
+    void on_readable(std::uint32_t index);
+    void on_writable(std::uint32_t index);
+    /// Consumes whole frames (or the upgrade response) from `data`; returns bytes consumed.
+    std::size_t consume(std::uint32_t index, const char* data, std::size_t size);
+    std::size_t consume_upgrade(std::uint32_t index, const char* data, std::size_t size);
+    std::size_t consume_frames(std::uint32_t index, const char* data, std::size_t size);
+    void on_frame(std::uint32_t index, bool fin, int opcode, std::string_view payload);
+    void write_frame(std::uint32_t index, int opcode, std::string_view payload);
+    void write_bytes(std::uint32_t index, std::string_view bytes);
+    void fail(std::uint32_t index, std::string_view why);
+    void closed_by_server(std::uint32_t index, int code);
+    void release(std::uint32_t index);
+    std::uint32_t next_random();
+
+    ServerAddress server_;
+    std::vector<std::string> targets_;
+    ClientListener& listener_;
+    std::vector<Connection> connections_;
+    std::vector<char> buffer_;     ///< shared by every read
+    std::string frame_scratch_;    ///< the frame being built for a send
+    int epoll_fd_ = -1;
+    std::size_t in_flight_ = 0;
+    bool quick_ack_ = false;
+    std::uint64_t random_state_;
+};
+
+} // namespace loadgen
