@@ -133,7 +133,7 @@ def saturation_table(figures, sizes):
         rows.append(metric_row(figures, "  p50 ms", case, "p50_ms", 1))
         rows.append(metric_row(figures, "  p99 ms", case, "p99_ms", 1))
         rows.append(metric_row(figures, "  p99.9 ms", case, "p999_ms", 1))
-        rows.append(metric_row(figures, "  lost", case, "lost"))
+        rows.append(metric_row(figures, "  undelivered after 5 s of drain", case, "lost"))
         rows.append(metric_row(figures, "  server CPU (cores)", case, "server_cpu", 2))
         rows.append(metric_row(figures, "  load generator CPU (cores)", case, "client_cpu", 2))
         rows.append(metric_row(figures, "  other processes' CPU (cores)", case, "others_cpu", 2))
@@ -151,7 +151,7 @@ def rate_table(figures, sizes):
     rows.append(metric_row(figures, "p50 ms", case, "p50_ms", 1))
     rows.append(metric_row(figures, "p99 ms", case, "p99_ms", 1))
     rows.append(metric_row(figures, "p99.9 ms", case, "p999_ms", 1))
-    rows.append(metric_row(figures, "lost (after 10 s of drain)", case, "lost"))
+    rows.append(metric_row(figures, "undelivered after 10 s of drain", case, "lost"))
     rows.append(metric_row(figures, "server CPU (cores)", case, "server_cpu", 2))
     rows.append(metric_row(figures, "other processes' CPU (cores)", case, "others_cpu", 2))
     for size in sizes[:-1]:
@@ -257,6 +257,11 @@ def main(raw_path, machine_path, results_path, latency_path):
     storm_sizes = sorted({case.split("_")[-1] for case, _ in runs if case.startswith("storm_")}, key=int)
     with open(machine_path) as machine:
         header = machine.read()
+    others = [v for (case, server) in runs for v in figures.values(case, server, "others_cpu")]
+    if others and statistics.median(others) > 0.25:
+        header += (f"WARNING: other processes used {statistics.median(others):.2f} cores (median over the measured "
+                   "cases) while this ran: every server got less than its core, so absolute figures are low; "
+                   "ratios within this run suffer less\n")
     sections = [
         "Switchboard side-by-side WebSocket benchmark (bench/load/run.sh; make bench)\n" + header
         + f"figures: medians of {reps} repetitions for fan-out and direct, one run for idle, storms and the "
