@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <regex>
 #include <stdexcept>
 #include <system_error>
 #include <thread>
@@ -122,6 +123,14 @@ std::optional<int> ChildProcess::wait_for_exit(std::chrono::milliseconds timeout
         }
     }
     return exit_status_;
+}
+
+std::optional<std::string> read_listening_url(ChildProcess& server, std::chrono::milliseconds timeout) {
+    const std::optional<std::string> line = server.read_line_containing("listening on ", timeout);
+    std::smatch match;
+    if (!line || !std::regex_search(*line, match, std::regex(R"(listening on (wss?://127\.0\.0\.1:[0-9]+/ws)$)")))
+        return std::nullopt;
+    return match[1].str();
 }
 
 std::string run_and_capture(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {

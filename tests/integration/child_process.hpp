@@ -48,6 +48,10 @@ private:
     std::optional<int> exit_status_;
 };
 
+/// The URL of social_server's "<timestamp> listening on ws://127.0.0.1:<port>/ws" line (earlier lines are
+/// skipped); nothing if no such line comes within the timeout.
+std::optional<std::string> read_listening_url(ChildProcess& server, std::chrono::milliseconds timeout = default_wait);
+
 /// Runs a command to completion and returns its stdout; throws if it fails or takes too long.
 std::string run_and_capture(const std::vector<std::string>& argv, std::chrono::milliseconds timeout = default_wait);
 

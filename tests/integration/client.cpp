@@ -150,7 +150,10 @@ private:
         client_.set_fail_handler([this](websocketpp::connection_hdl h) { on_handshake_done(h, false); });
         client_.set_close_handler([this](websocketpp::connection_hdl h) { on_close(h); });
         client_.set_message_handler([this](websocketpp::connection_hdl, MessagePtr message) {
-            update([&](ClientState& state, HandshakeResponse&) { state.messages.push_back(message->get_payload()); });
+            update([&](ClientState& state, HandshakeResponse&) {
+                ++state.received;
+                if (options_.keep_messages) state.messages.push_back(message->get_payload());
+            });
         });
         // Returning false suppresses the pong: that is how a test plays a dead peer.
         client_.set_ping_handler([this](websocketpp::connection_hdl, std::string) {
@@ -184,7 +187,7 @@ private:
         update([&](ClientState& state, HandshakeResponse&) {
             state.open = false;
             state.ended = true;
-            state.close = CloseInfo{code, std::move(reason), state.messages.size()};
+            state.close = CloseInfo{code, std::move(reason), state.received};
         });
     }
 

@@ -46,6 +46,7 @@ struct CloseInfo {
 /// What the client has seen so far.
 struct ClientState {
     std::vector<std::string> messages; ///< received messages (text or binary payloads), in order
+    std::size_t received = 0;          ///< messages received, kept or not (see `ClientOptions::keep_messages`)
     std::size_t pings = 0;             ///< pings received, answered or not
     bool open = false;
     bool ended = false;                ///< closed, or failed to open
@@ -55,6 +56,7 @@ struct ClientState {
 struct ClientOptions {
     bool tls = false;          ///< wss:// (certificate verification off: tests use throwaway certificates)
     bool answer_pings = true;  ///< false: never pong, like a peer that died without closing
+    bool keep_messages = true; ///< false: only count them (`ClientState::received`): for 100s of MB of messages
 };
 
 class TestClient {

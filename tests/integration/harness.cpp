@@ -90,6 +90,16 @@ void disconnect_user(TestServer& server, TestClient& client, const UserId& user)
     REQUIRE(eventually([&] { return server.manager().connection_count(user) == before - 1; }));
 }
 
+std::unique_ptr<RawWebSocket> connect_raw_user(TestServer& server, const UserId& user,
+                                               const RawSocketOptions& options) {
+    const std::size_t before = server.manager().connection_count(user);
+    INFO("connecting " << user.to_string() << " on a raw socket");
+    auto client = std::make_unique<RawWebSocket>(server.port(), token_for(user), options);
+    REQUIRE(client->status() == 101);
+    REQUIRE(eventually([&] { return server.manager().connection_count(user) == before + 1; }));
+    return client;
+}
+
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (!condition()) {

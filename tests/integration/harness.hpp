@@ -18,6 +18,7 @@
 #include <social_app.hpp>
 
 #include "client.hpp"
+#include "raw_socket.hpp"
 
 namespace integration {
 
@@ -74,6 +75,11 @@ std::unique_ptr<TestClient> connect_user(TestServer& server, const UserId& user,
 
 /// Closes one device of `user` and waits until the server has unregistered it. Fails the test otherwise.
 void disconnect_user(TestServer& server, TestClient& client, const UserId& user);
+
+/// Connects one device of `user` on a raw socket (see raw_socket.hpp) and waits until the server has
+/// registered it. Fails the test otherwise.
+std::unique_ptr<RawWebSocket> connect_raw_user(TestServer& server, const UserId& user,
+                                               const RawSocketOptions& options = {});
 
 /// Polls a condition on the server's side until it holds; false on timeout.
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = default_wait);
