@@ -239,12 +239,16 @@ public:
         return true;
     }
 
+    /// websocketpp's close writes strand-owned state (timers, the connection state) without its lock:
+    /// run it on the connection's strand. Frames sent before this call are queued ahead of the close.
     void close(const handle_type& connection, CloseCode code, std::string_view reason) override {
-        std::error_code error;
-        if (ConnectionPtr con = server_.get_con_from_hdl(connection, error)) {
-            con->open = false;
-            con->close(static_cast<websocketpp::close::status::value>(code), std::string(reason), error);
-        }
+        const ConnectionPtr con = connection_of(connection);
+        if (!con) return;
+        con->open = false;
+        con->get_strand()->post([con, code, reason = std::string(reason)] {
+            std::error_code ignored;
+            con->close(static_cast<websocketpp::close::status::value>(code), reason, ignored);
+        });
     }
 
     bool is_open(const handle_type& connection) const override {
