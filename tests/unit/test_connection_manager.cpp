@@ -1,5 +1,4 @@
-#include <switchboard/connection_manager.hpp>
-#include <switchboard/transport/mock.hpp>
+#include "mock_fixtures.hpp"
 
 #include <algorithm>
 #include <set>
@@ -9,14 +8,9 @@
 #include <catch2/catch.hpp>
 
 using namespace switchboard;
-using Handle = MockTransport::Handle;
-using Manager = ConnectionManager<MockTransport>;
+using namespace test_fixtures;
 
 namespace {
-
-const UserId alice = UserId::parse("11111111-1111-4111-8111-111111111111");
-const UserId bob = UserId::parse("22222222-2222-4222-8222-222222222222");
-const UserId carol = UserId::parse("33333333-3333-4333-8333-333333333333");
 
 std::vector<std::string> types_of(const std::vector<Event>& events) {
     std::vector<std::string> types;
@@ -41,12 +35,8 @@ struct Fixture {
 
     std::vector<std::string> received(const Device& device) const { return types_of(transport.events(device.handle)); }
 
-    /// Events of `type` the device received, excluding presence.
     std::vector<Event> received_of_type(const Device& device, std::string_view type) const {
-        std::vector<Event> matching;
-        for (Event& event : transport.events(device.handle))
-            if (event.type() == type) matching.push_back(std::move(event));
-        return matching;
+        return events_of_type(transport, device.handle, type);
     }
 };
 

@@ -1,21 +1,14 @@
-#include <switchboard/connection_manager.hpp>
-#include <switchboard/transport/mock.hpp>
+#include "mock_fixtures.hpp"
 
 #include <catch2/catch.hpp>
 
 using namespace switchboard;
-using Handle = MockTransport::Handle;
-using Manager = ConnectionManager<MockTransport>;
+using namespace test_fixtures;
 
 namespace {
 
-const UserId alice = UserId::parse("11111111-1111-4111-8111-111111111111");
-const UserId bob = UserId::parse("22222222-2222-4222-8222-222222222222");
-
 std::size_t count_of(const MockTransport& transport, Handle handle, std::string_view type) {
-    std::size_t count = 0;
-    for (const Event& event : transport.events(handle)) count += event.type() == type ? 1 : 0;
-    return count;
+    return events_of_type(transport, handle, type).size();
 }
 
 struct Limited {

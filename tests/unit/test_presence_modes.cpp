@@ -1,25 +1,12 @@
-#include <switchboard/connection_manager.hpp>
-#include <switchboard/transport/mock.hpp>
+#include "mock_fixtures.hpp"
 
 #include <asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
 using namespace switchboard;
-using Handle = MockTransport::Handle;
-using Manager = ConnectionManager<MockTransport>;
+using namespace test_fixtures;
 
 namespace {
-
-const UserId alice = UserId::parse("11111111-1111-4111-8111-111111111111");
-const UserId bob = UserId::parse("22222222-2222-4222-8222-222222222222");
-const UserId carol = UserId::parse("33333333-3333-4333-8333-333333333333");
-
-std::vector<Event> of_type(const MockTransport& transport, Handle handle, std::string_view type) {
-    std::vector<Event> matching;
-    for (Event& event : transport.events(handle))
-        if (event.type() == type) matching.push_back(std::move(event));
-    return matching;
-}
 
 struct Coalesced {
     asio::io_context io;
@@ -58,17 +45,17 @@ TEST_CASE_METHOD(Coalesced, "coalesced presence sends one diff per interval and 
     ConnectionId brief;
     connect(carol, &brief);
     manager.unregister_connection(brief);
-    CHECK(of_type(transport, watcher, "UserOnline").empty());
+    CHECK(events_of_type(transport, watcher, "UserOnline").empty());
 
     manager.flush_presence();
-    auto diffs = of_type(transport, watcher, "PresenceDiff");
+    auto diffs = events_of_type(transport, watcher, "PresenceDiff");
     REQUIRE(diffs.size() == 1);
     const PresenceDiff first = event_cast<PresenceDiff>(diffs[0]);
     CHECK(first.joins == std::vector<UserId>{alice, bob});
     CHECK(first.leaves.empty());
 
     manager.flush_presence(); // nothing pending: nothing sent
-    CHECK(of_type(transport, watcher, "PresenceDiff").size() == 1);
+    CHECK(events_of_type(transport, watcher, "PresenceDiff").size() == 1);
 }
 
 TEST_CASE_METHOD(Coalesced, "coalesced presence reports leaves and flushes on its timer", "[presence]") {
@@ -77,9 +64,9 @@ TEST_CASE_METHOD(Coalesced, "coalesced presence reports leaves and flushes on it
     connect(bob, &leaving);
     manager.flush_presence();
     manager.unregister_connection(leaving);
-    for (int i = 0; i < 200 && of_type(transport, watcher, "PresenceDiff").size() < 2; ++i)
+    for (int i = 0; i < 200 && events_of_type(transport, watcher, "PresenceDiff").size() < 2; ++i)
         io.run_for(std::chrono::milliseconds(5));
-    const auto diffs = of_type(transport, watcher, "PresenceDiff");
+    const auto diffs = events_of_type(transport, watcher, "PresenceDiff");
     REQUIRE(diffs.size() == 2);
     CHECK(event_cast<PresenceDiff>(diffs[1]).leaves == std::vector<UserId>{bob});
     CHECK(event_cast<PresenceDiff>(diffs[1]).joins.empty());
@@ -102,23 +89,23 @@ TEST_CASE("scoped presence goes only to watchers, each connection once", "[prese
     const Handle alice_phone = transport.open();
     const ConnectionId alice_id = manager.register_connection(alice, alice_phone);
 
-    CHECK(of_type(transport, friend_of_alice, "UserOnline").size() == 1);
-    CHECK(of_type(transport, stranger, "UserOnline").empty());
-    CHECK(of_type(transport, alice_phone, "UserOnline").empty());
+    CHECK(events_of_type(transport, friend_of_alice, "UserOnline").size() == 1);
+    CHECK(events_of_type(transport, stranger, "UserOnline").empty());
+    CHECK(events_of_type(transport, alice_phone, "UserOnline").empty());
 
     // Explicit subscriptions: the current state at once, then transitions; never twice.
     CHECK(manager.watch_presence(stranger_id, {alice}) == 1);
     CHECK(manager.watch_presence(friend_id, {alice}) == 1);
     CHECK_THROWS_AS(manager.watch_presence(stranger_id, {bob, carol}), ProtocolError);
     manager.unregister_connection(alice_id);
-    CHECK(of_type(transport, stranger, "UserOnline").size() == 1);
-    CHECK(of_type(transport, stranger, "UserOffline").size() == 1);
-    CHECK(of_type(transport, friend_of_alice, "UserOffline").size() == 1);
+    CHECK(events_of_type(transport, stranger, "UserOnline").size() == 1);
+    CHECK(events_of_type(transport, stranger, "UserOffline").size() == 1);
+    CHECK(events_of_type(transport, friend_of_alice, "UserOffline").size() == 1);
 
     manager.unwatch_presence(stranger_id, {alice});
     manager.register_connection(alice, transport.open());
-    CHECK(of_type(transport, stranger, "UserOnline").size() == 1);
-    CHECK(of_type(transport, friend_of_alice, "UserOnline").size() == 3); // relation, subscription reply, relation
+    CHECK(events_of_type(transport, stranger, "UserOnline").size() == 1);
+    CHECK(events_of_type(transport, friend_of_alice, "UserOnline").size() == 3); // relation, subscription reply, relation
 }
 
 TEST_CASE("a connection's presence subscriptions end with it", "[presence]") {
