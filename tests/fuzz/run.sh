@@ -65,6 +65,7 @@ for target in "${targets[@]}"; do
         "peak RSS ${rss} MB"
 done
 
+echo "fuzz: $((${#targets[@]} - ${#failed[@]})) passed, ${#failed[@]} failed"
 if [[ ${#failed[@]} -gt 0 ]]; then
     echo "fuzzing failed: ${failed[*]}" >&2
     exit 1
