@@ -1,5 +1,6 @@
 // Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
 #include "child_process.hpp"
+#include "deadline.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -20,13 +21,6 @@ extern char** environ;
 
 namespace integration {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-int remaining_ms(Clock::time_point deadline) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    return static_cast<int>(std::max<long long>(left, 0));
-}
 
 int decode_status(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
 

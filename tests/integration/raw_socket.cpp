@@ -1,5 +1,6 @@
 // Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
 #include "raw_socket.hpp"
+#include "deadline.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -14,13 +15,6 @@
 
 namespace integration {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-int remaining_ms(Clock::time_point deadline) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    return static_cast<int>(std::max<long long>(left, 0));
-}
 
 [[noreturn]] void fail(const char* what) { throw std::system_error(errno, std::generic_category(), what); }
 
