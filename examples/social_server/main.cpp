@@ -46,7 +46,8 @@ void log_line(std::string_view line) {
                  "                     [--presence all|coalesced|scoped] [--production]\n"
                  "                     [--allowed-origins URL,URL] [--max-connections N] [--max-connections-per-address N]\n"
                  "                     [--max-connections-per-user N] [--rate N] [--burst N] [--max-queued-bytes N]\n"
-                 "                     [--slow-consumer close|drop] [--max-message-size BYTES]\n"
+                 "                     [--max-queued-bytes-hard N] [--slow-consumer close|drop]\n"
+                 "                     [--max-message-size BYTES]\n"
                  "       social_server token <user-uuid> [--admin] [--ttl SECONDS] [--jwt-secret S]\n",
                  problem.c_str());
     std::exit(2);
@@ -126,6 +127,7 @@ void apply_limits(const Arguments& arguments, social::ServerOptions& options) {
     limits.inbound_rate = static_cast<double>(arguments.number("--rate", 20, 0, unlimited));
     limits.inbound_burst = static_cast<double>(arguments.number("--burst", 40, 1, unlimited));
     limits.max_queued_bytes = arguments.number("--max-queued-bytes", 1L << 20, 0, unlimited);
+    limits.max_queued_bytes_hard = arguments.number("--max-queued-bytes-hard", 4L << 20, 0, unlimited);
     const std::string policy = arguments.get("--slow-consumer", "close");
     if (policy != "close" && policy != "drop") usage("--slow-consumer must be close or drop");
     limits.slow_consumer = policy == "close" ? switchboard::SlowConsumerPolicy::close

@@ -23,7 +23,7 @@
 /// answered with an `Error` event to that connection only; nothing escapes the manager.
 ///
 /// Limits (`LimitOptions`): a connection whose backlog passes `max_queued_bytes` is a slow
-/// consumer (closed with 1013, or spared ephemeral events); inbound messages beyond the token
+/// consumer (closed with 1013, or spared ephemeral events until `max_queued_bytes_hard`); inbound messages beyond the token
 /// bucket get `Error {"code":"rate_limited"}`, and a sender that keeps going is closed with 1008;
 /// a user's connections beyond `max_connections_per_user` are refused at the upgrade with 429.
 
@@ -90,13 +90,18 @@ struct PresenceOptions {
 /// What happens to a connection whose transport backlog passes `max_queued_bytes`.
 enum class SlowConsumerPolicy {
     close,          ///< close it with 1013 "slow consumer" and unregister it
-    drop_ephemeral, ///< skip ephemeral events (typing, presence) for it; durable ones still go
+    /// Skip ephemeral events (typing, presence) for it; durable ones still go, up to
+    /// `LimitOptions::max_queued_bytes_hard`, past which it is closed as under `close`.
+    drop_ephemeral,
 };
 
 /// Per-connection limits. 0 disables a limit.
 struct LimitOptions {
     std::size_t max_queued_bytes = 1024 * 1024; ///< outbound backlog that makes a slow consumer
     SlowConsumerPolicy slow_consumer = SlowConsumerPolicy::close;
+    /// Under `drop_ephemeral`: the backlog at which the connection is closed (1013) anyway. Durable
+    /// events are never dropped, so only closing bounds the memory a reader that stalls can hold.
+    std::size_t max_queued_bytes_hard = 4 * 1024 * 1024;
     double inbound_rate = 20;  ///< messages per second
     double inbound_burst = 40; ///< messages at once
     /// Rate-limited messages in a row after which the connection is closed with 1008.

@@ -68,6 +68,25 @@ TEST_CASE("drop_ephemeral spares a slow consumer typing and presence but not mes
     CHECK(manager->metrics().dropped_ephemeral == 2);
 }
 
+TEST_CASE("drop_ephemeral still closes a consumer past the hard cap: durable events are not dropped", "[limits]") {
+    LimitOptions limits = backlog_cap(SlowConsumerPolicy::drop_ephemeral);
+    limits.max_queued_bytes_hard = 4000;
+    Limited fixture(limits);
+    auto& [transport, manager] = fixture;
+    const Handle slow = transport.open();
+    manager->register_connection(alice, slow);
+    transport.set_queued_bytes(slow, 4000); // at the hard cap: durable events still go
+    CHECK(manager->send_to_user(alice, MessageSent{"m1", bob, {alice}, "hi"}) == 1);
+    CHECK_FALSE(transport.close_record(slow));
+
+    transport.set_queued_bytes(slow, 4001);
+    CHECK(manager->send_to_user(alice, MessageSent{"m2", bob, {alice}, "hi"}) == 0);
+    REQUIRE(transport.close_record(slow));
+    CHECK(transport.close_record(slow)->code == CloseCode::try_again_later);
+    CHECK_FALSE(manager->is_user_online(alice));
+    CHECK(manager->metrics().closed_slow == 1);
+}
+
 TEST_CASE("inbound messages past the token bucket are refused and sustained abuse closes with 1008", "[limits]") {
     LimitOptions limits;
     limits.inbound_rate = 0.001; // effectively no refill while the test runs

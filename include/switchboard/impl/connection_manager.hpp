@@ -371,9 +371,12 @@ std::size_t ConnectionManager<Transport, Auth>::deliver(const typename Registry:
 template <class Transport, class Auth>
 bool ConnectionManager<Transport, Auth>::skip_slow_consumer(const typename Registry::Target& target,
                                                             Durability durability) {
-    const std::size_t cap = options_.limits.max_queued_bytes;
-    if (cap == 0 || transport_.queued_bytes(target.handle) <= cap) return false;
-    if (options_.limits.slow_consumer == SlowConsumerPolicy::drop_ephemeral) {
+    const LimitOptions& limits = options_.limits;
+    if (limits.max_queued_bytes == 0) return false;
+    const std::size_t backlog = transport_.queued_bytes(target.handle);
+    if (backlog <= limits.max_queued_bytes) return false;
+    const bool under_hard_cap = limits.max_queued_bytes_hard == 0 || backlog <= limits.max_queued_bytes_hard;
+    if (limits.slow_consumer == SlowConsumerPolicy::drop_ephemeral && under_hard_cap) {
         if (durability == Durability::durable) return false;
         counters_.dropped_ephemeral.fetch_add(1, std::memory_order_relaxed);
         return true;
