@@ -80,7 +80,10 @@ struct Identity {
     UserId user;
     /// Whatever the host's handlers may need (JWT claims, roles); an object, possibly empty.
     nlohmann::json claims = nlohmann::json::object();
-    /// When the credentials stop being valid, if they expire.
+    /// When the credentials stop being valid, if they expire: the first moment the authenticator
+    /// would refuse them, tolerances included (for a JWT, `exp` plus the leeway). A transport may
+    /// close the connection then (`WebsocketppTransport`: 1008), so an authenticator must never
+    /// set it earlier than it accepts the credentials.
     std::optional<std::chrono::system_clock::time_point> expires_at;
 };
 
