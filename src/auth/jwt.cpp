@@ -220,7 +220,8 @@ JwtAuthenticator::JwtAuthenticator(JwtOptions options) : impl_(std::make_shared<
 
 AuthResult JwtAuthenticator::authenticate(const UpgradeRequest& request) const {
     const auto token = request.token();
-    return token ? verify(*token) : refuse("missing bearer token");
+    if (!token) return token.failure();
+    return verify(token.value());
 }
 
 AuthResult JwtAuthenticator::verify(std::string_view token) const {

@@ -174,7 +174,8 @@ TEST_CASE("Tokens with the wrong algorithm or claims get 401 with their reason",
         {"9 KiB token in the header", bearer(too_large), "", "token too large"},
         {"9 KiB token in the query", {}, "token=" + too_large, "token too large"},
         // Two credentials that disagree are no credential: the server must not pick one.
-        {"header and query disagree", bearer(valid), "token=" + other_valid, "missing bearer token"},
+        {"header and query disagree", bearer(valid), "token=" + other_valid,
+         "ambiguous credentials: header and query carry different tokens"},
     });
     // The same token in both places is not ambiguous.
     TestClient both;

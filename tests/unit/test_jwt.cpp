@@ -167,7 +167,9 @@ TEST_CASE("JwtAuthenticator takes the token from the Authorization header or the
         auto other_claims = valid_claims();
         other_claims["other"] = 1;
         request.query = "token=" + sign_hs256(secret, other_claims);
-        CHECK(outcome(auth.authenticate(request)) == "missing bearer token");
+        const auto result = auth.authenticate(request);
+        CHECK(outcome(result) == "ambiguous credentials: header and query carry different tokens");
+        CHECK(result.failure().status == 401);
     }
 }
 

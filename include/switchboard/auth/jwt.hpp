@@ -64,7 +64,8 @@ struct JwtOptions {
 /// moment from which the token would be refused.
 ///
 /// A refusal is `AuthFailure{401, reason}` with a short reason that never echoes the token:
-/// "missing bearer token", "token too large", "token expired", "token not yet valid",
+/// "missing bearer token", "ambiguous credentials: header and query carry different tokens"
+/// (see `UpgradeRequest::token`), "token too large", "token expired", "token not yet valid",
 /// "wrong issuer", "wrong audience", "missing exp claim", "invalid exp claim",
 /// "missing sub claim", "sub is not a UUID", or "invalid token: <why>"
 /// (e.g. "invalid token: signature verification failed").
