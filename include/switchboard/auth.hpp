@@ -2,8 +2,8 @@
 #pragma once
 
 /// @file
-/// The authenticator policy: what it receives (`UpgradeRequest`) and what it answers
-/// (`AuthResult`: an `Identity` or an `AuthFailure`).
+/// The authenticator policy: what it receives (`UpgradeRequest`, whose `token()` finds the
+/// client's token) and what it answers (`AuthResult`: an `Identity` or an `AuthFailure`).
 ///
 /// An Auth policy `A` is any type with
 /// @code
@@ -27,6 +27,40 @@
 #include <switchboard/user_id.hpp>
 
 namespace switchboard {
+
+/// Why an upgrade was refused: the HTTP status to answer with and a short reason.
+struct AuthFailure {
+    int status = 401;
+    std::string reason;
+};
+
+/// What `UpgradeRequest::token` found: the client's token, or why there is none to check.
+class TokenResult {
+public:
+    enum class Problem {
+        missing,   ///< neither `Authorization: Bearer` nor a `token` query parameter
+        ambiguous, ///< both, carrying different tokens: the server must not pick one
+    };
+
+    TokenResult(std::string token) : value_(std::move(token)) {}
+    TokenResult(Problem problem) : value_(problem) {}
+
+    bool found() const noexcept { return value_.index() == 0; }
+    explicit operator bool() const noexcept { return found(); }
+    /// Precondition: `found()`.
+    const std::string& value() const { return std::get<std::string>(value_); }
+    /// Precondition: `!found()`.
+    Problem problem() const { return std::get<Problem>(value_); }
+    /// Precondition: `!found()`. The refusal to answer with: 401, "missing bearer token" or
+    /// "ambiguous credentials: header and query carry different tokens".
+    AuthFailure failure() const {
+        if (problem() == Problem::missing) return AuthFailure{401, "missing bearer token"};
+        return AuthFailure{401, "ambiguous credentials: header and query carry different tokens"};
+    }
+
+private:
+    std::variant<std::string, Problem> value_;
+};
 
 /// The parts of an HTTP upgrade request an authenticator may look at.
 struct UpgradeRequest {
@@ -59,14 +93,15 @@ struct UpgradeRequest {
     }
 
     /// The client's token: `Authorization: Bearer <token>` or the `token` query parameter
-    /// (browsers cannot set headers on a WebSocket). `std::nullopt` when neither is there, or
-    /// when both are there and differ: an ambiguous credential is no credential.
-    std::optional<std::string> token() const {
+    /// (browsers cannot set headers on a WebSocket), or why there is none: neither is there, or
+    /// both are there and differ (an ambiguous credential is no credential).
+    TokenResult token() const {
         const auto from_header = bearer_token();
         auto from_query = query_param("token");
-        if (from_header && from_query && *from_header != *from_query) return std::nullopt;
+        if (from_header && from_query && *from_header != *from_query) return TokenResult::Problem::ambiguous;
         if (from_header) return std::string(*from_header);
-        return from_query;
+        if (from_query) return std::move(*from_query);
+        return TokenResult::Problem::missing;
     }
 };
 
@@ -80,14 +115,11 @@ struct Identity {
     UserId user;
     /// Whatever the host's handlers may need (JWT claims, roles); an object, possibly empty.
     nlohmann::json claims = nlohmann::json::object();
-    /// When the credentials stop being valid, if they expire.
+    /// When the credentials stop being valid, if they expire: the first moment the authenticator
+    /// would refuse them, tolerances included (for a JWT, `exp` plus the leeway). A transport may
+    /// close the connection then (`WebsocketppTransport`: 1008), so an authenticator must never
+    /// set it earlier than it accepts the credentials.
     std::optional<std::chrono::system_clock::time_point> expires_at;
-};
-
-/// Why an upgrade was refused: the HTTP status to answer with and a short reason.
-struct AuthFailure {
-    int status = 401;
-    std::string reason;
 };
 
 /// Either an `Identity` (accepted) or an `AuthFailure` (refused).

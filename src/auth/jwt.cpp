@@ -170,14 +170,22 @@ std::optional<std::string> registered_claims_problem(const nlohmann::json& claim
     return std::nullopt;
 }
 
+// The token is accepted until `leeway` past its exp, so that is when the credentials expire: a transport closing
+// the connection at exp itself would close at once one it has just accepted within the leeway. Capped at the
+// latest time a time_point holds (exp <= latest_exp was checked; the leeway fits in 32 bits).
+std::chrono::system_clock::time_point effective_expiry(std::uint64_t exp, std::chrono::seconds leeway) {
+    const std::uint64_t expiry = std::min(exp + static_cast<std::uint64_t>(leeway.count()), latest_exp);
+    return std::chrono::system_clock::time_point(std::chrono::seconds(expiry));
+}
+
 AuthResult identity_from(nlohmann::json claims, const JwtOptions& options) {
     if (auto problem = registered_claims_problem(claims, options)) return refuse(std::move(*problem));
     const auto& sub = claim(claims, "sub");
     if (sub.is_null()) return refuse("missing sub claim");
     const auto user = sub.is_string() ? UserId::try_parse(sub.get_ref<const std::string&>()) : std::nullopt;
     if (!user) return refuse("sub is not a UUID");
-    const std::chrono::seconds exp(claims["exp"].get<std::int64_t>());
-    return Identity(*user, std::move(claims), std::chrono::system_clock::time_point(exp));
+    const auto expires_at = effective_expiry(claims["exp"].get<std::uint64_t>(), options.leeway);
+    return Identity(*user, std::move(claims), expires_at);
 }
 
 } // namespace
@@ -212,7 +220,8 @@ JwtAuthenticator::JwtAuthenticator(JwtOptions options) : impl_(std::make_shared<
 
 AuthResult JwtAuthenticator::authenticate(const UpgradeRequest& request) const {
     const auto token = request.token();
-    return token ? verify(*token) : refuse("missing bearer token");
+    if (!token) return token.failure();
+    return verify(token.value());
 }
 
 AuthResult JwtAuthenticator::verify(std::string_view token) const {

@@ -10,9 +10,10 @@
 /// - `bearer_token` is what follows a case-insensitive "Bearer " in the first Authorization header, never empty;
 /// - `query_param` percent-decodes the first value of that name: a value it returns, percent-encoded again, reads
 ///   back the same; it refuses only values with a '%' in them, and decoding never lengthens;
-/// - `token` follows its contract: the header's or the query's, and none when both are there and differ;
-/// - `authenticate` gives the verdict `verify` gives for `token()` ("missing bearer token" without one), and its
-///   refusals pass `check_refusal` for every credential in the request.
+/// - `token` follows its contract: the header's or the query's; missing when neither is there, ambiguous when both
+///   are there and differ;
+/// - `authenticate` gives the verdict `verify` gives for `token()` (the `TokenResult`'s refusal without one), and
+///   its refusals pass `check_refusal` for every credential in the request.
 
 #include <algorithm>
 #include <cstddef>
@@ -135,35 +136,40 @@ void check_query_param(const UpgradeRequest& request, const std::string& name) {
     FUZZ_CHECK(again.query_param(name) == value, "query_param(" + name + ") does not read back its encoding");
 }
 
-void check_token(const UpgradeRequest& request) {
+/// What `UpgradeRequest::token` must find: a token, or why there is none.
+TokenResult expected_token(const UpgradeRequest& request) {
     const auto from_header = request.bearer_token();
     const auto from_query = request.query_param("token");
-    std::optional<std::string> expected;
-    if (from_header && from_query) {
-        if (*from_header == *from_query) expected = from_query;
-    } else if (from_header) {
-        expected = std::string(*from_header);
-    } else {
-        expected = from_query;
-    }
-    FUZZ_CHECK(request.token() == expected, "token() breaks its contract");
+    if (from_header && from_query)
+        return *from_header == *from_query ? TokenResult(*from_query) : TokenResult::Problem::ambiguous;
+    if (from_header) return std::string(*from_header);
+    if (from_query) return *from_query;
+    return TokenResult::Problem::missing;
+}
+
+void check_token(const UpgradeRequest& request) {
+    const TokenResult token = request.token();
+    const TokenResult expected = expected_token(request);
+    FUZZ_CHECK(token.found() == expected.found(), "token() breaks its contract");
+    if (token) FUZZ_CHECK(token.value() == expected.value(), "token() breaks its contract");
+    else FUZZ_CHECK(token.problem() == expected.problem(), "token() breaks its contract");
 }
 
 void check_authenticate(const UpgradeRequest& request) {
     static const JwtAuthenticator authenticator(fuzz::hs256_options());
     const AuthResult result = authenticator.authenticate(request);
-    const std::optional<std::string> token = request.token();
+    const TokenResult token = request.token();
     if (!token) {
-        FUZZ_CHECK(!result && result.failure().reason == "missing bearer token",
+        FUZZ_CHECK(!result && result.failure().reason == token.failure().reason,
                    "authenticate without a token: " + (result ? std::string("accepted") : result.failure().reason));
     } else {
-        const AuthResult direct = authenticator.verify(*token);
+        const AuthResult direct = authenticator.verify(token.value());
         FUZZ_CHECK(bool(result) == bool(direct), "authenticate and verify disagree");
         if (result) FUZZ_CHECK(result.identity().user == direct.identity().user, "authenticate and verify disagree");
         else FUZZ_CHECK(result.failure().reason == direct.failure().reason, "authenticate and verify disagree");
     }
     if (result) return;
-    fuzz::check_refusal(result.failure(), token.value_or(""));
+    fuzz::check_refusal(result.failure(), token ? token.value() : std::string());
     if (const auto from_header = request.bearer_token()) fuzz::check_refusal(result.failure(), *from_header);
     if (const auto from_query = request.query_param("token")) fuzz::check_refusal(result.failure(), *from_query);
 }

@@ -105,12 +105,15 @@ void check_refused(TestServer& server, const std::vector<Refusal>& refusals) {
     CHECK(server.manager().metrics().upgrades_refused == refused_before + refusals.size());
 }
 
-/// The token is accepted from the Authorization header and registers `user`; the client goes away after.
+/// The token is accepted from the Authorization header and registers `user`; the client goes away after, and is
+/// unregistered before this returns: a next device of `user` connecting while it lingers would find the user
+/// online already and hear no UserOnline.
 void check_accepted(TestServer& server, const UserId& user, const std::string& token) {
     TestClient client;
     REQUIRE(client.connect(server.url(), bearer(token)));
     REQUIRE(wait_for_event(client, "UserOnline", about_user(user)));
     round_trip(client);
+    disconnect_user(server, client, user);
 }
 
 social::ServerOptions rs256_options(const std::string& public_pem) {
@@ -174,7 +177,8 @@ TEST_CASE("Tokens with the wrong algorithm or claims get 401 with their reason",
         {"9 KiB token in the header", bearer(too_large), "", "token too large"},
         {"9 KiB token in the query", {}, "token=" + too_large, "token too large"},
         // Two credentials that disagree are no credential: the server must not pick one.
-        {"header and query disagree", bearer(valid), "token=" + other_valid, "missing bearer token"},
+        {"header and query disagree", bearer(valid), "token=" + other_valid,
+         "ambiguous credentials: header and query carry different tokens"},
     });
     // The same token in both places is not ambiguous.
     TestClient both;

@@ -217,20 +217,28 @@ TEST_CASE("Credentials that expire while connected close the connection with 100
     CHECK(bystander->is_open());
 }
 
-// KNOWN BUG: JwtAuthenticator accepts a token up to JwtOptions::leeway (30 s) past its exp, but the transport
-// schedules the expiry close at exp itself, without the leeway (src/transport/websocketpp.cpp, on_open ->
-// schedule_expiry): such a connection gets 101, is registered (UserOnline to everyone), and is closed with 1008
-// "credentials expired" at once (UserOffline to everyone). Either answer below is consistent; that one is not.
-TEST_CASE("A token accepted within the JWT leeway is not closed the moment it opens",
-          "[integration][limits][!mayfail]") {
-    TestServer server; // leeway 30 s
+// JwtAuthenticator accepts a token up to JwtOptions::leeway past its exp, so its credentials expire at exp + leeway
+// (Identity::expires_at): the connection must live until then, not be closed with 1008 the moment it opens (which
+// would also tell everyone UserOnline, then UserOffline).
+TEST_CASE("A token accepted within the JWT leeway lives until exp plus the leeway", "[integration][limits]") {
+    constexpr auto leeway = std::chrono::seconds(4);
+    social::ServerOptions options = server_options();
+    options.jwt.leeway = leeway;
+    TestServer server(std::move(options));
     const UserId user = UserId::random();
-    const long long exp = static_cast<long long>(std::time(nullptr)) - 5;
+
+    const long long exp = static_cast<long long>(std::time(nullptr)) - 1; // expired 1 to 2 s ago
+    const auto expires_at = std::chrono::system_clock::time_point(std::chrono::seconds(exp)) + leeway;
     TestClient client;
-    if (client.connect(server.url(), bearer(switchboard::sign_hs256(test_secret, {{"sub", user}, {"exp", exp}}))))
-        CHECK_FALSE(client.wait_closed(1s)); // accepted: then it lives until exp + leeway
-    else
-        CHECK(client.response().status == 401); // or refused at the upgrade, like any expired token
+    REQUIRE(client.connect(server.url(), bearer(switchboard::sign_hs256(test_secret, {{"sub", user}, {"exp", exp}}))));
+    REQUIRE(eventually([&] { return server.manager().is_user_online(user); }));
+    CHECK_FALSE(client.wait_closed(1s));
+
+    REQUIRE(client.wait_closed(5s));
+    CHECK(std::chrono::system_clock::now() >= expires_at - 20ms);
+    REQUIRE(client.state().close);
+    CHECK(client.state().close->code == policy_violation);
+    CHECK(client.state().close->reason == "credentials expired");
 }
 
 namespace {

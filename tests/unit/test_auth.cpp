@@ -1,6 +1,9 @@
 #include <switchboard/auth.hpp>
 #include <switchboard/auth/static_token.hpp>
 
+#include <string>
+#include <string_view>
+
 #include <catch2/catch.hpp>
 
 using namespace switchboard;
@@ -36,17 +39,32 @@ TEST_CASE("UpgradeRequest decodes query parameters", "[auth]") {
     CHECK_FALSE(request.query_param("cut"));
 }
 
+namespace {
+
+/// The token `UpgradeRequest::token` found, or its refusal's reason: a failed CHECK then shows which.
+std::string token_or_reason(const UpgradeRequest& request) {
+    const TokenResult token = request.token();
+    return token ? token.value() : token.failure().reason;
+}
+
+constexpr std::string_view ambiguous = "ambiguous credentials: header and query carry different tokens";
+
+} // namespace
+
 TEST_CASE("UpgradeRequest::token takes header or query, never a disagreeing pair", "[auth]") {
     UpgradeRequest request;
-    CHECK_FALSE(request.token());
+    CHECK(request.token().problem() == TokenResult::Problem::missing);
+    CHECK(token_or_reason(request) == "missing bearer token");
     request.query = "token=q";
-    CHECK(request.token() == "q");
+    CHECK(token_or_reason(request) == "q");
     request.headers = {{"Authorization", "Bearer q"}};
-    CHECK(request.token() == "q");
+    CHECK(token_or_reason(request) == "q");
     request.headers = {{"Authorization", "Bearer h"}};
-    CHECK_FALSE(request.token());
+    CHECK(request.token().problem() == TokenResult::Problem::ambiguous);
+    CHECK(token_or_reason(request) == ambiguous);
+    CHECK(request.token().failure().status == 401);
     request.query.clear();
-    CHECK(request.token() == "h");
+    CHECK(token_or_reason(request) == "h");
 }
 
 TEST_CASE("StaticTokenAuthenticator maps known tokens to identities", "[auth]") {
@@ -69,6 +87,11 @@ TEST_CASE("StaticTokenAuthenticator maps known tokens to identities", "[auth]") 
     CHECK(unknown.failure().status == 401);
     CHECK(unknown.failure().reason == "unknown token");
 
+    request.query = "token=alice-token";
+    request.headers = {{"Authorization", "Bearer guess"}};
+    CHECK(auth.authenticate(request).failure().reason == ambiguous);
+
     request.query.clear();
+    request.headers.clear();
     CHECK(auth.authenticate(request).failure().reason == "missing bearer token");
 }

@@ -138,7 +138,8 @@ TEST_CASE("JwtAuthenticator accepts a valid HS256 token", "[jwt]") {
     CHECK(identity.claims.at("admin") == true);
     CHECK(identity.claims.at("roles") == json{"editor", "viewer"});
     CHECK(identity.claims.at("sub") == alice.to_string());
-    CHECK(identity.expires_at == system_clock::time_point(seconds(claims["exp"].get<std::int64_t>())));
+    CHECK(identity.expires_at ==
+          system_clock::time_point(seconds(claims["exp"].get<std::int64_t>())) + JwtOptions{}.leeway);
 }
 
 TEST_CASE("JwtAuthenticator takes the token from the Authorization header or the query", "[jwt]") {
@@ -166,7 +167,9 @@ TEST_CASE("JwtAuthenticator takes the token from the Authorization header or the
         auto other_claims = valid_claims();
         other_claims["other"] = 1;
         request.query = "token=" + sign_hs256(secret, other_claims);
-        CHECK(outcome(auth.authenticate(request)) == "missing bearer token");
+        const auto result = auth.authenticate(request);
+        CHECK(outcome(result) == "ambiguous credentials: header and query carry different tokens");
+        CHECK(result.failure().status == 401);
     }
 }
 
@@ -287,6 +290,32 @@ TEST_CASE("JwtAuthenticator requires and checks exp", "[jwt]") {
         claims["exp"] = std::to_string(unix_now() + 300);
         CHECK(starts_with(hs256_outcome(claims), "invalid "));
     }
+}
+
+TEST_CASE("JwtAuthenticator's credentials expire at exp plus the leeway", "[jwt]") {
+    // Accepted until then, so valid until then: a connection opened within the leeway must not be closed at once.
+    auto claims = valid_claims();
+    claims["exp"] = unix_now() - 10;
+    const auto exp = system_clock::time_point(seconds(claims["exp"].get<std::int64_t>()));
+    for (const seconds leeway : {seconds(15), seconds(30), seconds(3600)}) {
+        auto options = hs256_options();
+        options.leeway = leeway;
+        const auto result = JwtAuthenticator(options).verify(sign_hs256(secret, claims));
+        REQUIRE(outcome(result) == "accepted");
+        CHECK(result.identity().expires_at == exp + leeway);
+        CHECK(*result.identity().expires_at > system_clock::now());
+    }
+}
+
+TEST_CASE("JwtAuthenticator's expiry stops at the latest time system_clock holds", "[jwt]") {
+    const auto latest = std::chrono::duration_cast<seconds>(system_clock::duration::max());
+    auto claims = valid_claims();
+    claims["exp"] = latest.count();
+    auto options = hs256_options();
+    options.leeway = std::chrono::hours(1);
+    const auto result = JwtAuthenticator(options).verify(sign_hs256(secret, claims));
+    REQUIRE(outcome(result) == "accepted");
+    CHECK(result.identity().expires_at == system_clock::time_point(latest));
 }
 
 TEST_CASE("JwtAuthenticator checks nbf with the leeway", "[jwt]") {

@@ -15,7 +15,7 @@ struct RecordingListener final : TransportListener<MockTransport::Handle> {
 
     AuthResult on_upgrade(const UpgradeRequest& request) override {
         log.push_back("upgrade " + request.path);
-        if (request.token() == "ok") return Identity(UserId::random());
+        if (const auto token = request.token(); token && token.value() == "ok") return Identity(UserId::random());
         return AuthFailure{401, "no"};
     }
     ConnectionId on_open(const MockTransport::Handle&, Identity) override {

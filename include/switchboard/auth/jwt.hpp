@@ -44,7 +44,8 @@ struct JwtOptions {
     std::optional<std::string> issuer;
     /// When set, the token's `aud` must equal it, or be an array that contains it.
     std::optional<std::string> audience;
-    /// Clock skew tolerated when checking `exp` and `nbf`.
+    /// Clock skew tolerated when checking `exp` and `nbf`. A token is valid until `exp` + leeway,
+    /// and so is the connection it opened (`Identity::expires_at`).
     std::chrono::seconds leeway{30};
 };
 
@@ -59,10 +60,12 @@ struct JwtOptions {
 /// - `sub` is a UUID in canonical text form.
 ///
 /// The resulting `Identity` has `user` = `sub`, `claims` = the whole payload (a JSON object;
-/// hosts read their own claims there, e.g. `"admin"`) and `expires_at` = `exp`.
+/// hosts read their own claims there, e.g. `"admin"`) and `expires_at` = `exp` + leeway, the
+/// moment from which the token would be refused.
 ///
 /// A refusal is `AuthFailure{401, reason}` with a short reason that never echoes the token:
-/// "missing bearer token", "token too large", "token expired", "token not yet valid",
+/// "missing bearer token", "ambiguous credentials: header and query carry different tokens"
+/// (see `UpgradeRequest::token`), "token too large", "token expired", "token not yet valid",
 /// "wrong issuer", "wrong audience", "missing exp claim", "invalid exp claim",
 /// "missing sub claim", "sub is not a UUID", or "invalid token: <why>"
 /// (e.g. "invalid token: signature verification failed").

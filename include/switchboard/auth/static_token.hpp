@@ -25,8 +25,8 @@ public:
 
     AuthResult authenticate(const UpgradeRequest& request) const {
         const auto token = request.token();
-        if (!token) return AuthFailure{401, "missing bearer token"};
-        const auto found = identities_.find(*token);
+        if (!token) return token.failure();
+        const auto found = identities_.find(token.value());
         if (found == identities_.end()) return AuthFailure{401, "unknown token"};
         return found->second;
     }
