@@ -5,8 +5,15 @@
 //
 // Threads and ownership: websocketpp runs every handler of one connection on that connection's
 // strand, so `ConnectionState` (stored inside each websocketpp connection) is touched only there,
-// except its atomics, which other threads read. The set of open connections is guarded by
-// `connections_mutex_`, never held across a call into websocketpp or the listener.
+// except its atomics, which other threads read. The connection counts and the set of open
+// connections are guarded by `connections_mutex_`, never held across a call into websocketpp or
+// the listener.
+//
+// Connection limits: an upgrade takes its slot (global and per address) at validation, in the
+// same critical section as the check, and holds it until the connection is gone, whether it
+// opened or not; so upgrades arriving together cannot overshoot a limit. websocketpp follows a
+// validated upgrade with the open handler or the fail handler, and an opened connection with the
+// close handler: `on_gone` releases the slot.
 
 #include <switchboard/transport/websocketpp.hpp>
 
@@ -43,6 +50,7 @@ constexpr std::size_t backlog_sample_step = 64 * 1024;
 struct ConnectionState {
     std::optional<Identity> identity; ///< from the upgrade until the open
     std::string address;              ///< remote IP, for the per-address limit
+    bool holds_slot = false;          ///< counted against the limits, from validation until gone
     ConnectionId id;                  ///< once the listener registered it
     bool reported_closed = false;
     bool awaiting_pong = false; ///< websocketpp's pong timer restarts on every ping: one ping at a time
@@ -265,7 +273,7 @@ public:
 
     std::size_t connection_count() const override {
         std::lock_guard lock(connections_mutex_);
-        return connections_.size();
+        return open_.size();
     }
 
     WebsocketppTransport::Metrics metrics() const override {
@@ -326,7 +334,8 @@ private:
 
     // --- Upgrade and plain HTTP -----------------------------------------------------------------
 
-    /// The checks that cost least and need no listener come first; the Auth policy runs last.
+    /// The checks that cost least and need no listener come first, then the connection limits
+    /// (which take a slot); the Auth policy runs last.
     bool on_validate(const handle_type& connection) {
         const ConnectionPtr con = server_.get_con_from_hdl(connection);
         if (con->get_request_header("Sec-WebSocket-Version") != "13") {
@@ -339,13 +348,17 @@ private:
         if (!origin_allowed(request.header("Origin")))
             return refuse(*con, counters_.refused_origin, 403, "origin not allowed");
         TransportListener<handle_type>* listener = listener_;
+        if (!listener || stopping_) return refuse_capacity(*con);
         con->address = address_of(request.remote_address);
-        if (!listener || stopping_ || at_capacity())
-            return refuse(*con, counters_.refused_capacity, 503, "server is not accepting connections");
-        if (address_at_limit(con->address))
+        switch (take_slot(*con)) {
+        case SlotVerdict::taken: break;
+        case SlotVerdict::at_capacity: return refuse_capacity(*con);
+        case SlotVerdict::address_full:
             return refuse(*con, counters_.refused_address, 429, "too many connections from this address");
+        }
         AuthResult verdict = listener->on_upgrade(request);
         if (!verdict) {
+            release_slot(connection, *con);
             if (verdict.failure().status == 401) con->append_header("WWW-Authenticate", "Bearer");
             return refuse(*con, verdict.failure().status, verdict.failure().reason);
         }
@@ -358,16 +371,35 @@ private:
         return allowed.empty() || !origin || std::find(allowed.begin(), allowed.end(), *origin) != allowed.end();
     }
 
-    bool at_capacity() const {
+    enum class SlotVerdict { taken, at_capacity, address_full };
+
+    /// Checks the global and per-address limits and, under them, takes a slot of each, in one
+    /// critical section: two upgrades cannot both see the last slot free.
+    SlotVerdict take_slot(ConnectionState& state) {
         std::lock_guard lock(connections_mutex_);
-        return connections_.size() >= max_connections_;
+        if (slots_taken_ >= max_connections_) return SlotVerdict::at_capacity;
+        const std::size_t per_address_limit = options_.max_connections_per_address;
+        const auto from_address = per_address_.find(state.address);
+        if (per_address_limit != 0 && from_address != per_address_.end() && from_address->second >= per_address_limit)
+            return SlotVerdict::address_full;
+        ++slots_taken_;
+        ++per_address_[state.address];
+        state.holds_slot = true;
+        return SlotVerdict::taken;
     }
 
-    bool address_at_limit(const std::string& address) const {
-        if (options_.max_connections_per_address == 0) return false;
+    /// Gives back the connection's slots, if it holds them, and forgets it as open.
+    void release_slot(const handle_type& connection, ConnectionState& state) {
+        if (!state.holds_slot) return;
+        state.holds_slot = false;
         std::lock_guard lock(connections_mutex_);
-        const auto found = per_address_.find(address);
-        return found != per_address_.end() && found->second >= options_.max_connections_per_address;
+        open_.erase(connection);
+        if (--per_address_[state.address] == 0) per_address_.erase(state.address);
+        if (--slots_taken_ == 0) all_gone_.notify_all();
+    }
+
+    bool refuse_capacity(typename Server::connection_type& con) {
+        return refuse(con, counters_.refused_capacity, 503, "server is not accepting connections");
     }
 
     static bool refuse(typename Server::connection_type& con, std::atomic<std::uint64_t>& counter, int status,
@@ -430,8 +462,7 @@ private:
         con->open = true;
         {
             std::lock_guard lock(connections_mutex_);
-            connections_.insert(connection);
-            ++per_address_[con->address];
+            open_.insert(connection);
         }
         con->id = listener->on_open(connection, std::move(*con->identity));
         con->identity.reset();
@@ -447,7 +478,7 @@ private:
         listener->on_message(con->id, message->get_payload(), binary ? MessageKind::binary : MessageKind::text);
     }
 
-    /// Close handshake done, or the connection failed (before or after opening).
+    /// Close handshake done, or the connection failed (before or after opening, or refused).
     void on_gone(const handle_type& connection) {
         const ConnectionPtr con = server_.get_con_from_hdl(connection);
         con->open = false;
@@ -456,9 +487,7 @@ private:
         if (con->get_local_close_code() == websocketpp::close::status::message_too_big)
             counters_.oversized_messages.fetch_add(1, std::memory_order_relaxed);
         report_closed(*con);
-        std::lock_guard lock(connections_mutex_);
-        if (connections_.erase(connection) && --per_address_[con->address] == 0) per_address_.erase(con->address);
-        if (connections_.empty()) all_closed_.notify_all();
+        release_slot(connection, *con);
     }
 
     /// Tells the listener once that the connection is gone; it may still be closing.
@@ -546,12 +575,14 @@ private:
 
     std::vector<handle_type> open_connections() const {
         std::lock_guard lock(connections_mutex_);
-        return {connections_.begin(), connections_.end()};
+        return {open_.begin(), open_.end()};
     }
 
+    /// Until every connection that took a slot is gone: the open ones closing, and upgrades in
+    /// flight, which `on_open` closes since `stopping_` is set.
     void wait_for_closes(Clock::time_point deadline) {
         std::unique_lock lock(connections_mutex_);
-        all_closed_.wait_until(lock, deadline, [this] { return connections_.empty(); });
+        all_gone_.wait_until(lock, deadline, [this] { return slots_taken_ == 0; });
     }
 
     WebsocketppOptions options_;
@@ -574,9 +605,10 @@ private:
     std::vector<std::thread> threads_;
 
     mutable std::mutex connections_mutex_;
-    std::condition_variable all_closed_;
-    std::set<handle_type, std::owner_less<handle_type>> connections_;
-    std::unordered_map<std::string, std::size_t> per_address_;
+    std::condition_variable all_gone_;
+    std::size_t slots_taken_ = 0; ///< by upgrades past the limits and by open connections, until gone
+    std::unordered_map<std::string, std::size_t> per_address_; ///< `slots_taken_` by address
+    std::set<handle_type, std::owner_less<handle_type>> open_;
 };
 
 std::unique_ptr<WebsocketppTransport::Impl> make_endpoint(asio::io_context* io, WebsocketppOptions options) {
