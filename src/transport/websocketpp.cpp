@@ -13,7 +13,8 @@
 // same critical section as the check, and holds it until the connection is gone, whether it
 // opened or not; so upgrades arriving together cannot overshoot a limit. websocketpp follows a
 // validated upgrade with the open handler or the fail handler, and an opened connection with the
-// close handler: `on_gone` releases the slot.
+// close handler: `on_gone` releases the slot, and tells the listener of an upgrade it accepted
+// that never opened (`on_abandon`).
 
 #include <switchboard/transport/websocketpp.hpp>
 
@@ -48,7 +49,9 @@ constexpr std::size_t backlog_sample_step = 64 * 1024;
 /// Per-connection state, stored inside each websocketpp connection (its `connection_base`).
 /// Plain members belong to the connection's strand; atomics are shared with sending threads.
 struct ConnectionState {
-    std::optional<Identity> identity; ///< from the upgrade until the open
+    /// From the listener's acceptance until it hears the connection open; still set when gone:
+    /// the upgrade was abandoned.
+    std::optional<Identity> identity;
     std::string address;              ///< remote IP, for the per-address limit
     bool holds_slot = false;          ///< counted against the limits, from validation until gone
     ConnectionId id;                  ///< once the listener registered it
@@ -284,6 +287,7 @@ public:
         metrics.refused_origin = counters_.refused_origin.load(relaxed);
         metrics.refused_capacity = counters_.refused_capacity.load(relaxed);
         metrics.refused_address = counters_.refused_address.load(relaxed);
+        metrics.upgrades_abandoned = counters_.upgrades_abandoned.load(relaxed);
         metrics.pong_timeouts = counters_.pong_timeouts.load(relaxed);
         metrics.credential_expiries = counters_.credential_expiries.load(relaxed);
         metrics.oversized_messages = counters_.oversized_messages.load(relaxed);
@@ -335,7 +339,7 @@ private:
     // --- Upgrade and plain HTTP -----------------------------------------------------------------
 
     /// The checks that cost least and need no listener come first, then the connection limits
-    /// (which take a slot); the Auth policy runs last.
+    /// (which take a slot); the Auth policy (which may reserve more) runs last.
     bool on_validate(const handle_type& connection) {
         const ConnectionPtr con = server_.get_con_from_hdl(connection);
         if (con->get_request_header("Sec-WebSocket-Version") != "13") {
@@ -451,6 +455,7 @@ private:
 
     // --- Open connections --------------------------------------------------------------------------
 
+    /// When stopping, closes without telling the listener: `on_gone` reports the upgrade abandoned.
     void on_open(const handle_type& connection) {
         const ConnectionPtr con = server_.get_con_from_hdl(connection);
         TransportListener<handle_type>* listener = listener_;
@@ -487,6 +492,7 @@ private:
         if (con->get_local_close_code() == websocketpp::close::status::message_too_big)
             counters_.oversized_messages.fetch_add(1, std::memory_order_relaxed);
         report_closed(*con);
+        report_abandoned(*con);
         release_slot(connection, *con);
     }
 
@@ -495,6 +501,16 @@ private:
         if (!state.id || state.reported_closed) return;
         state.reported_closed = true;
         if (TransportListener<handle_type>* listener = listener_) listener->on_close(state.id);
+    }
+
+    /// Tells the listener that an upgrade it accepted will never open, so that it releases what
+    /// it reserved.
+    void report_abandoned(ConnectionState& state) {
+        if (!state.identity) return;
+        const Identity identity = std::move(*state.identity);
+        state.identity.reset();
+        counters_.upgrades_abandoned.fetch_add(1, std::memory_order_relaxed);
+        if (TransportListener<handle_type>* listener = listener_) listener->on_abandon(identity);
     }
 
     /// A connection that is dead to us: report it now, close it (the handshake may time out).
@@ -598,7 +614,8 @@ private:
     std::atomic<bool> stopping_{false};
     struct Counters {
         std::atomic<std::uint64_t> refused_version{0}, refused_path{0}, refused_origin{0}, refused_capacity{0},
-            refused_address{0}, pong_timeouts{0}, credential_expiries{0}, oversized_messages{0};
+            refused_address{0}, upgrades_abandoned{0}, pong_timeouts{0}, credential_expiries{0},
+            oversized_messages{0};
     };
     Counters counters_;
     std::uint16_t port_ = 0;

@@ -15,7 +15,7 @@
 ///   before any WebSocket frame. A refusal answers the policy's HTTP status (401 with
 ///   `WWW-Authenticate: Bearer`) and a short JSON body, and keeps no slot or other state.
 ///   An accepted upgrade that never opens (the client leaves, the response cannot be written,
-///   the transport is stopping) gives its slots back.
+///   the transport is stopping) gives its slots back and is reported to the listener abandoned.
 /// - Other HTTP requests go to the host's `HttpHandler` (404 without one).
 /// - Heartbeat: a ping every `ping_interval`; no pong within `pong_timeout` closes the
 ///   connection (1001 "pong timeout") and reports it closed at once.
@@ -168,6 +168,7 @@ public:
         std::uint64_t refused_origin = 0;   ///< 403: Origin not allowed
         std::uint64_t refused_capacity = 0; ///< 503: `max_connections` reached or shutting down
         std::uint64_t refused_address = 0;  ///< 429: `max_connections_per_address` reached
+        std::uint64_t upgrades_abandoned = 0; ///< accepted, then never opened (client left, write failed, stopping)
         std::uint64_t pong_timeouts = 0;
         std::uint64_t credential_expiries = 0;
         std::uint64_t oversized_messages = 0; ///< closed with 1009
