@@ -288,6 +288,7 @@ public:
         metrics.refused_capacity = counters_.refused_capacity.load(relaxed);
         metrics.refused_address = counters_.refused_address.load(relaxed);
         metrics.upgrades_abandoned = counters_.upgrades_abandoned.load(relaxed);
+        metrics.upgrades_pending = upgrades_pending();
         metrics.pong_timeouts = counters_.pong_timeouts.load(relaxed);
         metrics.credential_expiries = counters_.credential_expiries.load(relaxed);
         metrics.oversized_messages = counters_.oversized_messages.load(relaxed);
@@ -402,6 +403,11 @@ private:
         if (--slots_taken_ == 0) all_gone_.notify_all();
     }
 
+    std::size_t upgrades_pending() const {
+        std::lock_guard lock(connections_mutex_);
+        return slots_taken_ - open_.size();
+    }
+
     bool refuse_capacity(typename Server::connection_type& con) {
         return refuse(con, counters_.refused_capacity, 503, "server is not accepting connections");
     }
@@ -491,6 +497,7 @@ private:
             if (*timer) (*timer)->cancel();
         if (con->get_local_close_code() == websocketpp::close::status::message_too_big)
             counters_.oversized_messages.fetch_add(1, std::memory_order_relaxed);
+        // The listener hears of it first: once the last slot is back, shutdown() may return.
         report_closed(*con);
         report_abandoned(*con);
         release_slot(connection, *con);

@@ -326,6 +326,7 @@ TEST_CASE("Upgrades whose clients vanish during the handshake give their slots b
     CHECK(eventually(upgrades_settled));
     CHECK(manager.metrics().upgrades_pending == 0);
     CHECK(manager.metrics().upgrades_abandoned == manager.transport().metrics().upgrades_abandoned);
+    CHECK(eventually([&] { return manager.transport().metrics().upgrades_pending == 0; }));
     wait_transport_count(server, 0);
     auto devices = connect_devices(server, user, burst_limit); // every limit has its slots back
 }

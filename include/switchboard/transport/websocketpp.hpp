@@ -169,6 +169,7 @@ public:
         std::uint64_t refused_capacity = 0; ///< 503: `max_connections` reached or shutting down
         std::uint64_t refused_address = 0;  ///< 429: `max_connections_per_address` reached
         std::uint64_t upgrades_abandoned = 0; ///< accepted, then never opened (client left, write failed, stopping)
+        std::size_t upgrades_pending = 0; ///< now: past the limits, not yet open or gone (they hold slots)
         std::uint64_t pong_timeouts = 0;
         std::uint64_t credential_expiries = 0;
         std::uint64_t oversized_messages = 0; ///< closed with 1009
