@@ -26,6 +26,11 @@
 /// consumer (closed with 1013, or spared ephemeral events until `max_queued_bytes_hard`); inbound messages beyond the token
 /// bucket get `Error {"code":"rate_limited"}`, and a sender that keeps going is closed with 1008;
 /// a user's connections beyond `max_connections_per_user` are refused at the upgrade with 429.
+/// An accepted upgrade holds one of its user's slots from then on: the connection takes it when
+/// it opens, or it is released when the transport reports the upgrade abandoned. The check and
+/// the reservation are one step under the user's shard lock, so upgrades arriving together
+/// cannot overshoot the limit. `register_connection` (a host's own connections) takes a slot
+/// without checking: the limit governs upgrades.
 
 #include <chrono>
 #include <cstddef>
@@ -106,7 +111,8 @@ struct LimitOptions {
     double inbound_burst = 40; ///< messages at once
     /// Rate-limited messages in a row after which the connection is closed with 1008.
     std::size_t max_rate_limit_strikes = 20;
-    std::size_t max_connections_per_user = 10; ///< checked at the upgrade (429)
+    /// Registered connections plus accepted upgrades not yet open; over it an upgrade gets 429.
+    std::size_t max_connections_per_user = 10;
     std::size_t max_json_depth = Event::default_max_depth;
 };
 
@@ -128,6 +134,8 @@ struct ManagerMetrics {
     std::uint64_t connections_registered = 0;
     std::uint64_t connections_unregistered = 0;
     std::uint64_t upgrades_refused = 0;
+    std::size_t upgrades_pending = 0;     ///< accepted, neither open nor abandoned yet: they hold slots
+    std::uint64_t upgrades_abandoned = 0; ///< accepted, then never opened (slot released)
     std::uint64_t frames_delivered = 0; ///< successful sends, one per recipient connection
     std::uint64_t send_failures = 0;
     std::uint64_t inbound_messages = 0;
@@ -170,6 +178,7 @@ public:
 
     /// Registers an open connection of `user` (or of an authenticated identity). The first
     /// connection of a user makes the user online and sends `UserOnline` to everyone connected.
+    /// Never refused: `max_connections_per_user` counts it, but governs upgrades only.
     ConnectionId register_connection(const UserId& user, handle_type handle);
     ConnectionId register_connection(Identity identity, handle_type handle);
 
@@ -248,8 +257,9 @@ private:
     class Listener;
     class Sink;
 
-    ConnectionId add(Identity identity, handle_type handle);
+    ConnectionId add(Identity identity, handle_type handle, typename Registry::Slot slot);
     AuthResult admit(const UpgradeRequest& request);
+    void abandon(const Identity& identity);
     bool skip_slow_consumer(const typename detail::Registry<handle_type>::Target& target, Durability durability);
     typename Registry::Targets registered_targets(std::vector<ConnectionId> ids) const;
     std::size_t deliver(const typename Registry::Targets& targets, const Frame& frame);
@@ -282,7 +292,7 @@ private:
     struct Counters {
         std::atomic<std::uint64_t> registered{0}, unregistered{0}, upgrades_refused{0}, delivered{0},
             send_failures{0}, inbound{0}, inbound_errors{0}, rate_limited{0}, closed_for_abuse{0}, closed_slow{0},
-            dropped_ephemeral{0}, refused_user_limit{0};
+            dropped_ephemeral{0}, refused_user_limit{0}, upgrades_abandoned{0};
     };
     Counters counters_;
 };

@@ -21,7 +21,7 @@
 ///   The manager then prepares each delivery once and sends the prepared value to every recipient.
 /// - Connection events: `void T::set_listener(TransportListener<handle_type>*)`. The manager
 ///   installs itself at construction (and removes itself at destruction); the transport then
-///   reports upgrades, opens, messages and closes to it.
+///   reports upgrades, opens (or abandoned upgrades), messages and closes to it.
 
 #include <cstddef>
 #include <cstdint>
@@ -52,13 +52,22 @@ enum class MessageKind { text, binary };
 
 /// What a transport reports to the manager that serves it. Called on transport threads;
 /// for one connection, calls never overlap and come in the order the events happened.
+///
+/// An upgrade that `on_upgrade` accepts may hold resources from then on (the manager reserves
+/// one of the user's connection slots, so that upgrades arriving together cannot overshoot the
+/// limit). The transport must therefore follow every accepted upgrade with exactly one of
+/// `on_open` (the reservation becomes the connection) or `on_abandon` (it is released): also
+/// when the handshake cannot be written, the client leaves first, or the transport is stopping.
 template <class Handle>
 class TransportListener {
 public:
     /// An HTTP upgrade arrived. Refused: the transport answers with `failure().status`.
     virtual AuthResult on_upgrade(const UpgradeRequest& request) = 0;
-    /// The WebSocket is open; returns the id the transport passes to the calls below.
+    /// The WebSocket of an accepted upgrade is open; `identity` is the one `on_upgrade` returned.
+    /// Returns the id the transport passes to the calls below.
     virtual ConnectionId on_open(const Handle& handle, Identity identity) = 0;
+    /// An accepted upgrade will never open: release what `on_upgrade` reserved for `identity`.
+    virtual void on_abandon(const Identity& identity) = 0;
     virtual void on_message(ConnectionId connection, std::string_view payload, MessageKind kind) = 0;
     /// The connection is closed, whoever closed it. Called once per opened connection.
     virtual void on_close(ConnectionId connection) = 0;

@@ -5,8 +5,16 @@
 //
 // Threads and ownership: websocketpp runs every handler of one connection on that connection's
 // strand, so `ConnectionState` (stored inside each websocketpp connection) is touched only there,
-// except its atomics, which other threads read. The set of open connections is guarded by
-// `connections_mutex_`, never held across a call into websocketpp or the listener.
+// except its atomics, which other threads read. The connection counts and the set of open
+// connections are guarded by `connections_mutex_`, never held across a call into websocketpp or
+// the listener.
+//
+// Connection limits: an upgrade takes its slot (global and per address) at validation, in the
+// same critical section as the check, and holds it until the connection is gone, whether it
+// opened or not; so upgrades arriving together cannot overshoot a limit. websocketpp follows a
+// validated upgrade with the open handler or the fail handler, and an opened connection with the
+// close handler: `on_gone` releases the slot, and tells the listener of an upgrade it accepted
+// that never opened (`on_abandon`).
 
 #include <switchboard/transport/websocketpp.hpp>
 
@@ -41,8 +49,11 @@ constexpr std::size_t backlog_sample_step = 64 * 1024;
 /// Per-connection state, stored inside each websocketpp connection (its `connection_base`).
 /// Plain members belong to the connection's strand; atomics are shared with sending threads.
 struct ConnectionState {
-    std::optional<Identity> identity; ///< from the upgrade until the open
+    /// From the listener's acceptance until it hears the connection open; still set when gone:
+    /// the upgrade was abandoned.
+    std::optional<Identity> identity;
     std::string address;              ///< remote IP, for the per-address limit
+    bool holds_slot = false;          ///< counted against the limits, from validation until gone
     ConnectionId id;                  ///< once the listener registered it
     bool reported_closed = false;
     bool awaiting_pong = false; ///< websocketpp's pong timer restarts on every ping: one ping at a time
@@ -265,7 +276,7 @@ public:
 
     std::size_t connection_count() const override {
         std::lock_guard lock(connections_mutex_);
-        return connections_.size();
+        return open_.size();
     }
 
     WebsocketppTransport::Metrics metrics() const override {
@@ -276,6 +287,8 @@ public:
         metrics.refused_origin = counters_.refused_origin.load(relaxed);
         metrics.refused_capacity = counters_.refused_capacity.load(relaxed);
         metrics.refused_address = counters_.refused_address.load(relaxed);
+        metrics.upgrades_abandoned = counters_.upgrades_abandoned.load(relaxed);
+        metrics.upgrades_pending = upgrades_pending();
         metrics.pong_timeouts = counters_.pong_timeouts.load(relaxed);
         metrics.credential_expiries = counters_.credential_expiries.load(relaxed);
         metrics.oversized_messages = counters_.oversized_messages.load(relaxed);
@@ -326,7 +339,8 @@ private:
 
     // --- Upgrade and plain HTTP -----------------------------------------------------------------
 
-    /// The checks that cost least and need no listener come first; the Auth policy runs last.
+    /// The checks that cost least and need no listener come first, then the connection limits
+    /// (which take a slot); the Auth policy (which may reserve more) runs last.
     bool on_validate(const handle_type& connection) {
         const ConnectionPtr con = server_.get_con_from_hdl(connection);
         if (con->get_request_header("Sec-WebSocket-Version") != "13") {
@@ -339,13 +353,17 @@ private:
         if (!origin_allowed(request.header("Origin")))
             return refuse(*con, counters_.refused_origin, 403, "origin not allowed");
         TransportListener<handle_type>* listener = listener_;
+        if (!listener || stopping_) return refuse_capacity(*con);
         con->address = address_of(request.remote_address);
-        if (!listener || stopping_ || at_capacity())
-            return refuse(*con, counters_.refused_capacity, 503, "server is not accepting connections");
-        if (address_at_limit(con->address))
+        switch (take_slot(*con)) {
+        case SlotVerdict::taken: break;
+        case SlotVerdict::at_capacity: return refuse_capacity(*con);
+        case SlotVerdict::address_full:
             return refuse(*con, counters_.refused_address, 429, "too many connections from this address");
+        }
         AuthResult verdict = listener->on_upgrade(request);
         if (!verdict) {
+            release_slot(connection, *con);
             if (verdict.failure().status == 401) con->append_header("WWW-Authenticate", "Bearer");
             return refuse(*con, verdict.failure().status, verdict.failure().reason);
         }
@@ -358,16 +376,40 @@ private:
         return allowed.empty() || !origin || std::find(allowed.begin(), allowed.end(), *origin) != allowed.end();
     }
 
-    bool at_capacity() const {
+    enum class SlotVerdict { taken, at_capacity, address_full };
+
+    /// Checks the global and per-address limits and, under them, takes a slot of each, in one
+    /// critical section: two upgrades cannot both see the last slot free.
+    SlotVerdict take_slot(ConnectionState& state) {
         std::lock_guard lock(connections_mutex_);
-        return connections_.size() >= max_connections_;
+        if (slots_taken_ >= max_connections_) return SlotVerdict::at_capacity;
+        const std::size_t per_address_limit = options_.max_connections_per_address;
+        const auto from_address = per_address_.find(state.address);
+        if (per_address_limit != 0 && from_address != per_address_.end() && from_address->second >= per_address_limit)
+            return SlotVerdict::address_full;
+        ++slots_taken_;
+        ++per_address_[state.address];
+        state.holds_slot = true;
+        return SlotVerdict::taken;
     }
 
-    bool address_at_limit(const std::string& address) const {
-        if (options_.max_connections_per_address == 0) return false;
+    /// Gives back the connection's slots, if it holds them, and forgets it as open.
+    void release_slot(const handle_type& connection, ConnectionState& state) {
+        if (!state.holds_slot) return;
+        state.holds_slot = false;
         std::lock_guard lock(connections_mutex_);
-        const auto found = per_address_.find(address);
-        return found != per_address_.end() && found->second >= options_.max_connections_per_address;
+        open_.erase(connection);
+        if (--per_address_[state.address] == 0) per_address_.erase(state.address);
+        if (--slots_taken_ == 0) all_gone_.notify_all();
+    }
+
+    std::size_t upgrades_pending() const {
+        std::lock_guard lock(connections_mutex_);
+        return slots_taken_ - open_.size();
+    }
+
+    bool refuse_capacity(typename Server::connection_type& con) {
+        return refuse(con, counters_.refused_capacity, 503, "server is not accepting connections");
     }
 
     static bool refuse(typename Server::connection_type& con, std::atomic<std::uint64_t>& counter, int status,
@@ -419,6 +461,7 @@ private:
 
     // --- Open connections --------------------------------------------------------------------------
 
+    /// When stopping, closes without telling the listener: `on_gone` reports the upgrade abandoned.
     void on_open(const handle_type& connection) {
         const ConnectionPtr con = server_.get_con_from_hdl(connection);
         TransportListener<handle_type>* listener = listener_;
@@ -430,8 +473,7 @@ private:
         con->open = true;
         {
             std::lock_guard lock(connections_mutex_);
-            connections_.insert(connection);
-            ++per_address_[con->address];
+            open_.insert(connection);
         }
         con->id = listener->on_open(connection, std::move(*con->identity));
         con->identity.reset();
@@ -447,7 +489,7 @@ private:
         listener->on_message(con->id, message->get_payload(), binary ? MessageKind::binary : MessageKind::text);
     }
 
-    /// Close handshake done, or the connection failed (before or after opening).
+    /// Close handshake done, or the connection failed (before or after opening, or refused).
     void on_gone(const handle_type& connection) {
         const ConnectionPtr con = server_.get_con_from_hdl(connection);
         con->open = false;
@@ -455,10 +497,10 @@ private:
             if (*timer) (*timer)->cancel();
         if (con->get_local_close_code() == websocketpp::close::status::message_too_big)
             counters_.oversized_messages.fetch_add(1, std::memory_order_relaxed);
+        // The listener hears of it first: once the last slot is back, shutdown() may return.
         report_closed(*con);
-        std::lock_guard lock(connections_mutex_);
-        if (connections_.erase(connection) && --per_address_[con->address] == 0) per_address_.erase(con->address);
-        if (connections_.empty()) all_closed_.notify_all();
+        report_abandoned(*con);
+        release_slot(connection, *con);
     }
 
     /// Tells the listener once that the connection is gone; it may still be closing.
@@ -466,6 +508,16 @@ private:
         if (!state.id || state.reported_closed) return;
         state.reported_closed = true;
         if (TransportListener<handle_type>* listener = listener_) listener->on_close(state.id);
+    }
+
+    /// Tells the listener that an upgrade it accepted will never open, so that it releases what
+    /// it reserved.
+    void report_abandoned(ConnectionState& state) {
+        if (!state.identity) return;
+        const Identity identity = std::move(*state.identity);
+        state.identity.reset();
+        counters_.upgrades_abandoned.fetch_add(1, std::memory_order_relaxed);
+        if (TransportListener<handle_type>* listener = listener_) listener->on_abandon(identity);
     }
 
     /// A connection that is dead to us: report it now, close it (the handshake may time out).
@@ -546,12 +598,14 @@ private:
 
     std::vector<handle_type> open_connections() const {
         std::lock_guard lock(connections_mutex_);
-        return {connections_.begin(), connections_.end()};
+        return {open_.begin(), open_.end()};
     }
 
+    /// Until every connection that took a slot is gone: the open ones closing, and upgrades in
+    /// flight, which `on_open` closes since `stopping_` is set.
     void wait_for_closes(Clock::time_point deadline) {
         std::unique_lock lock(connections_mutex_);
-        all_closed_.wait_until(lock, deadline, [this] { return connections_.empty(); });
+        all_gone_.wait_until(lock, deadline, [this] { return slots_taken_ == 0; });
     }
 
     WebsocketppOptions options_;
@@ -567,16 +621,18 @@ private:
     std::atomic<bool> stopping_{false};
     struct Counters {
         std::atomic<std::uint64_t> refused_version{0}, refused_path{0}, refused_origin{0}, refused_capacity{0},
-            refused_address{0}, pong_timeouts{0}, credential_expiries{0}, oversized_messages{0};
+            refused_address{0}, upgrades_abandoned{0}, pong_timeouts{0}, credential_expiries{0},
+            oversized_messages{0};
     };
     Counters counters_;
     std::uint16_t port_ = 0;
     std::vector<std::thread> threads_;
 
     mutable std::mutex connections_mutex_;
-    std::condition_variable all_closed_;
-    std::set<handle_type, std::owner_less<handle_type>> connections_;
-    std::unordered_map<std::string, std::size_t> per_address_;
+    std::condition_variable all_gone_;
+    std::size_t slots_taken_ = 0; ///< by upgrades past the limits and by open connections, until gone
+    std::unordered_map<std::string, std::size_t> per_address_; ///< `slots_taken_` by address
+    std::set<handle_type, std::owner_less<handle_type>> open_;
 };
 
 std::unique_ptr<WebsocketppTransport::Impl> make_endpoint(asio::io_context* io, WebsocketppOptions options) {

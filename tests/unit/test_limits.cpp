@@ -11,16 +11,34 @@ std::size_t count_of(const MockTransport& transport, Handle handle, std::string_
     return events_of_type(transport, handle, type).size();
 }
 
+/// A manager with these limits, which accepts upgrades with the token "alice".
 struct Limited {
     MockTransport transport;
     std::unique_ptr<Manager> manager;
 
     explicit Limited(LimitOptions limits) {
+        StaticTokenAuthenticator auth;
+        auth.add("alice", alice);
         ManagerOptions options;
         options.limits = limits;
-        manager = std::make_unique<Manager>(transport, StaticTokenAuthenticator{}, options);
+        manager = std::make_unique<Manager>(transport, auth, options);
+    }
+
+    MockTransport::Upgrade upgrade_alice() { return transport.upgrade(alice_request()); }
+    MockTransport::Upgrade connect_alice() { return transport.connect(alice_request()); }
+
+    static UpgradeRequest alice_request() {
+        UpgradeRequest request;
+        request.query = "token=alice";
+        return request;
     }
 };
+
+LimitOptions per_user_limit(std::size_t connections) {
+    LimitOptions limits;
+    limits.max_connections_per_user = connections;
+    return limits;
+}
 
 LimitOptions backlog_cap(SlowConsumerPolicy policy) {
     LimitOptions limits;
@@ -127,22 +145,67 @@ TEST_CASE("the token bucket refills with time", "[limits]") {
 }
 
 TEST_CASE("a user's connections past the limit are refused at the upgrade with 429", "[limits]") {
-    MockTransport transport;
-    StaticTokenAuthenticator auth;
-    auth.add("alice", alice);
-    ManagerOptions options;
-    options.limits.max_connections_per_user = 2;
-    Manager manager(transport, auth, options);
-    UpgradeRequest request;
-    request.query = "token=alice";
-    CHECK(transport.connect(request));
-    CHECK(transport.connect(request));
-    const auto third = transport.connect(request);
+    Limited fixture(per_user_limit(2));
+    auto& manager = fixture.manager;
+    CHECK(fixture.connect_alice());
+    CHECK(fixture.connect_alice());
+    const auto third = fixture.connect_alice();
     REQUIRE_FALSE(third);
     CHECK(third.failure->status == 429);
-    CHECK(manager.connection_count(alice) == 2);
-    CHECK(manager.metrics().refused_user_limit == 1);
-    CHECK(manager.metrics().upgrades_refused == 1);
+    CHECK(manager->connection_count(alice) == 2);
+    CHECK(manager->metrics().refused_user_limit == 1);
+    CHECK(manager->metrics().upgrades_refused == 1);
+}
+
+TEST_CASE("an accepted upgrade holds one of its user's slots until it opens or is abandoned", "[limits]") {
+    Limited fixture(per_user_limit(2));
+    auto& [transport, manager] = fixture;
+    const auto first = fixture.upgrade_alice();
+    const auto second = fixture.upgrade_alice();
+    REQUIRE(first);
+    REQUIRE(second);
+    CHECK(manager->connection_count(alice) == 0);
+    CHECK(manager->metrics().upgrades_pending == 2);
+    CHECK(fixture.upgrade_alice().failure->status == 429); // nothing is open, yet both slots are held
+
+    transport.abandon(*first.handle);
+    CHECK(manager->metrics().upgrades_pending == 1);
+    CHECK(manager->metrics().upgrades_abandoned == 1);
+    CHECK_FALSE(manager->is_user_online(alice));
+    const auto third = fixture.upgrade_alice();
+    REQUIRE(third);
+
+    transport.complete(*second.handle); // the slot becomes the connection: still full
+    CHECK(manager->connection_count(alice) == 1);
+    CHECK(manager->metrics().upgrades_pending == 1);
+    CHECK_FALSE(fixture.upgrade_alice());
+    transport.complete(*third.handle);
+    CHECK(manager->connection_count(alice) == 2);
+    CHECK(manager->metrics().upgrades_pending == 0);
+    CHECK(manager->metrics().refused_user_limit == 2);
+}
+
+TEST_CASE("connections a host registers itself count against the per-user limit but are never refused",
+          "[limits]") {
+    Limited fixture(per_user_limit(1));
+    auto& [transport, manager] = fixture;
+    manager->register_connection(alice, transport.open());
+    manager->register_connection(alice, transport.open());
+    CHECK(manager->connection_count(alice) == 2);
+    CHECK(manager->metrics().upgrades_pending == 0);
+    CHECK(fixture.upgrade_alice().failure->status == 429);
+}
+
+TEST_CASE("without a per-user limit, upgrades still hold their slots until opened or abandoned", "[limits]") {
+    Limited fixture(per_user_limit(0));
+    auto& [transport, manager] = fixture;
+    for (int i = 0; i < 20; ++i) REQUIRE(fixture.upgrade_alice());
+    REQUIRE(fixture.connect_alice());
+    CHECK(manager->metrics().upgrades_pending == 20);
+    transport.shutdown(); // abandons the upgrades in flight
+    CHECK(manager->metrics().upgrades_pending == 0);
+    CHECK(manager->metrics().upgrades_abandoned == 20);
+    CHECK(manager->connection_count() == 0);
 }
 
 TEST_CASE("deeply nested inbound JSON is refused before parsing", "[limits]") {

@@ -22,6 +22,7 @@ struct RecordingListener final : TransportListener<MockTransport::Handle> {
         log.push_back("open");
         return ConnectionId(++next_id);
     }
+    void on_abandon(const Identity&) override { log.push_back("abandon"); }
     void on_message(ConnectionId id, std::string_view payload, MessageKind kind) override {
         log.push_back("message " + id.to_string() + " " + std::string(payload) +
                       (kind == MessageKind::binary ? " binary" : ""));
@@ -115,5 +116,37 @@ TEST_CASE("MockTransport plays upgrades, messages and closes to its listener", "
     CHECK(listener.log.back() == "close 102");
     CHECK(listener.log[listener.log.size() - 2] == "shutdown");
     CHECK(transport.close_record(*other.handle)->code == CloseCode::going_away);
+    transport.set_listener(nullptr);
+}
+
+TEST_CASE("MockTransport plays an upgrade that opens later or never", "[mock]") {
+    MockTransport transport;
+    RecordingListener listener;
+    transport.set_listener(&listener);
+
+    const auto opening = transport.upgrade(with_token("ok"));
+    const auto leaving = transport.upgrade(with_token("ok"));
+    REQUIRE(opening);
+    REQUIRE(leaving);
+    CHECK_FALSE(opening.connection);
+    CHECK_FALSE(transport.is_open(*opening.handle));
+    CHECK_FALSE(transport.send(*opening.handle, Event("Early").to_frame()));
+    CHECK(listener.log == std::vector<std::string>{"upgrade /ws", "upgrade /ws"});
+
+    CHECK(transport.complete(*opening.handle) == ConnectionId(101));
+    CHECK(transport.is_open(*opening.handle));
+    transport.abandon(*leaving.handle);
+    // Each upgrade ends once: these are ignored.
+    CHECK_FALSE(transport.complete(*opening.handle));
+    CHECK_FALSE(transport.complete(*leaving.handle));
+    transport.abandon(*leaving.handle);
+    transport.abandon(*opening.handle);
+    CHECK(listener.log == std::vector<std::string>{"upgrade /ws", "upgrade /ws", "open", "abandon"});
+
+    const auto waiting = transport.upgrade(with_token("ok"));
+    transport.shutdown(); // closes the open connection, abandons the waiting upgrade
+    CHECK(listener.log == std::vector<std::string>{"upgrade /ws", "upgrade /ws", "open", "abandon", "upgrade /ws",
+                                                   "shutdown", "close 101", "abandon"});
+    CHECK_FALSE(transport.complete(*waiting.handle));
     transport.set_listener(nullptr);
 }

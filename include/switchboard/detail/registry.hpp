@@ -39,9 +39,17 @@ struct ConnectionState {
 /// Broadcasts read a user shard through an immutable snapshot of its connections, made from a
 /// flat array when first needed after a change and shared by every broadcast until the next
 /// change: repeated broadcasts to a stable population copy nothing.
+///
+/// Reservations: an upgrade sets aside one of its user's connection slots when it is accepted
+/// (`reserve`), and the connection takes that slot when it opens (`add` with `Slot::reserved`)
+/// unless the upgrade is abandoned (`release`). A user's slots are counted, checked and taken
+/// under the user's shard lock, so upgrades arriving together cannot overshoot a limit.
 template <class Handle>
 class Registry {
 public:
+    /// Whether a connection being added takes a slot that `reserve` set aside for it.
+    enum class Slot { unreserved, reserved };
+
     struct Target {
         ConnectionId id;
         Handle handle;
@@ -53,10 +61,31 @@ public:
         Handle handle;
     };
 
-    /// Registers a connection. `on_first(user)` runs under the user's shard lock when this is the
-    /// user's first connection, so presence transitions of one user are observed in order.
+    /// Sets aside one of `user`'s slots for an accepted upgrade, unless the user's connections and
+    /// reservations already fill `limit` (0: no limit). Returns whether it did.
+    bool reserve(const UserId& user, std::size_t limit) {
+        UserShard& shard = user_shard(user);
+        std::lock_guard lock(shard.mutex);
+        if (limit != 0 && shard.connection_count(user) + shard.reservation_count(user) >= limit) return false;
+        ++shard.reservations[user];
+        reservations_.fetch_add(1, std::memory_order_relaxed);
+        return true;
+    }
+
+    /// Gives back a slot `reserve` set aside for `user`, for an upgrade that will never open.
+    /// Does nothing if `user` holds none.
+    void release(const UserId& user) {
+        UserShard& shard = user_shard(user);
+        std::lock_guard lock(shard.mutex);
+        unreserve(shard, user);
+    }
+
+    /// Registers a connection; with `Slot::reserved` it takes a slot `reserve` set aside, in the
+    /// same critical section, so that the user's count never dips for another upgrade to take.
+    /// `on_first(user)` runs under the user's shard lock when this is the user's first
+    /// connection, so presence transitions of one user are observed in order.
     template <class OnFirst>
-    ConnectionId add(std::shared_ptr<ConnectionState> state, Handle handle, OnFirst&& on_first) {
+    ConnectionId add(std::shared_ptr<ConnectionState> state, Handle handle, Slot slot, OnFirst&& on_first) {
         const ConnectionId id = ConnectionId::next();
         const UserId user = state->identity.user;
         {
@@ -66,6 +95,7 @@ public:
         }
         UserShard& shard = user_shard(user);
         std::lock_guard lock(shard.mutex);
+        if (slot == Slot::reserved) unreserve(shard, user);
         auto& connections = shard.users[user];
         connections.push_back(Target{id, handle});
         shard.add_to_everyone(Target{id, std::move(handle)});
@@ -125,8 +155,7 @@ public:
     std::size_t connection_count(const UserId& user) const {
         const UserShard& shard = user_shard(user);
         std::lock_guard lock(shard.mutex);
-        const auto found = shard.users.find(user);
-        return found == shard.users.end() ? 0 : found->second.size();
+        return shard.connection_count(user);
     }
 
     std::vector<ConnectionId> connections_of(const UserId& user) const {
@@ -156,6 +185,8 @@ public:
     }
 
     std::size_t size() const noexcept { return size_.load(std::memory_order_relaxed); }
+    /// Slots set aside by `reserve` and neither taken nor released yet, over all users.
+    std::size_t reservation_count() const noexcept { return reservations_.load(std::memory_order_relaxed); }
 
 private:
     static constexpr std::size_t shard_count = 16;
@@ -166,6 +197,19 @@ private:
         Targets everyone;                                  ///< flat, in no order
         std::unordered_map<ConnectionId, std::size_t> slots; ///< index in `everyone`
         mutable std::shared_ptr<const Targets> cached;     ///< of `everyone`; reset on change
+        std::unordered_map<UserId, std::size_t> reservations; ///< users with reserved slots only
+
+        /// Under `mutex`.
+        std::size_t connection_count(const UserId& user) const {
+            const auto found = users.find(user);
+            return found == users.end() ? 0 : found->second.size();
+        }
+
+        /// Under `mutex`.
+        std::size_t reservation_count(const UserId& user) const {
+            const auto found = reservations.find(user);
+            return found == reservations.end() ? 0 : found->second;
+        }
 
         /// Under `mutex`.
         void add_to_everyone(Target target) {
@@ -198,6 +242,14 @@ private:
         std::unordered_map<ConnectionId, Record> records;
     };
 
+    /// Under `shard.mutex`.
+    void unreserve(UserShard& shard, const UserId& user) {
+        const auto found = shard.reservations.find(user);
+        if (found == shard.reservations.end()) return;
+        if (--found->second == 0) shard.reservations.erase(found);
+        reservations_.fetch_sub(1, std::memory_order_relaxed);
+    }
+
     std::optional<Record> take_record(ConnectionId id) {
         IdShard& shard = id_shard(id);
         std::lock_guard lock(shard.mutex);
@@ -218,6 +270,7 @@ private:
     std::array<UserShard, shard_count> user_shards_;
     std::array<IdShard, shard_count> id_shards_;
     std::atomic<std::size_t> size_{0};
+    std::atomic<std::size_t> reservations_{0};
 };
 
 } // namespace switchboard::detail

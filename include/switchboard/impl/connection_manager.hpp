@@ -17,8 +17,9 @@ public:
 
     AuthResult on_upgrade(const UpgradeRequest& request) override { return manager_.admit(request); }
     ConnectionId on_open(const handle_type& handle, Identity identity) override {
-        return manager_.add(std::move(identity), handle);
+        return manager_.add(std::move(identity), handle, Registry::Slot::reserved);
     }
+    void on_abandon(const Identity& identity) override { manager_.abandon(identity); }
     void on_message(ConnectionId connection, std::string_view payload, MessageKind kind) override {
         manager_.handle_message(connection, payload, kind);
     }
@@ -79,12 +80,13 @@ AuthResult ConnectionManager<Transport, Auth>::authenticate(const UpgradeRequest
     return auth_.authenticate(request);
 }
 
-/// Authentication, then the per-user connection limit. Counts and reports refusals.
+/// Authentication, then one of the user's slots under the per-user connection limit, reserved
+/// until the transport reports the upgrade open or abandoned. Counts and reports refusals.
 template <class Transport, class Auth>
 AuthResult ConnectionManager<Transport, Auth>::admit(const UpgradeRequest& request) {
     AuthResult result = authenticate(request);
     const std::size_t per_user = options_.limits.max_connections_per_user;
-    if (result && per_user && registry_.connection_count(result.identity().user) >= per_user) {
+    if (result && !registry_.reserve(result.identity().user, per_user)) {
         counters_.refused_user_limit.fetch_add(1, std::memory_order_relaxed);
         result = AuthFailure{429, "too many connections for this user (at most " + std::to_string(per_user) + ")"};
     }
@@ -95,22 +97,30 @@ AuthResult ConnectionManager<Transport, Auth>::admit(const UpgradeRequest& reque
     return result;
 }
 
+/// An accepted upgrade that will never open gives its user's slot back.
+template <class Transport, class Auth>
+void ConnectionManager<Transport, Auth>::abandon(const Identity& identity) {
+    registry_.release(identity.user);
+    counters_.upgrades_abandoned.fetch_add(1, std::memory_order_relaxed);
+}
+
 template <class Transport, class Auth>
 ConnectionId ConnectionManager<Transport, Auth>::register_connection(const UserId& user, handle_type handle) {
-    return add(Identity(user), std::move(handle));
+    return add(Identity(user), std::move(handle), Registry::Slot::unreserved);
 }
 
 template <class Transport, class Auth>
 ConnectionId ConnectionManager<Transport, Auth>::register_connection(Identity identity, handle_type handle) {
-    return add(std::move(identity), std::move(handle));
+    return add(std::move(identity), std::move(handle), Registry::Slot::unreserved);
 }
 
 template <class Transport, class Auth>
-ConnectionId ConnectionManager<Transport, Auth>::add(Identity identity, handle_type handle) {
+ConnectionId ConnectionManager<Transport, Auth>::add(Identity identity, handle_type handle,
+                                                     typename Registry::Slot slot) {
     const LimitOptions& limits = options_.limits;
     auto state = std::make_shared<detail::ConnectionState>(std::move(identity), limits.inbound_rate,
                                                            limits.inbound_burst, limits.max_rate_limit_strikes);
-    const ConnectionId id = registry_.add(state, std::move(handle), [this](const UserId& user) {
+    const ConnectionId id = registry_.add(state, std::move(handle), slot, [this](const UserId& user) {
         presence_changes_.push(PresenceChange{user, true});
     });
     counters_.registered.fetch_add(1, std::memory_order_relaxed);
@@ -479,6 +489,8 @@ ManagerMetrics ConnectionManager<Transport, Auth>::metrics() const {
     metrics.connections_registered = counters_.registered.load(relaxed);
     metrics.connections_unregistered = counters_.unregistered.load(relaxed);
     metrics.upgrades_refused = counters_.upgrades_refused.load(relaxed);
+    metrics.upgrades_pending = registry_.reservation_count();
+    metrics.upgrades_abandoned = counters_.upgrades_abandoned.load(relaxed);
     metrics.frames_delivered = counters_.delivered.load(relaxed);
     metrics.send_failures = counters_.send_failures.load(relaxed);
     metrics.inbound_messages = counters_.inbound.load(relaxed);

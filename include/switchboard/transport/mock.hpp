@@ -5,7 +5,8 @@
 /// `MockTransport`: an in-memory transport for unit tests of the library and of hosts.
 ///
 /// It records every frame sent to each connection, lets a test play the client (upgrade,
-/// send messages, close, vanish) and the network (fail sends, report a backlog). Every member
+/// send messages, close, vanish) and the network (fail sends, report a backlog, an upgrade
+/// whose handshake never completes). Every member
 /// is thread-safe. Listener callbacks run synchronously on the calling thread, with no mock
 /// lock held, so a test sees their effects as soon as the call returns.
 
@@ -41,7 +42,8 @@ public:
         bool by_server; ///< true when the manager (or host) closed it, false for the client
     };
 
-    /// The outcome of `connect`: a handle and its manager-assigned id, or the refusal.
+    /// The outcome of `connect` or `upgrade`: a handle (with `connect`, also its manager-assigned
+    /// id), or the refusal.
     struct Upgrade {
         std::optional<Handle> handle;
         ConnectionId connection;
@@ -91,16 +93,46 @@ public:
         return handle;
     }
 
-    /// A full upgrade through the listener: authenticate, then open. Requires a listener.
+    /// A full upgrade through the listener: `upgrade`, then `complete`. Requires a listener.
     Upgrade connect(const UpgradeRequest& request) {
-        TransportListener<Handle>* listener = current_listener();
-        AuthResult verdict = listener->on_upgrade(request);
+        Upgrade upgraded = upgrade(request);
+        if (upgraded) upgraded.connection = complete(*upgraded.handle);
+        return upgraded;
+    }
+
+    /// The HTTP upgrade alone: the listener authenticates it (and reserves what it needs). An
+    /// accepted upgrade is not open yet: it waits for `complete` or `abandon`. Requires a listener.
+    Upgrade upgrade(const UpgradeRequest& request) {
+        const AuthResult verdict = current_listener()->on_upgrade(request);
         if (!verdict) return Upgrade{std::nullopt, ConnectionId{}, verdict.failure()};
-        const Handle handle = open();
-        const ConnectionId id = listener->on_open(handle, verdict.identity());
+        std::lock_guard lock(mutex_);
+        const Handle handle{++last_id_};
+        upgrading_.emplace(handle.id, verdict.identity());
+        return Upgrade{handle, ConnectionId{}, std::nullopt};
+    }
+
+    /// The handshake of an accepted `upgrade` completes: the connection opens and the listener
+    /// hears of it. Returns its id; none if `handle` is not an upgrade waiting to complete.
+    /// Requires a listener.
+    ConnectionId complete(const Handle& handle) {
+        std::optional<Identity> identity = take_upgrading(handle);
+        if (!identity) return ConnectionId{};
+        {
+            std::lock_guard lock(mutex_);
+            connections_[handle.id];
+        }
+        const ConnectionId id = current_listener()->on_open(handle, std::move(*identity));
         std::lock_guard lock(mutex_);
         connections_.at(handle.id).id = id;
-        return Upgrade{handle, id, std::nullopt};
+        return id;
+    }
+
+    /// The handshake of an accepted `upgrade` never completes (the client left, the response
+    /// could not be written): the listener hears it abandoned. Ignored unless `handle` waits.
+    void abandon(const Handle& handle) {
+        const std::optional<Identity> identity = take_upgrading(handle);
+        TransportListener<Handle>* listener = current_listener();
+        if (identity && listener) listener->on_abandon(*identity);
     }
 
     /// The client sends one message; reported to the listener if the connection is open.
@@ -122,16 +154,20 @@ public:
         finish(handle, CloseRecord{code, std::string(reason), false});
     }
 
-    /// Plays a server shutdown: tells the listener, then closes every connection with 1001.
+    /// Plays a server shutdown: tells the listener, then closes every connection with 1001 and
+    /// abandons every upgrade still waiting to complete.
     void shutdown() {
         if (TransportListener<Handle>* listener = current_listener()) listener->on_shutdown();
         std::vector<Handle> open_handles;
+        std::vector<Handle> upgrading_handles;
         {
             std::lock_guard lock(mutex_);
             for (const auto& [id, connection] : connections_)
                 if (!connection.close) open_handles.push_back(Handle{id});
+            for (const auto& upgrading : upgrading_) upgrading_handles.push_back(Handle{upgrading.first});
         }
         for (const Handle& handle : open_handles) close(handle, CloseCode::going_away, "server shutting down");
+        for (const Handle& handle : upgrading_handles) abandon(handle);
     }
 
     /// The connection dies unnoticed (no close frame, no callback): only `is_open` tells.
@@ -202,6 +238,16 @@ private:
         return listener_;
     }
 
+    /// The identity of an accepted upgrade, which then no longer waits; none if it did not.
+    std::optional<Identity> take_upgrading(const Handle& handle) {
+        std::lock_guard lock(mutex_);
+        const auto found = upgrading_.find(handle.id);
+        if (found == upgrading_.end()) return std::nullopt;
+        Identity identity = std::move(found->second);
+        upgrading_.erase(found);
+        return identity;
+    }
+
     /// Closes once; the first close wins, as on a real socket. Reports it to the listener.
     void finish(const Handle& handle, CloseRecord record) {
         ConnectionId id;
@@ -220,6 +266,7 @@ private:
     mutable std::mutex mutex_;
     TransportListener<Handle>* listener_ = nullptr;
     std::map<std::uint64_t, Connection> connections_;
+    std::map<std::uint64_t, Identity> upgrading_; ///< accepted upgrades, neither completed nor abandoned
     std::uint64_t last_id_ = 0;
     std::size_t frames_sent_ = 0;
 };

@@ -9,9 +9,13 @@
 /// compiles as C++17 with g++ 12).
 ///
 /// What it does, in the order a connection lives:
-/// - HTTP upgrade on `websocket_path`: only `Sec-WebSocket-Version: 13`; the manager's Auth
-///   policy decides, before any WebSocket frame. A refusal answers the policy's HTTP status
-///   (401 with `WWW-Authenticate: Bearer`) and a short JSON body, and creates no state.
+/// - HTTP upgrade on `websocket_path`: only `Sec-WebSocket-Version: 13`; the Origin allowlist;
+///   the connection limits (an upgrade takes its global and per-address slot as it passes them,
+///   so upgrades arriving together cannot overshoot); then the manager's Auth policy decides,
+///   before any WebSocket frame. A refusal answers the policy's HTTP status (401 with
+///   `WWW-Authenticate: Bearer`) and a short JSON body, and keeps no slot or other state.
+///   An accepted upgrade that never opens (the client leaves, the response cannot be written,
+///   the transport is stopping) gives its slots back and is reported to the listener abandoned.
 /// - Other HTTP requests go to the host's `HttpHandler` (404 without one).
 /// - Heartbeat: a ping every `ping_interval`; no pong within `pong_timeout` closes the
 ///   connection (1001 "pong timeout") and reports it closed at once.
@@ -88,9 +92,11 @@ struct WebsocketppOptions {
     std::chrono::milliseconds handshake_timeout{std::chrono::seconds(5)}; ///< also the close handshake's
     std::size_t max_message_size = 64 * 1024;  ///< inbound; larger closes with 1009
     std::size_t max_http_body_size = 1024 * 1024;
-    /// Open WebSockets at once; 0: the open-files limit less 64 (a socket is a file).
+    /// Open WebSockets at once, counting accepted upgrades not yet open; 0: the open-files limit
+    /// less 64 (a socket is a file).
     std::size_t max_connections = 0;
-    /// Open WebSockets from one IP address; 0: no limit (mobile carriers put many users behind one).
+    /// Open WebSockets from one IP address, counted like `max_connections`; 0: no limit (mobile
+    /// carriers put many users behind one).
     std::size_t max_connections_per_address = 0;
     /// Browser origins allowed to upgrade (e.g. "https://app.example.com"); empty: any. Requests
     /// without an Origin header (non-browser clients) are not affected.
@@ -162,6 +168,8 @@ public:
         std::uint64_t refused_origin = 0;   ///< 403: Origin not allowed
         std::uint64_t refused_capacity = 0; ///< 503: `max_connections` reached or shutting down
         std::uint64_t refused_address = 0;  ///< 429: `max_connections_per_address` reached
+        std::uint64_t upgrades_abandoned = 0; ///< accepted, then never opened (client left, write failed, stopping)
+        std::size_t upgrades_pending = 0; ///< now: past the limits, not yet open or gone (they hold slots)
         std::uint64_t pong_timeouts = 0;
         std::uint64_t credential_expiries = 0;
         std::uint64_t oversized_messages = 0; ///< closed with 1009
