@@ -75,9 +75,10 @@ struct Config : Base {
     using connection_base = ConnectionState;
     static const websocketpp::log::level elog_level = websocketpp::log::elevel::none;
     static const websocketpp::log::level alog_level = websocketpp::log::alevel::none;
-    /// websocketpp embeds this buffer in every connection object (16 KiB by default). Clients
-    /// send small messages; a larger one is read in several pieces.
-    static const std::size_t connection_read_buffer_size = 2048;
+    /// websocketpp embeds this buffer in every connection object (16 KiB by default), so every idle
+    /// connection pays for it. Clients send small messages; a larger message, or a long upgrade
+    /// request, is read in several pieces (websocketpp's parsers accumulate).
+    static const std::size_t connection_read_buffer_size = 512;
 };
 
 using PlainConfig = Config<websocketpp::config::asio>;
