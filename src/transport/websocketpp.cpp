@@ -5,8 +5,14 @@
 //
 // Threads and ownership: websocketpp runs every handler of one connection on that connection's
 // strand, so `ConnectionState` (stored inside each websocketpp connection) is touched only there,
-// except its atomics, which other threads read. The set of open connections is guarded by
-// `connections_mutex_`, never held across a call into websocketpp or the listener.
+// except its atomics, which other threads read. The table of open connections (`slots_`) is guarded
+// by `connections_mutex_`, never held across a call into websocketpp or the listener.
+//
+// Memory: an idle connection costs what websocketpp allocates for it (its connection object with
+// the read buffer below, its send queue, what it keeps of the upgrade) plus a few dozen bytes here.
+// Heartbeats, pong timeouts and credential expiry run from one timer per endpoint rather than
+// timers per connection (each waiting timer cost ~350 bytes): every tick hands the connections
+// that are due to their strands, so that work runs up to one tick late, never early.
 
 #include <switchboard/transport/websocketpp.hpp>
 
@@ -14,8 +20,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <future>
+#include <limits>
 #include <mutex>
-#include <set>
 #include <stdexcept>
 #include <system_error>
 #include <thread>
@@ -38,6 +44,11 @@ using Clock = std::chrono::steady_clock;
 /// Bytes sent between two readings of websocketpp's backlog figure.
 constexpr std::size_t backlog_sample_step = 64 * 1024;
 
+/// `ConnectionState::slot` of a connection that has none (not open, or gone).
+constexpr std::uint32_t no_slot = std::numeric_limits<std::uint32_t>::max();
+
+constexpr Clock::time_point never = Clock::time_point::max();
+
 /// Per-connection state, stored inside each websocketpp connection (its `connection_base`).
 /// Plain members belong to the connection's strand; atomics are shared with sending threads.
 struct ConnectionState {
@@ -45,9 +56,11 @@ struct ConnectionState {
     std::string address;              ///< remote IP, for the per-address limit
     ConnectionId id;                  ///< once the listener registered it
     bool reported_closed = false;
-    bool awaiting_pong = false; ///< websocketpp's pong timer restarts on every ping: one ping at a time
-    std::shared_ptr<asio::steady_timer> heartbeat_timer;
-    std::shared_ptr<asio::steady_timer> expiry_timer;
+    bool awaiting_pong = false; ///< one ping at a time
+    std::uint32_t slot = no_slot; ///< in the endpoint's table of open connections, while open
+    Clock::time_point next_ping = never;
+    Clock::time_point pong_deadline = never; ///< while `awaiting_pong`
+    Clock::time_point expires = never;       ///< the credentials' expiry
     std::atomic<bool> open{false};
 
     // Backlog: websocketpp's own figure is read on the strand only; senders add what they send
@@ -187,6 +200,8 @@ public:
         if (error)
             throw std::system_error(error, "cannot listen on " + options_.bind_address + ":" +
                                                std::to_string(options_.port));
+        ticker_ = std::make_shared<Ticker>(server_.get_io_service());
+        asio::post(ticker_->strand, [this, ticker = ticker_] { arm_tick(ticker); });
         if (owns_io_)
             for (std::size_t i = 0; i < std::max<std::size_t>(options_.threads, 1); ++i)
                 threads_.emplace_back([this] { server_.run(); });
@@ -208,7 +223,10 @@ public:
             for (std::thread& thread : threads_) thread.join();
             threads_.clear();
         }
-        if (port_ != 0) stop_listening();
+        if (port_ != 0) {
+            stop_listening();
+            stop_ticking();
+        }
     }
 
     void set_http_handler(HttpHandler handler) override { http_handler_ = std::move(handler); }
@@ -266,7 +284,7 @@ public:
 
     std::size_t connection_count() const override {
         std::lock_guard lock(connections_mutex_);
-        return connections_.size();
+        return open_count_;
     }
 
     WebsocketppTransport::Metrics metrics() const override {
@@ -289,7 +307,6 @@ private:
         server_.set_max_http_body_size(options_.max_http_body_size);
         server_.set_open_handshake_timeout(static_cast<long>(options_.handshake_timeout.count()));
         server_.set_close_handshake_timeout(static_cast<long>(options_.handshake_timeout.count()));
-        server_.set_pong_timeout(static_cast<long>(options_.pong_timeout.count()));
     }
 
     void install_handlers() {
@@ -305,12 +322,9 @@ private:
         server_.set_message_handler([this](handle_type h, MessagePtr message) { on_message(h, message); });
         server_.set_close_handler([this](handle_type h) { on_gone(h); });
         server_.set_fail_handler([this](handle_type h) { on_gone(h); });
+        // The pong timeout is ours (see on_due): websocketpp's would keep a timer per connection.
         server_.set_pong_handler([this](handle_type h, const std::string&) {
             if (const ConnectionPtr con = connection_of(h)) con->awaiting_pong = false;
-        });
-        server_.set_pong_timeout_handler([this](handle_type h, const std::string&) {
-            counters_.pong_timeouts.fetch_add(1, std::memory_order_relaxed);
-            drop(h, CloseCode::going_away, "pong timeout");
         });
     }
 
@@ -361,7 +375,7 @@ private:
 
     bool at_capacity() const {
         std::lock_guard lock(connections_mutex_);
-        return connections_.size() >= max_connections_;
+        return open_count_ >= max_connections_;
     }
 
     bool address_at_limit(const std::string& address) const {
@@ -427,17 +441,20 @@ private:
             con->close(websocketpp::close::status::going_away, "server shutting down");
             return;
         }
-        const auto expires_at = con->identity->expires_at;
+        const Clock::time_point now = Clock::now();
+        if (con->identity->expires_at && options_.close_on_credential_expiry)
+            con->expires = now + std::chrono::duration_cast<Clock::duration>(*con->identity->expires_at -
+                                                                             std::chrono::system_clock::now());
+        if (options_.ping_interval.count() > 0) con->next_ping = now + options_.ping_interval;
         con->open = true;
         {
             std::lock_guard lock(connections_mutex_);
-            connections_.insert(connection);
+            con->slot = take_slot(connection, due_time(*con));
+            ++open_count_;
             ++per_address_[con->address];
         }
         con->id = listener->on_open(connection, std::move(*con->identity));
         con->identity.reset();
-        schedule_heartbeat(con, connection);
-        if (expires_at && options_.close_on_credential_expiry) schedule_expiry(con, connection, *expires_at);
     }
 
     void on_message(const handle_type& connection, const MessagePtr& message) {
@@ -452,14 +469,17 @@ private:
     void on_gone(const handle_type& connection) {
         const ConnectionPtr con = server_.get_con_from_hdl(connection);
         con->open = false;
-        for (auto* timer : {&con->heartbeat_timer, &con->expiry_timer})
-            if (*timer) (*timer)->cancel();
         if (con->get_local_close_code() == websocketpp::close::status::message_too_big)
             counters_.oversized_messages.fetch_add(1, std::memory_order_relaxed);
         report_closed(*con);
         std::lock_guard lock(connections_mutex_);
-        if (connections_.erase(connection) && --per_address_[con->address] == 0) per_address_.erase(con->address);
-        if (connections_.empty()) all_closed_.notify_all();
+        if (con->slot == no_slot) return; // never opened
+        slots_[con->slot] = Slot{};
+        free_slots_.push_back(con->slot);
+        con->slot = no_slot;
+        --open_count_;
+        if (--per_address_[con->address] == 0) per_address_.erase(con->address);
+        if (open_count_ == 0) all_closed_.notify_all();
     }
 
     /// Tells the listener once that the connection is gone; it may still be closing.
@@ -477,35 +497,115 @@ private:
         close(connection, code, reason);
     }
 
-    void schedule_heartbeat(const ConnectionPtr& con, const handle_type& connection) {
-        con->heartbeat_timer = con->set_timer(static_cast<long>(options_.ping_interval.count()),
-                                              [this, connection](const std::error_code& error) {
-                                                  if (!error) heartbeat(connection);
-                                              });
+    // --- Heartbeat, pong timeout, credential expiry ----------------------------------------------
+
+    /// The endpoint's one timer, shared with its pending wait so that a wait completing after the
+    /// endpoint is gone finds `stopped` and touches nothing else.
+    struct Ticker {
+        explicit Ticker(asio::io_context& io) : strand(asio::make_strand(io)), timer(strand) {}
+        asio::strand<asio::io_context::executor_type> strand;
+        asio::steady_timer timer;
+        bool stopped = false; ///< on `strand`
+    };
+
+    /// Every due time is met within one tick: an eighth of the shorter of the ping interval and
+    /// the pong timeout, between 1 ms and 250 ms.
+    Clock::duration tick() const {
+        Clock::duration shortest = std::chrono::milliseconds(250) * 8;
+        for (const std::chrono::milliseconds period : {options_.ping_interval, options_.pong_timeout})
+            if (period.count() > 0) shortest = std::min<Clock::duration>(shortest, period);
+        return std::max<Clock::duration>(shortest / 8, std::chrono::milliseconds(1));
     }
 
-    void heartbeat(const handle_type& connection) {
-        const ConnectionPtr con = connection_of(connection);
-        if (!con || !con->open) return;
-        sample_backlog(*con);
-        if (!con->awaiting_pong) {
-            std::error_code error;
-            con->ping("", error);
-            con->awaiting_pong = !error;
+    /// On the ticker's strand.
+    void arm_tick(const std::shared_ptr<Ticker>& ticker) {
+        if (ticker->stopped) return;
+        ticker->timer.expires_after(tick());
+        ticker->timer.async_wait([this, ticker](const std::error_code& error) {
+            if (error || ticker->stopped) return;
+            hand_out_due();
+            arm_tick(ticker);
+        });
+    }
+
+    /// Once the I/O threads are joined (ours), or on the ticker's strand (a host's io_context).
+    void stop_ticking() {
+        if (!ticker_) return;
+        if (owns_io_) {
+            ticker_->stopped = true;
+            ticker_->timer.cancel();
+            return;
         }
-        schedule_heartbeat(con, connection);
+        auto stopped = std::make_shared<std::promise<void>>();
+        asio::post(ticker_->strand, [ticker = ticker_, stopped] {
+            ticker->stopped = true;
+            ticker->timer.cancel();
+            stopped->set_value();
+        });
+        stopped->get_future().wait_for(options_.shutdown_deadline);
     }
 
-    void schedule_expiry(const ConnectionPtr& con, const handle_type& connection,
-                         std::chrono::system_clock::time_point expires_at) {
-        const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
-            expires_at - std::chrono::system_clock::now());
-        con->expiry_timer = con->set_timer(static_cast<long>(std::max<std::int64_t>(remaining.count(), 0)),
-                                           [this, connection](const std::error_code& error) {
-                                               if (error) return;
-                                               counters_.credential_expiries.fetch_add(1, std::memory_order_relaxed);
-                                               drop(connection, CloseCode::policy_violation, "credentials expired");
-                                           });
+    /// Posts `on_due` to the strand of every connection that is due; each stays out of the next
+    /// rounds until `on_due` sets its next due time.
+    void hand_out_due() {
+        const Clock::time_point now = Clock::now();
+        std::vector<handle_type> due;
+        {
+            std::lock_guard lock(connections_mutex_);
+            for (Slot& slot : slots_)
+                if (slot.due <= now) {
+                    due.push_back(slot.connection);
+                    slot.due = never;
+                }
+        }
+        for (const handle_type& connection : due)
+            if (const ConnectionPtr con = connection_of(connection))
+                con->get_strand()->post([this, con, connection] { on_due(con, connection); });
+    }
+
+    /// On the connection's strand: whatever is due, in order of gravity, then the next due time.
+    void on_due(const ConnectionPtr& con, const handle_type& connection) {
+        if (!con->open || con->slot == no_slot) return;
+        const Clock::time_point now = Clock::now();
+        if (now >= con->expires) {
+            counters_.credential_expiries.fetch_add(1, std::memory_order_relaxed);
+            drop(connection, CloseCode::policy_violation, "credentials expired");
+            return;
+        }
+        if (con->awaiting_pong && now >= con->pong_deadline) {
+            counters_.pong_timeouts.fetch_add(1, std::memory_order_relaxed);
+            drop(connection, CloseCode::going_away, "pong timeout");
+            return;
+        }
+        if (now >= con->next_ping) {
+            sample_backlog(*con);
+            if (!con->awaiting_pong) {
+                std::error_code error;
+                con->ping("", error);
+                con->awaiting_pong = !error;
+                con->pong_deadline = options_.pong_timeout.count() > 0 ? now + options_.pong_timeout : never;
+            }
+            con->next_ping = now + options_.ping_interval;
+        }
+        std::lock_guard lock(connections_mutex_);
+        slots_[con->slot].due = due_time(*con);
+    }
+
+    static Clock::time_point due_time(const ConnectionState& state) {
+        const Clock::time_point due = std::min(state.next_ping, state.expires);
+        return state.awaiting_pong ? std::min(due, state.pong_deadline) : due;
+    }
+
+    /// Under `connections_mutex_`.
+    std::uint32_t take_slot(const handle_type& connection, Clock::time_point due) {
+        if (free_slots_.empty()) {
+            slots_.push_back(Slot{connection, due});
+            return static_cast<std::uint32_t>(slots_.size() - 1);
+        }
+        const std::uint32_t slot = free_slots_.back();
+        free_slots_.pop_back();
+        slots_[slot] = Slot{connection, due};
+        return slot;
     }
 
     /// On the strand: websocketpp's figure, and how much had been sent when it was read (read
@@ -547,12 +647,15 @@ private:
 
     std::vector<handle_type> open_connections() const {
         std::lock_guard lock(connections_mutex_);
-        return {connections_.begin(), connections_.end()};
+        std::vector<handle_type> open;
+        for (const Slot& slot : slots_)
+            if (!slot.connection.expired()) open.push_back(slot.connection);
+        return open;
     }
 
     void wait_for_closes(Clock::time_point deadline) {
         std::unique_lock lock(connections_mutex_);
-        all_closed_.wait_until(lock, deadline, [this] { return connections_.empty(); });
+        all_closed_.wait_until(lock, deadline, [this] { return open_count_ == 0; });
     }
 
     WebsocketppOptions options_;
@@ -576,7 +679,15 @@ private:
 
     mutable std::mutex connections_mutex_;
     std::condition_variable all_closed_;
-    std::set<handle_type, std::owner_less<handle_type>> connections_;
+    /// An open connection and when it is next due (`never` while its strand handles it).
+    struct Slot {
+        handle_type connection;
+        Clock::time_point due = never;
+    };
+    std::vector<Slot> slots_; ///< indexed by `ConnectionState::slot`; free ones hold no connection
+    std::vector<std::uint32_t> free_slots_;
+    std::size_t open_count_ = 0;
+    std::shared_ptr<Ticker> ticker_;
     std::unordered_map<std::string, std::size_t> per_address_;
 };
 
