@@ -179,6 +179,8 @@ public:
           framer_(secure, /*p_is_server=*/true, message_manager_, rng_) {
         server_.clear_access_channels(websocketpp::log::alevel::all);
         server_.clear_error_channels(websocketpp::log::elevel::all);
+        // No Server header: each connection would keep a copy of the name and the header.
+        server_.set_user_agent("");
         if (host_io)
             server_.init_asio(host_io);
         else
@@ -455,6 +457,9 @@ private:
         }
         con->id = listener->on_open(connection, std::move(*con->identity));
         con->identity.reset();
+        // websocketpp keeps the URI of the upgrade (token included) for the connection's life;
+        // nothing reads it once open.
+        con->set_uri(open_uri_);
     }
 
     void on_message(const handle_type& connection, const MessagePtr& message) {
@@ -688,6 +693,9 @@ private:
     std::vector<std::uint32_t> free_slots_;
     std::size_t open_count_ = 0;
     std::shared_ptr<Ticker> ticker_;
+    /// What open connections answer to `get_uri()`: one for all of them.
+    const websocketpp::uri_ptr open_uri_ =
+        std::make_shared<websocketpp::uri>(secure, options_.bind_address, options_.websocket_path);
     std::unordered_map<std::string, std::size_t> per_address_;
 };
 
