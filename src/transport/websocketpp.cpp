@@ -169,6 +169,8 @@ class Endpoint final : public WebsocketppTransport::Impl {
     using ConnectionPtr = typename Server::connection_ptr;
     using MessagePtr = typename Server::message_ptr;
     using Processor = websocketpp::processor::hybi13<ConfigType>;
+    using Request = typename ConfigType::request_type;
+    using Response = typename ConfigType::response_type;
     static constexpr bool secure = std::is_same_v<ConfigType, TlsConfig>;
 
 public:
@@ -457,9 +459,19 @@ private:
         }
         con->id = listener->on_open(connection, std::move(*con->identity));
         con->identity.reset();
-        // websocketpp keeps the URI of the upgrade (token included) for the connection's life;
-        // nothing reads it once open.
-        con->set_uri(open_uri_);
+        release_upgrade(*con);
+    }
+
+    /// websocketpp keeps the upgrade's URI, request and response (~1.1 KB of headers and strings,
+    /// the token included) for the connection's life. Once open, websocketpp 0.8.2 reads them only
+    /// in getters we do not call (get_uri, get_request*, get_response*, get_origin; its fail log
+    /// runs only before the open). The URI has a setter; the request and response have only const
+    /// accessors, but they are not const objects: they take the contents of empty ones shared by
+    /// the endpoint (whose parse buffers they then share too: unused once a request is complete).
+    void release_upgrade(typename Server::connection_type& con) {
+        con.set_uri(open_uri_);
+        const_cast<Request&>(con.get_request()) = blank_request_;
+        const_cast<Response&>(con.get_response()) = blank_response_;
     }
 
     void on_message(const handle_type& connection, const MessagePtr& message) {
@@ -693,9 +705,11 @@ private:
     std::vector<std::uint32_t> free_slots_;
     std::size_t open_count_ = 0;
     std::shared_ptr<Ticker> ticker_;
-    /// What open connections answer to `get_uri()`: one for all of them.
+    /// What open connections answer to `get_uri()`, `get_request()`, `get_response()`: see release_upgrade.
     const websocketpp::uri_ptr open_uri_ =
         std::make_shared<websocketpp::uri>(secure, options_.bind_address, options_.websocket_path);
+    const Request blank_request_;
+    const Response blank_response_;
     std::unordered_map<std::string, std::size_t> per_address_;
 };
 
