@@ -52,7 +52,7 @@ constexpr Clock::time_point never = Clock::time_point::max();
 /// Per-connection state, stored inside each websocketpp connection (its `connection_base`).
 /// Plain members belong to the connection's strand; atomics are shared with sending threads.
 struct ConnectionState {
-    std::optional<Identity> identity; ///< from the upgrade until the open
+    std::unique_ptr<Identity> identity; ///< from the upgrade until the open (not inline: idle connections pay for that)
     std::string address;              ///< remote IP, for the per-address limit
     ConnectionId id;                  ///< once the listener registered it
     bool reported_closed = false;
@@ -368,7 +368,7 @@ private:
             if (verdict.failure().status == 401) con->append_header("WWW-Authenticate", "Bearer");
             return refuse(*con, verdict.failure().status, verdict.failure().reason);
         }
-        con->identity = verdict.identity();
+        con->identity = std::make_unique<Identity>(verdict.identity());
         return true;
     }
 
