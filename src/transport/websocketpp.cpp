@@ -466,12 +466,17 @@ private:
     /// the token included) for the connection's life. Once open, websocketpp 0.8.2 reads them only
     /// in getters we do not call (get_uri, get_request*, get_response*, get_origin; its fail log
     /// runs only before the open). The URI has a setter; the request and response have only const
-    /// accessors, but they are not const objects: they take the contents of empty ones shared by
-    /// the endpoint (whose parse buffers they then share too: unused once a request is complete).
+    /// accessors, but they are not const objects: their contents are moved out and destroyed (an
+    /// assignment would keep the strings' buffers), then they take those of empty ones shared by the
+    /// endpoint (whose parse buffers they then share too: unused once a request is complete).
     void release_upgrade(typename Server::connection_type& con) {
         con.set_uri(open_uri_);
-        const_cast<Request&>(con.get_request()) = blank_request_;
-        const_cast<Response&>(con.get_response()) = blank_response_;
+        auto& request = const_cast<Request&>(con.get_request());
+        auto& response = const_cast<Response&>(con.get_response());
+        { const Request gone(std::move(request)); }
+        { const Response gone(std::move(response)); }
+        request = blank_request_;
+        response = blank_response_;
     }
 
     void on_message(const handle_type& connection, const MessagePtr& message) {
