@@ -52,8 +52,15 @@ constexpr Clock::time_point never = Clock::time_point::max();
 /// Per-connection state, stored inside each websocketpp connection (its `connection_base`).
 /// Plain members belong to the connection's strand; atomics are shared with sending threads.
 struct ConnectionState {
-    std::unique_ptr<Identity> identity; ///< from the upgrade until the open (not inline: idle connections pay for that)
-    std::string address;              ///< remote IP, for the per-address limit
+    /// What the upgrade leaves for the open. Not inline: idle connections would pay for it.
+    struct Upgrade {
+        Identity identity;
+        std::string address; ///< remote IP, for the per-address limit
+    };
+    std::unique_ptr<Upgrade> upgrade;
+    /// While open: this connection's remote IP and how many open connections it has (an entry of
+    /// the endpoint's `per_address_`, whose nodes stay put).
+    std::pair<const std::string, std::size_t>* per_address = nullptr;
     ConnectionId id;                  ///< once the listener registered it
     bool reported_closed = false;
     bool awaiting_pong = false; ///< one ping at a time
@@ -359,17 +366,18 @@ private:
         if (!origin_allowed(request.header("Origin")))
             return refuse(*con, counters_.refused_origin, 403, "origin not allowed");
         TransportListener<handle_type>* listener = listener_;
-        con->address = address_of(request.remote_address);
+        std::string address = address_of(request.remote_address);
         if (!listener || stopping_ || at_capacity())
             return refuse(*con, counters_.refused_capacity, 503, "server is not accepting connections");
-        if (address_at_limit(con->address))
+        if (address_at_limit(address))
             return refuse(*con, counters_.refused_address, 429, "too many connections from this address");
         AuthResult verdict = listener->on_upgrade(request);
         if (!verdict) {
             if (verdict.failure().status == 401) con->append_header("WWW-Authenticate", "Bearer");
             return refuse(*con, verdict.failure().status, verdict.failure().reason);
         }
-        con->identity = std::make_unique<Identity>(verdict.identity());
+        con->upgrade = std::make_unique<ConnectionState::Upgrade>(
+            ConnectionState::Upgrade{verdict.identity(), std::move(address)});
         return true;
     }
 
@@ -447,19 +455,20 @@ private:
             return;
         }
         const Clock::time_point now = Clock::now();
-        if (con->identity->expires_at && options_.close_on_credential_expiry)
-            con->expires = now + std::chrono::duration_cast<Clock::duration>(*con->identity->expires_at -
-                                                                             std::chrono::system_clock::now());
+        const auto& expires_at = con->upgrade->identity.expires_at;
+        if (expires_at && options_.close_on_credential_expiry)
+            con->expires = now + std::chrono::duration_cast<Clock::duration>(*expires_at - std::chrono::system_clock::now());
         if (options_.ping_interval.count() > 0) con->next_ping = now + options_.ping_interval;
         con->open = true;
         {
             std::lock_guard lock(connections_mutex_);
             con->slot = take_slot(connection, due_time(*con));
             ++open_count_;
-            ++per_address_[con->address];
+            con->per_address = &*per_address_.try_emplace(std::move(con->upgrade->address)).first;
+            ++con->per_address->second;
         }
-        con->id = listener->on_open(connection, std::move(*con->identity));
-        con->identity.reset();
+        con->id = listener->on_open(connection, std::move(con->upgrade->identity));
+        con->upgrade.reset();
         release_upgrade(*con);
     }
 
@@ -501,7 +510,8 @@ private:
         free_slots_.push_back(con->slot);
         con->slot = no_slot;
         --open_count_;
-        if (--per_address_[con->address] == 0) per_address_.erase(con->address);
+        if (--con->per_address->second == 0) per_address_.erase(per_address_.find(con->per_address->first));
+        con->per_address = nullptr;
         if (open_count_ == 0) all_closed_.notify_all();
     }
 
