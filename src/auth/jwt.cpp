@@ -177,6 +177,12 @@ AuthResult identity_from(nlohmann::json claims, const JwtOptions& options) {
     const auto user = sub.is_string() ? UserId::try_parse(sub.get_ref<const std::string&>()) : std::nullopt;
     if (!user) return refuse("sub is not a UUID");
     const std::chrono::seconds exp(claims["exp"].get<std::int64_t>());
+    if (options.kept_claims) {
+        nlohmann::json kept = nlohmann::json::object();
+        for (const std::string& name : *options.kept_claims)
+            if (const auto found = claims.find(name); found != claims.end()) kept[name] = std::move(*found);
+        claims = std::move(kept);
+    }
     return Identity(*user, std::move(claims), std::chrono::system_clock::time_point(exp));
 }
 
