@@ -235,10 +235,7 @@ public:
             for (std::thread& thread : threads_) thread.join();
             threads_.clear();
         }
-        if (port_ != 0) {
-            stop_listening();
-            stop_ticking();
-        }
+        if (port_ != 0) stop_listening();
     }
 
     void set_http_handler(HttpHandler handler) override { http_handler_ = std::move(handler); }
@@ -562,20 +559,9 @@ private:
     }
 
     /// Once the I/O threads are joined (ours), or on the ticker's strand (a host's io_context).
-    void stop_ticking() {
-        if (!ticker_) return;
-        if (owns_io_) {
-            ticker_->stopped = true;
-            ticker_->timer.cancel();
-            return;
-        }
-        auto stopped = std::make_shared<std::promise<void>>();
-        asio::post(ticker_->strand, [ticker = ticker_, stopped] {
-            ticker->stopped = true;
-            ticker->timer.cancel();
-            stopped->set_value();
-        });
-        stopped->get_future().wait_for(options_.shutdown_deadline);
+    static void stop_ticking(Ticker& ticker) {
+        ticker.stopped = true;
+        ticker.timer.cancel();
     }
 
     /// Posts `on_due` to the strand of every connection that is due; each stays out of the next
@@ -663,14 +649,17 @@ private:
     /// The acceptor is not thread-safe, and websocketpp re-arms it from whichever thread accepted
     /// last. Our own threads are joined by now; on a host's io_context, close it from an I/O thread
     /// (race-free when the host runs that context on one thread) and wait for that.
+    /// The endpoint's ticker stops there too (it exists once listening).
     void stop_listening() {
         std::error_code ignored;
         if (owns_io_) {
             server_.stop_listening(ignored);
+            stop_ticking(*ticker_);
             return;
         }
         auto stopped = std::make_shared<std::promise<void>>();
-        asio::post(server_.get_io_service(), [this, stopped] {
+        asio::post(ticker_->strand, [this, ticker = ticker_, stopped] {
+            stop_ticking(*ticker);
             std::error_code ignored_too;
             server_.stop_listening(ignored_too);
             stopped->set_value();
