@@ -454,7 +454,8 @@ private:
         const Clock::time_point now = Clock::now();
         const auto& expires_at = con->upgrade->identity.expires_at;
         if (expires_at && options_.close_on_credential_expiry)
-            con->expires = now + std::chrono::duration_cast<Clock::duration>(*expires_at - std::chrono::system_clock::now());
+            con->expires =
+                now + std::chrono::duration_cast<Clock::duration>(*expires_at - std::chrono::system_clock::now());
         if (options_.ping_interval.count() > 0) con->next_ping = now + options_.ping_interval;
         con->open = true;
         {
