@@ -5,10 +5,11 @@
 //
 //   loadgen --workload idle|saturation|rate|direct|storm --port N --secret S
 //           [--host 127.0.0.1] [--server-pid PID] [--clients N] [--steps N,N,...] [--rate R]
-//           [--seconds S] [--timeout S] [--senders N] [--window N] [--quickack 1]
+//           [--seconds S] [--timeout S] [--senders N] [--window N] [--quickack 1] [--hold S]
 //
 // --window: saturation's broadcasts outstanding at most (32). --quickack 1: a diagnostic, the client
-// acknowledges every read at once (a normal TCP stack delays ACKs up to 40 ms).
+// acknowledges every read at once (a normal TCP stack delays ACKs up to 40 ms). --hold: idle keeps every
+// connection open that many seconds after its last step (to inspect the server meanwhile).
 // Prints one line of `key=value` pairs on stdout; progress and problems go to stderr.
 
 #include <cstdio>
@@ -30,7 +31,7 @@ namespace {
                  "usage: loadgen --workload idle|saturation|rate|direct|storm --port N --secret S\n"
                  "               [--host 127.0.0.1] [--server-pid PID] [--clients N] [--steps N,N,...]\n"
                  "               [--rate R] [--seconds S] [--timeout S] [--senders N] [--window N]\n"
-                 "               [--quickack 1]\n",
+                 "               [--quickack 1] [--hold S]\n",
                  problem.c_str());
     std::exit(2);
 }
@@ -83,6 +84,7 @@ loadgen::Settings settings_from(int argc, char** argv) {
     settings.senders = static_cast<std::size_t>(number(options, "senders", 0));
     settings.window = static_cast<std::size_t>(number(options, "window", 0));
     settings.quick_ack = number(options, "quickack", 0) != 0;
+    settings.hold = number(options, "hold", 0);
     return settings;
 }
 

@@ -34,6 +34,7 @@ struct Settings {
     std::size_t senders = 0;          ///< connections that send; 0: the workload decides
     std::size_t window = 0;           ///< saturation: broadcasts outstanding at most; 0: the default
     bool quick_ack = false;           ///< diagnostic: TCP_QUICKACK after every read (see WsClients)
+    double hold = 0;                  ///< idle: seconds every connection stays open after the last step
 };
 
 /// `key=value` pairs, printed on one line in this order.

@@ -142,6 +142,7 @@ Report run_idle(const Settings& settings) {
         report.emplace_back("bytes_per_conn_" + n, fixed(open > 0 ? (resident - base) / open : 0, 0));
     }
     report.emplace_back("slope_bytes_per_conn", fixed(least_squares_slope(counts, rss), 0));
+    if (settings.hold > 0) session.pause(settings.hold);
     session.report_health(report);
     return report;
 }

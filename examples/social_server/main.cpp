@@ -165,6 +165,7 @@ social::ServerOptions server_options(const Arguments& arguments) {
     if (cert.empty() != key.empty()) usage("--tls-cert and --tls-key go together");
     if (!cert.empty()) options.transport.tls = switchboard::TlsOptions{cert, key};
     options.jwt.key = jwt_secret(arguments);
+    options.jwt.kept_claims = std::vector<std::string>{"admin"}; // all the app reads; each connection keeps them
     options.presence = presence_mode(arguments.get("--presence", "all"));
     apply_limits(arguments, options);
     if (arguments.options.count("--production")) apply_production_settings(arguments, options);

@@ -185,6 +185,12 @@ AuthResult identity_from(nlohmann::json claims, const JwtOptions& options) {
     const auto user = sub.is_string() ? UserId::try_parse(sub.get_ref<const std::string&>()) : std::nullopt;
     if (!user) return refuse("sub is not a UUID");
     const auto expires_at = effective_expiry(claims["exp"].get<std::uint64_t>(), options.leeway);
+    if (options.kept_claims) {
+        nlohmann::json kept = nlohmann::json::object();
+        for (const std::string& name : *options.kept_claims)
+            if (const auto found = claims.find(name); found != claims.end()) kept[name] = std::move(*found);
+        claims = std::move(kept);
+    }
     return Identity(*user, std::move(claims), expires_at);
 }
 

@@ -5,9 +5,9 @@
 //
 // Threads and ownership: websocketpp runs every handler of one connection on that connection's
 // strand, so `ConnectionState` (stored inside each websocketpp connection) is touched only there,
-// except its atomics, which other threads read. The connection counts and the set of open
-// connections are guarded by `connections_mutex_`, never held across a call into websocketpp or
-// the listener.
+// except its atomics, which other threads read. The connection counts and the table of open
+// connections (`entries_`) are guarded by `connections_mutex_`, never held across a call into
+// websocketpp or the listener.
 //
 // Connection limits: an upgrade takes its slot (global and per address) at validation, in the
 // same critical section as the check, and holds it until the connection is gone, whether it
@@ -15,6 +15,12 @@
 // validated upgrade with the open handler or the fail handler, and an opened connection with the
 // close handler: `on_gone` releases the slot, and tells the listener of an upgrade it accepted
 // that never opened (`on_abandon`).
+//
+// Memory: an idle connection costs what websocketpp allocates for it (its connection object with
+// the read buffer below, its send queue, what it keeps of the upgrade) plus a few dozen bytes here.
+// Heartbeats, pong timeouts and credential expiry run from one timer per endpoint rather than
+// timers per connection (each waiting timer cost ~350 bytes): every tick hands the connections
+// that are due to their strands, so that work runs up to one tick late, never early.
 
 #include <switchboard/transport/websocketpp.hpp>
 
@@ -22,8 +28,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <future>
+#include <limits>
 #include <mutex>
-#include <set>
 #include <stdexcept>
 #include <system_error>
 #include <thread>
@@ -46,19 +52,27 @@ using Clock = std::chrono::steady_clock;
 /// Bytes sent between two readings of websocketpp's backlog figure.
 constexpr std::size_t backlog_sample_step = 64 * 1024;
 
+/// `ConnectionState::entry` of a connection that has none (not open, or gone).
+constexpr std::uint32_t no_entry = std::numeric_limits<std::uint32_t>::max();
+
+constexpr Clock::time_point never = Clock::time_point::max();
+
 /// Per-connection state, stored inside each websocketpp connection (its `connection_base`).
 /// Plain members belong to the connection's strand; atomics are shared with sending threads.
 struct ConnectionState {
     /// From the listener's acceptance until it hears the connection open; still set when gone:
-    /// the upgrade was abandoned.
-    std::optional<Identity> identity;
-    std::string address;              ///< remote IP, for the per-address limit
-    bool holds_slot = false;          ///< counted against the limits, from validation until gone
+    /// the upgrade was abandoned. Not inline: idle connections would pay for it.
+    std::unique_ptr<Identity> identity;
+    /// From validation until gone, the slot it holds: its remote IP and how many slots that IP
+    /// holds (an entry of the endpoint's `per_address_`, whose nodes stay put).
+    std::pair<const std::string, std::size_t>* per_address = nullptr;
     ConnectionId id;                  ///< once the listener registered it
     bool reported_closed = false;
-    bool awaiting_pong = false; ///< websocketpp's pong timer restarts on every ping: one ping at a time
-    std::shared_ptr<asio::steady_timer> heartbeat_timer;
-    std::shared_ptr<asio::steady_timer> expiry_timer;
+    bool awaiting_pong = false; ///< one ping at a time
+    std::uint32_t entry = no_entry; ///< in the endpoint's table of open connections, while open
+    Clock::time_point next_ping = never;
+    Clock::time_point pong_deadline = never; ///< while `awaiting_pong`
+    Clock::time_point expires = never;       ///< the credentials' expiry
     std::atomic<bool> open{false};
 
     // Backlog: websocketpp's own figure is read on the strand only; senders add what they send
@@ -86,9 +100,11 @@ struct Config : Base {
     using connection_base = ConnectionState;
     static const websocketpp::log::level elog_level = websocketpp::log::elevel::none;
     static const websocketpp::log::level alog_level = websocketpp::log::alevel::none;
-    /// websocketpp embeds this buffer in every connection object (16 KiB by default). Clients
-    /// send small messages; a larger one is read in several pieces.
-    static const std::size_t connection_read_buffer_size = 2048;
+    /// websocketpp embeds this buffer in every connection object (16 KiB by default), so every idle
+    /// connection pays for it. Client messages of the wire protocol are mostly under 200 bytes and
+    /// take one read; a larger message, or an upgrade request (~500 bytes with its token), is read
+    /// in several pieces (websocketpp's parsers accumulate), one more read per 256 bytes.
+    static const std::size_t connection_read_buffer_size = 256;
 };
 
 using PlainConfig = Config<websocketpp::config::asio>;
@@ -166,6 +182,8 @@ class Endpoint final : public WebsocketppTransport::Impl {
     using ConnectionPtr = typename Server::connection_ptr;
     using MessagePtr = typename Server::message_ptr;
     using Processor = websocketpp::processor::hybi13<ConfigType>;
+    using Request = typename ConfigType::request_type;
+    using Response = typename ConfigType::response_type;
     static constexpr bool secure = std::is_same_v<ConfigType, TlsConfig>;
 
 public:
@@ -176,6 +194,8 @@ public:
           framer_(secure, /*p_is_server=*/true, message_manager_, rng_) {
         server_.clear_access_channels(websocketpp::log::alevel::all);
         server_.clear_error_channels(websocketpp::log::elevel::all);
+        // No Server header: each connection would keep a copy of the name and the header.
+        server_.set_user_agent("");
         if (host_io)
             server_.init_asio(host_io);
         else
@@ -197,6 +217,8 @@ public:
         if (error)
             throw std::system_error(error, "cannot listen on " + options_.bind_address + ":" +
                                                std::to_string(options_.port));
+        ticker_ = std::make_shared<Ticker>(server_.get_io_service());
+        asio::post(ticker_->strand, [this, ticker = ticker_] { arm_tick(ticker); });
         if (owns_io_)
             for (std::size_t i = 0; i < std::max<std::size_t>(options_.threads, 1); ++i)
                 threads_.emplace_back([this] { server_.run(); });
@@ -276,7 +298,7 @@ public:
 
     std::size_t connection_count() const override {
         std::lock_guard lock(connections_mutex_);
-        return open_.size();
+        return open_count_;
     }
 
     WebsocketppTransport::Metrics metrics() const override {
@@ -287,11 +309,11 @@ public:
         metrics.refused_origin = counters_.refused_origin.load(relaxed);
         metrics.refused_capacity = counters_.refused_capacity.load(relaxed);
         metrics.refused_address = counters_.refused_address.load(relaxed);
-        metrics.upgrades_abandoned = counters_.upgrades_abandoned.load(relaxed);
-        metrics.upgrades_pending = upgrades_pending();
         metrics.pong_timeouts = counters_.pong_timeouts.load(relaxed);
         metrics.credential_expiries = counters_.credential_expiries.load(relaxed);
         metrics.oversized_messages = counters_.oversized_messages.load(relaxed);
+        metrics.upgrades_abandoned = counters_.upgrades_abandoned.load(relaxed);
+        metrics.upgrades_pending = upgrades_pending();
         return metrics;
     }
 
@@ -301,7 +323,6 @@ private:
         server_.set_max_http_body_size(options_.max_http_body_size);
         server_.set_open_handshake_timeout(static_cast<long>(options_.handshake_timeout.count()));
         server_.set_close_handshake_timeout(static_cast<long>(options_.handshake_timeout.count()));
-        server_.set_pong_timeout(static_cast<long>(options_.pong_timeout.count()));
     }
 
     void install_handlers() {
@@ -317,12 +338,9 @@ private:
         server_.set_message_handler([this](handle_type h, MessagePtr message) { on_message(h, message); });
         server_.set_close_handler([this](handle_type h) { on_gone(h); });
         server_.set_fail_handler([this](handle_type h) { on_gone(h); });
+        // The pong timeout is ours (see on_due): websocketpp's would keep a timer per connection.
         server_.set_pong_handler([this](handle_type h, const std::string&) {
             if (const ConnectionPtr con = connection_of(h)) con->awaiting_pong = false;
-        });
-        server_.set_pong_timeout_handler([this](handle_type h, const std::string&) {
-            counters_.pong_timeouts.fetch_add(1, std::memory_order_relaxed);
-            drop(h, CloseCode::going_away, "pong timeout");
         });
     }
 
@@ -354,8 +372,7 @@ private:
             return refuse(*con, counters_.refused_origin, 403, "origin not allowed");
         TransportListener<handle_type>* listener = listener_;
         if (!listener || stopping_) return refuse_capacity(*con);
-        con->address = address_of(request.remote_address);
-        switch (take_slot(*con)) {
+        switch (take_slot(*con, address_of(request.remote_address))) {
         case SlotVerdict::taken: break;
         case SlotVerdict::at_capacity: return refuse_capacity(*con);
         case SlotVerdict::address_full:
@@ -363,11 +380,11 @@ private:
         }
         AuthResult verdict = listener->on_upgrade(request);
         if (!verdict) {
-            release_slot(connection, *con);
+            release_slot(*con);
             if (verdict.failure().status == 401) con->append_header("WWW-Authenticate", "Bearer");
             return refuse(*con, verdict.failure().status, verdict.failure().reason);
         }
-        con->identity = verdict.identity();
+        con->identity = std::make_unique<Identity>(verdict.identity());
         return true;
     }
 
@@ -380,32 +397,36 @@ private:
 
     /// Checks the global and per-address limits and, under them, takes a slot of each, in one
     /// critical section: two upgrades cannot both see the last slot free.
-    SlotVerdict take_slot(ConnectionState& state) {
+    SlotVerdict take_slot(ConnectionState& state, std::string address) {
         std::lock_guard lock(connections_mutex_);
         if (slots_taken_ >= max_connections_) return SlotVerdict::at_capacity;
         const std::size_t per_address_limit = options_.max_connections_per_address;
-        const auto from_address = per_address_.find(state.address);
-        if (per_address_limit != 0 && from_address != per_address_.end() && from_address->second >= per_address_limit)
-            return SlotVerdict::address_full;
+        auto& from_address = *per_address_.try_emplace(std::move(address)).first;
+        if (per_address_limit != 0 && from_address.second >= per_address_limit) return SlotVerdict::address_full;
         ++slots_taken_;
-        ++per_address_[state.address];
-        state.holds_slot = true;
+        ++from_address.second;
+        state.per_address = &from_address;
         return SlotVerdict::taken;
     }
 
-    /// Gives back the connection's slots, if it holds them, and forgets it as open.
-    void release_slot(const handle_type& connection, ConnectionState& state) {
-        if (!state.holds_slot) return;
-        state.holds_slot = false;
+    /// Gives back the connection's slot, if it holds one, and its entry in the table of open ones.
+    void release_slot(ConnectionState& state) {
         std::lock_guard lock(connections_mutex_);
-        open_.erase(connection);
-        if (--per_address_[state.address] == 0) per_address_.erase(state.address);
+        if (state.entry != no_entry) {
+            entries_[state.entry] = Entry{};
+            free_entries_.push_back(state.entry);
+            state.entry = no_entry;
+            --open_count_;
+        }
+        if (!state.per_address) return;
+        if (--state.per_address->second == 0) per_address_.erase(state.per_address->first);
+        state.per_address = nullptr;
         if (--slots_taken_ == 0) all_gone_.notify_all();
     }
 
     std::size_t upgrades_pending() const {
         std::lock_guard lock(connections_mutex_);
-        return slots_taken_ - open_.size();
+        return slots_taken_ - open_count_;
     }
 
     bool refuse_capacity(typename Server::connection_type& con) {
@@ -469,16 +490,38 @@ private:
             con->close(websocketpp::close::status::going_away, "server shutting down");
             return;
         }
-        const auto expires_at = con->identity->expires_at;
+        const Clock::time_point now = Clock::now();
+        const auto& expires_at = con->identity->expires_at;
+        if (expires_at && options_.close_on_credential_expiry)
+            con->expires =
+                now + std::chrono::duration_cast<Clock::duration>(*expires_at - std::chrono::system_clock::now());
+        if (options_.ping_interval.count() > 0) con->next_ping = now + options_.ping_interval;
         con->open = true;
         {
             std::lock_guard lock(connections_mutex_);
-            open_.insert(connection);
+            con->entry = enter(connection, due_time(*con));
+            ++open_count_;
         }
         con->id = listener->on_open(connection, std::move(*con->identity));
         con->identity.reset();
-        schedule_heartbeat(con, connection);
-        if (expires_at && options_.close_on_credential_expiry) schedule_expiry(con, connection, *expires_at);
+        release_upgrade(*con);
+    }
+
+    /// websocketpp keeps the upgrade's URI, request and response (~1.1 KB of headers and strings,
+    /// the token included) for the connection's life. Once open, websocketpp 0.8.2 reads them only
+    /// in getters we do not call (get_uri, get_request*, get_response*, get_origin; its fail log
+    /// runs only before the open). The URI has a setter; the request and response have only const
+    /// accessors, but they are not const objects: their contents are moved out and destroyed (an
+    /// assignment would keep the strings' buffers), then they take those of empty ones shared by the
+    /// endpoint (whose parse buffers they then share too: unused once a request is complete).
+    void release_upgrade(typename Server::connection_type& con) {
+        con.set_uri(open_uri_);
+        auto& request = const_cast<Request&>(con.get_request());
+        auto& response = const_cast<Response&>(con.get_response());
+        { const Request gone(std::move(request)); }
+        { const Response gone(std::move(response)); }
+        request = blank_request_;
+        response = blank_response_;
     }
 
     void on_message(const handle_type& connection, const MessagePtr& message) {
@@ -493,14 +536,12 @@ private:
     void on_gone(const handle_type& connection) {
         const ConnectionPtr con = server_.get_con_from_hdl(connection);
         con->open = false;
-        for (auto* timer : {&con->heartbeat_timer, &con->expiry_timer})
-            if (*timer) (*timer)->cancel();
         if (con->get_local_close_code() == websocketpp::close::status::message_too_big)
             counters_.oversized_messages.fetch_add(1, std::memory_order_relaxed);
         // The listener hears of it first: once the last slot is back, shutdown() may return.
         report_closed(*con);
         report_abandoned(*con);
-        release_slot(connection, *con);
+        release_slot(*con);
     }
 
     /// Tells the listener once that the connection is gone; it may still be closing.
@@ -514,10 +555,9 @@ private:
     /// it reserved.
     void report_abandoned(ConnectionState& state) {
         if (!state.identity) return;
-        const Identity identity = std::move(*state.identity);
-        state.identity.reset();
+        const std::unique_ptr<Identity> identity = std::move(state.identity);
         counters_.upgrades_abandoned.fetch_add(1, std::memory_order_relaxed);
-        if (TransportListener<handle_type>* listener = listener_) listener->on_abandon(identity);
+        if (TransportListener<handle_type>* listener = listener_) listener->on_abandon(*identity);
     }
 
     /// A connection that is dead to us: report it now, close it (the handshake may time out).
@@ -528,35 +568,104 @@ private:
         close(connection, code, reason);
     }
 
-    void schedule_heartbeat(const ConnectionPtr& con, const handle_type& connection) {
-        con->heartbeat_timer = con->set_timer(static_cast<long>(options_.ping_interval.count()),
-                                              [this, connection](const std::error_code& error) {
-                                                  if (!error) heartbeat(connection);
-                                              });
+    // --- Heartbeat, pong timeout, credential expiry ----------------------------------------------
+
+    /// The endpoint's one timer, shared with its pending wait so that a wait completing after the
+    /// endpoint is gone finds `stopped` and touches nothing else.
+    struct Ticker {
+        explicit Ticker(asio::io_context& io) : strand(asio::make_strand(io)), timer(strand) {}
+        asio::strand<asio::io_context::executor_type> strand;
+        asio::steady_timer timer;
+        bool stopped = false; ///< on `strand`
+    };
+
+    /// Every due time is met within one tick: an eighth of the shorter of the ping interval and
+    /// the pong timeout, between 1 ms and 250 ms.
+    Clock::duration tick() const {
+        Clock::duration shortest = std::chrono::milliseconds(250) * 8;
+        for (const std::chrono::milliseconds period : {options_.ping_interval, options_.pong_timeout})
+            if (period.count() > 0) shortest = std::min<Clock::duration>(shortest, period);
+        return std::max<Clock::duration>(shortest / 8, std::chrono::milliseconds(1));
     }
 
-    void heartbeat(const handle_type& connection) {
-        const ConnectionPtr con = connection_of(connection);
-        if (!con || !con->open) return;
-        sample_backlog(*con);
-        if (!con->awaiting_pong) {
-            std::error_code error;
-            con->ping("", error);
-            con->awaiting_pong = !error;
+    /// On the ticker's strand.
+    void arm_tick(const std::shared_ptr<Ticker>& ticker) {
+        if (ticker->stopped) return;
+        ticker->timer.expires_after(tick());
+        ticker->timer.async_wait([this, ticker](const std::error_code& error) {
+            if (error || ticker->stopped) return;
+            hand_out_due();
+            arm_tick(ticker);
+        });
+    }
+
+    /// Once the I/O threads are joined (ours), or on the ticker's strand (a host's io_context).
+    static void stop_ticking(Ticker& ticker) {
+        ticker.stopped = true;
+        ticker.timer.cancel();
+    }
+
+    /// Posts `on_due` to the strand of every connection that is due; each stays out of the next
+    /// rounds until `on_due` sets its next due time.
+    void hand_out_due() {
+        const Clock::time_point now = Clock::now();
+        std::vector<handle_type> due;
+        {
+            std::lock_guard lock(connections_mutex_);
+            for (Entry& entry : entries_)
+                if (entry.due <= now) {
+                    due.push_back(entry.connection);
+                    entry.due = never;
+                }
         }
-        schedule_heartbeat(con, connection);
+        for (const handle_type& connection : due)
+            if (const ConnectionPtr con = connection_of(connection))
+                con->get_strand()->post([this, con, connection] { on_due(con, connection); });
     }
 
-    void schedule_expiry(const ConnectionPtr& con, const handle_type& connection,
-                         std::chrono::system_clock::time_point expires_at) {
-        const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
-            expires_at - std::chrono::system_clock::now());
-        con->expiry_timer = con->set_timer(static_cast<long>(std::max<std::int64_t>(remaining.count(), 0)),
-                                           [this, connection](const std::error_code& error) {
-                                               if (error) return;
-                                               counters_.credential_expiries.fetch_add(1, std::memory_order_relaxed);
-                                               drop(connection, CloseCode::policy_violation, "credentials expired");
-                                           });
+    /// On the connection's strand: whatever is due, in order of gravity, then the next due time.
+    void on_due(const ConnectionPtr& con, const handle_type& connection) {
+        if (!con->open || con->entry == no_entry) return;
+        const Clock::time_point now = Clock::now();
+        if (now >= con->expires) {
+            counters_.credential_expiries.fetch_add(1, std::memory_order_relaxed);
+            drop(connection, CloseCode::policy_violation, "credentials expired");
+            return;
+        }
+        if (con->awaiting_pong && now >= con->pong_deadline) {
+            counters_.pong_timeouts.fetch_add(1, std::memory_order_relaxed);
+            drop(connection, CloseCode::going_away, "pong timeout");
+            return;
+        }
+        if (now >= con->next_ping) {
+            sample_backlog(*con);
+            if (!con->awaiting_pong) {
+                std::error_code error;
+                con->ping("", error);
+                con->awaiting_pong = !error;
+                con->pong_deadline = options_.pong_timeout.count() > 0 ? now + options_.pong_timeout : never;
+            }
+            con->next_ping = now + options_.ping_interval;
+        }
+        std::lock_guard lock(connections_mutex_);
+        entries_[con->entry].due = due_time(*con);
+    }
+
+    static Clock::time_point due_time(const ConnectionState& state) {
+        const Clock::time_point due = std::min(state.next_ping, state.expires);
+        return state.awaiting_pong ? std::min(due, state.pong_deadline) : due;
+    }
+
+    /// Under `connections_mutex_`.
+    std::uint32_t enter(const handle_type& connection, Clock::time_point due) {
+        if (free_entries_.empty()) {
+            entries_.push_back(Entry{connection, due});
+            return static_cast<std::uint32_t>(entries_.size() - 1);
+        }
+        const std::uint32_t entry = free_entries_.back();
+        free_entries_.pop_back();
+        entries_[entry] = Entry{connection, due};
+        return entry;
     }
 
     /// On the strand: websocketpp's figure, and how much had been sent when it was read (read
@@ -581,14 +690,17 @@ private:
     /// The acceptor is not thread-safe, and websocketpp re-arms it from whichever thread accepted
     /// last. Our own threads are joined by now; on a host's io_context, close it from an I/O thread
     /// (race-free when the host runs that context on one thread) and wait for that.
+    /// The endpoint's ticker stops there too (it exists once listening).
     void stop_listening() {
         std::error_code ignored;
         if (owns_io_) {
             server_.stop_listening(ignored);
+            stop_ticking(*ticker_);
             return;
         }
         auto stopped = std::make_shared<std::promise<void>>();
-        asio::post(server_.get_io_service(), [this, stopped] {
+        asio::post(ticker_->strand, [this, ticker = ticker_, stopped] {
+            stop_ticking(*ticker);
             std::error_code ignored_too;
             server_.stop_listening(ignored_too);
             stopped->set_value();
@@ -598,7 +710,10 @@ private:
 
     std::vector<handle_type> open_connections() const {
         std::lock_guard lock(connections_mutex_);
-        return {open_.begin(), open_.end()};
+        std::vector<handle_type> open;
+        for (const Entry& entry : entries_)
+            if (!entry.connection.expired()) open.push_back(entry.connection);
+        return open;
     }
 
     /// Until every connection that took a slot is gone: the open ones closing, and upgrades in
@@ -632,7 +747,20 @@ private:
     std::condition_variable all_gone_;
     std::size_t slots_taken_ = 0; ///< by upgrades past the limits and by open connections, until gone
     std::unordered_map<std::string, std::size_t> per_address_; ///< `slots_taken_` by address
-    std::set<handle_type, std::owner_less<handle_type>> open_;
+    /// An open connection and when it is next due (`never` while its strand handles it).
+    struct Entry {
+        handle_type connection;
+        Clock::time_point due = never;
+    };
+    std::vector<Entry> entries_; ///< indexed by `ConnectionState::entry`; free ones hold no connection
+    std::vector<std::uint32_t> free_entries_;
+    std::size_t open_count_ = 0;
+    std::shared_ptr<Ticker> ticker_;
+    /// What open connections answer to `get_uri()`, `get_request()`, `get_response()`: see release_upgrade.
+    const websocketpp::uri_ptr open_uri_ =
+        std::make_shared<websocketpp::uri>(secure, options_.bind_address, options_.websocket_path);
+    const Request blank_request_;
+    const Response blank_response_;
 };
 
 std::unique_ptr<WebsocketppTransport::Impl> make_endpoint(asio::io_context* io, WebsocketppOptions options) {

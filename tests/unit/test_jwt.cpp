@@ -142,6 +142,25 @@ TEST_CASE("JwtAuthenticator accepts a valid HS256 token", "[jwt]") {
           system_clock::time_point(seconds(claims["exp"].get<std::int64_t>())) + JwtOptions{}.leeway);
 }
 
+TEST_CASE("JwtAuthenticator keeps only the kept claims when they are set", "[jwt]") {
+    auto claims = valid_claims();
+    claims["roles"] = {"editor", "viewer"};
+    JwtOptions options = hs256_options();
+    options.kept_claims = std::vector<std::string>{"roles", "absent"};
+    const auto result = JwtAuthenticator(options).verify(sign_hs256(secret, claims));
+    REQUIRE(outcome(result) == "accepted");
+    const auto& identity = result.identity();
+    CHECK(identity.user == alice);
+    CHECK(identity.claims == json{{"roles", {"editor", "viewer"}}});
+    CHECK(identity.expires_at ==
+          system_clock::time_point(seconds(claims["exp"].get<std::int64_t>())) + options.leeway);
+
+    options.kept_claims = std::vector<std::string>{};
+    const auto none = JwtAuthenticator(options).verify(sign_hs256(secret, claims));
+    REQUIRE(outcome(none) == "accepted");
+    CHECK(none.identity().claims == json::object());
+}
+
 TEST_CASE("JwtAuthenticator takes the token from the Authorization header or the query", "[jwt]") {
     static_assert(is_authenticator_v<JwtAuthenticator>);
     const JwtAuthenticator auth(hs256_options());

@@ -16,9 +16,12 @@
 ///   `WWW-Authenticate: Bearer`) and a short JSON body, and keeps no slot or other state.
 ///   An accepted upgrade that never opens (the client leaves, the response cannot be written,
 ///   the transport is stopping) gives its slots back and is reported to the listener abandoned.
+///   Answers carry no Server header; websocketpp's copy of the upgrade is dropped once open.
 /// - Other HTTP requests go to the host's `HttpHandler` (404 without one).
 /// - Heartbeat: a ping every `ping_interval`; no pong within `pong_timeout` closes the
-///   connection (1001 "pong timeout") and reports it closed at once.
+///   connection (1001 "pong timeout") and reports it closed at once. One timer per endpoint
+///   serves every connection's heartbeat and expiry: each happens up to one tick late (an eighth
+///   of the shorter of `ping_interval` and `pong_timeout`, at most 250 ms), never early.
 /// - Inbound messages over `max_message_size` close the connection with 1009.
 /// - Credentials that carry an expiry close the connection with 1008 when they expire
 ///   (unless `close_on_credential_expiry` is false).
