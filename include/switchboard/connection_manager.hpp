@@ -253,6 +253,7 @@ private:
     bool skip_slow_consumer(const typename detail::Registry<handle_type>::Target& target, Durability durability);
     typename Registry::Targets registered_targets(std::vector<ConnectionId> ids) const;
     std::size_t deliver(const typename Registry::Targets& targets, const Frame& frame);
+    decltype(auto) payload_of(const Frame& frame);
     template <class Payload>
     std::size_t send_each(const typename Registry::Targets& targets, const Payload& payload, Durability durability);
     std::size_t deliver_to_users_locally(const std::vector<UserId>& users, const Frame& frame);

@@ -350,21 +350,31 @@ std::size_t ConnectionManager<Transport, Auth>::deliver_to_users_locally(const s
     return deliver(targets, frame);
 }
 
+/// What every recipient of `frame` is sent: the frame prepared once where the transport can
+/// prepare frames, else the frame itself.
+template <class Transport, class Auth>
+decltype(auto) ConnectionManager<Transport, Auth>::payload_of(const Frame& frame) {
+    if constexpr (detail::has_prepare<Transport>::value)
+        return transport_.prepare(frame);
+    else
+        return (frame);
+}
+
+/// The frame is prepared once for every shard.
 template <class Transport, class Auth>
 std::size_t ConnectionManager<Transport, Auth>::deliver_to_all_locally(const Frame& frame) {
+    const auto& payload = payload_of(frame);
     std::size_t reached = 0;
-    registry_.for_each_shard([&](const typename Registry::Targets& targets) { reached += deliver(targets, frame); });
+    registry_.for_each_shard([&](const typename Registry::Targets& targets) {
+        reached += send_each(targets, payload, frame.durability());
+    });
     return reached;
 }
 
-/// Frames once when the transport can prepare frames, then sends to every target.
 template <class Transport, class Auth>
 std::size_t ConnectionManager<Transport, Auth>::deliver(const typename Registry::Targets& targets, const Frame& frame) {
     if (targets.empty()) return 0;
-    if constexpr (detail::has_prepare<Transport>::value)
-        return send_each(targets, transport_.prepare(frame), frame.durability());
-    else
-        return send_each(targets, frame, frame.durability());
+    return send_each(targets, payload_of(frame), frame.durability());
 }
 
 /// Whether to pass over a target because it is a slow consumer; closes it if the policy says so.
