@@ -296,10 +296,12 @@ std::size_t ConnectionManager<Transport, Auth>::send_to_connection(ConnectionId 
     return send_to_connections({connection}, event);
 }
 
+/// Serializes nothing when none of them is registered (a sender's other devices, often none).
 template <class Transport, class Auth>
 std::size_t ConnectionManager<Transport, Auth>::send_to_connections(const std::vector<ConnectionId>& connections,
                                                                     const Event& event) {
-    return deliver(registered_targets(connections), event.to_frame());
+    const typename Registry::Targets targets = registered_targets(connections);
+    return targets.empty() ? 0 : deliver(targets, event.to_frame());
 }
 
 /// The registered ones among `ids`, each once.
