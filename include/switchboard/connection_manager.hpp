@@ -260,11 +260,14 @@ private:
     ConnectionId add(Identity identity, handle_type handle, typename Registry::Slot slot);
     AuthResult admit(const UpgradeRequest& request);
     void abandon(const Identity& identity);
-    bool skip_slow_consumer(const typename detail::Registry<handle_type>::Target& target, Durability durability);
     typename Registry::Targets registered_targets(std::vector<ConnectionId> ids) const;
     std::size_t deliver(const typename Registry::Targets& targets, const Frame& frame);
+    decltype(auto) payload_of(const Frame& frame);
     template <class Payload>
     std::size_t send_each(const typename Registry::Targets& targets, const Payload& payload, Durability durability);
+    std::size_t backlog_limit(Durability durability) const;
+    void on_backlogged(const typename Registry::Target& target, Durability durability);
+    void drop(const typename Registry::Target& target, CloseCode code, std::string_view reason);
     std::size_t deliver_to_users_locally(const std::vector<UserId>& users, const Frame& frame);
     std::size_t deliver_to_all_locally(const Frame& frame);
     void publish_presence();

@@ -19,6 +19,13 @@
 /// - Framing once for many recipients: `typename T::prepared_type`,
 ///   `prepared_type T::prepare(const Frame&)` and `bool T::send(const handle_type&, const prepared_type&)`.
 ///   The manager then prepares each delivery once and sends the prepared value to every recipient.
+/// - Checking the backlog and sending in one call, for a `Payload` of `Frame` or `prepared_type`
+///   (each detected on its own):
+///   `SendStatus T::try_send(const handle_type&, const Payload&, std::size_t max_backlog)`.
+///   Past `max_backlog` queued bytes (0: no limit) it queues nothing and returns `backlogged`;
+///   otherwise it does what `send` does. The manager calls it once per recipient, so a transport
+///   that must look a connection up (lock a handle, find a socket) does it once instead of twice;
+///   without it, the manager calls `queued_bytes`, then `send`.
 /// - Connection events: `void T::set_listener(TransportListener<handle_type>*)`. The manager
 ///   installs itself at construction (and removes itself at destruction); the transport then
 ///   reports upgrades, opens (or abandoned upgrades), messages and closes to it.
@@ -49,6 +56,13 @@ enum class CloseCode : std::uint16_t {
 };
 
 enum class MessageKind { text, binary };
+
+/// What an optional `try_send` did with a frame.
+enum class SendStatus {
+    sent,       ///< queued, as `send` returning true
+    backlogged, ///< not queued: the connection's backlog is past the limit
+    failed,     ///< not queued: closed or broken, as `send` returning false
+};
 
 /// What a transport reports to the manager that serves it. Called on transport threads;
 /// for one connection, calls never overlap and come in the order the events happened.
@@ -123,6 +137,28 @@ template <class T>
 struct has_prepare<T, std::enable_if_t<std::is_same_v<decltype(std::declval<T&>().prepare(std::declval<const Frame&>())),
                                                       typename T::prepared_type>>>
     : has_send<T, typename T::prepared_type> {};
+
+template <class T, class Payload, class = void>
+struct has_try_send : std::false_type {};
+template <class T, class Payload>
+struct has_try_send<T, Payload,
+                    std::enable_if_t<std::is_same_v<
+                        decltype(std::declval<T&>().try_send(std::declval<const typename T::handle_type&>(),
+                                                             std::declval<const Payload&>(), std::size_t{})),
+                        SendStatus>>> : std::true_type {};
+
+/// Sends unless the backlog is past `max_backlog` (0: no limit): in one call where the transport
+/// has `try_send` for this payload, else with `queued_bytes` and `send`.
+template <class T, class Payload>
+SendStatus try_send(T& transport, const typename T::handle_type& handle, const Payload& payload,
+                    std::size_t max_backlog) {
+    if constexpr (has_try_send<T, Payload>::value) {
+        return transport.try_send(handle, payload, max_backlog);
+    } else {
+        if (max_backlog != 0 && transport.queued_bytes(handle) > max_backlog) return SendStatus::backlogged;
+        return transport.send(handle, payload) ? SendStatus::sent : SendStatus::failed;
+    }
+}
 
 template <class T, class = void>
 struct has_set_listener : std::false_type {};

@@ -165,7 +165,8 @@ public:
     virtual asio::any_io_executor executor() = 0;
     virtual bool send(const handle_type& connection, const Frame& frame) = 0;
     virtual PreparedFrame prepare(const Frame& frame) = 0;
-    virtual bool send(const handle_type& connection, const PreparedFrame& frame) = 0;
+    virtual SendStatus try_send(const handle_type& connection, const PreparedFrame& frame,
+                                std::size_t max_backlog) = 0;
     virtual void close(const handle_type& connection, CloseCode code, std::string_view reason) = 0;
     virtual bool is_open(const handle_type& connection) const = 0;
     virtual std::size_t queued_bytes(const handle_type& connection) const = 0;
@@ -263,13 +264,16 @@ public:
         return WebsocketppTransport::PreparedFrame(std::move(out), frame.size());
     }
 
-    bool send(const handle_type& connection, const WebsocketppTransport::PreparedFrame& frame) override {
+    /// The per-recipient path of every delivery: one handle look-up for the backlog and the send.
+    SendStatus try_send(const handle_type& connection, const WebsocketppTransport::PreparedFrame& frame,
+                        std::size_t max_backlog) override {
         const ConnectionPtr con = connection_of(connection);
-        if (!frame.message() || !con ||
-            con->send(std::static_pointer_cast<typename MessagePtr::element_type>(frame.message())))
-            return false;
+        if (!frame.message() || !con) return SendStatus::failed;
+        if (max_backlog != 0 && con->backlog() > max_backlog) return SendStatus::backlogged;
+        if (con->send(std::static_pointer_cast<typename MessagePtr::element_type>(frame.message())))
+            return SendStatus::failed;
         account_sent(con, frame.payload_size());
-        return true;
+        return SendStatus::sent;
     }
 
     /// websocketpp's close writes strand-owned state (timers, the connection state) without its lock:
@@ -349,10 +353,10 @@ private:
         server_.set_tls_init_handler([context](handle_type) { return context; });
     }
 
-    ConnectionPtr connection_of(const handle_type& connection) const {
-        std::error_code error;
-        ConnectionPtr con = server_.get_con_from_hdl(connection, error);
-        return error ? nullptr : con;
+    /// What websocketpp's `get_con_from_hdl` does, without copying the handle (it takes it by value):
+    /// two atomic reference-count updates fewer on every send.
+    static ConnectionPtr connection_of(const handle_type& connection) {
+        return std::static_pointer_cast<typename Server::connection_type>(connection.lock());
     }
 
     // --- Upgrade and plain HTTP -----------------------------------------------------------------
@@ -726,7 +730,7 @@ private:
     WebsocketppOptions options_;
     const bool owns_io_;
     const std::size_t max_connections_;
-    mutable Server server_; // mutable: websocketpp's get_con_from_hdl is not const, though it reads only
+    Server server_;
     typename ConfigType::rng_type rng_;
     std::shared_ptr<typename ConfigType::con_msg_manager_type> message_manager_ =
         std::make_shared<typename ConfigType::con_msg_manager_type>();
@@ -770,6 +774,10 @@ std::unique_ptr<WebsocketppTransport::Impl> make_endpoint(asio::io_context* io, 
 
 } // namespace
 
+// Deliveries take the manager's fast path (frame once; one look-up per recipient) only if detected.
+static_assert(detail::has_prepare<WebsocketppTransport>::value &&
+              detail::has_try_send<WebsocketppTransport, WebsocketppTransport::PreparedFrame>::value);
+
 WebsocketppTransport::WebsocketppTransport(WebsocketppOptions options)
     : impl_(make_endpoint(nullptr, std::move(options))) {}
 WebsocketppTransport::WebsocketppTransport(asio::io_context& io, WebsocketppOptions options)
@@ -786,7 +794,11 @@ bool WebsocketppTransport::send(const handle_type& connection, const Frame& fram
 }
 WebsocketppTransport::PreparedFrame WebsocketppTransport::prepare(const Frame& frame) { return impl_->prepare(frame); }
 bool WebsocketppTransport::send(const handle_type& connection, const PreparedFrame& frame) {
-    return impl_->send(connection, frame);
+    return try_send(connection, frame, /*max_backlog=*/0) == SendStatus::sent;
+}
+SendStatus WebsocketppTransport::try_send(const handle_type& connection, const PreparedFrame& frame,
+                                          std::size_t max_backlog) {
+    return impl_->try_send(connection, frame, max_backlog);
 }
 void WebsocketppTransport::close(const handle_type& connection, CloseCode code, std::string_view reason) {
     impl_->close(connection, code, reason);

@@ -11,17 +11,26 @@ std::size_t count_of(const MockTransport& transport, Handle handle, std::string_
     return events_of_type(transport, handle, type).size();
 }
 
+/// The mock without `try_send`: the manager checks `queued_bytes`, then calls `send`.
+class MockWithoutTrySend : public MockTransport {
+public:
+    void try_send() = delete; // hides MockTransport::try_send
+};
+static_assert(detail::has_try_send<MockTransport, Frame>::value);
+static_assert(!detail::has_try_send<MockWithoutTrySend, Frame>::value);
+
 /// A manager with these limits, which accepts upgrades with the token "alice".
+template <class Transport = MockTransport>
 struct Limited {
-    MockTransport transport;
-    std::unique_ptr<Manager> manager;
+    Transport transport;
+    std::unique_ptr<ConnectionManager<Transport>> manager;
 
     explicit Limited(LimitOptions limits) {
         StaticTokenAuthenticator auth;
         auth.add("alice", alice);
         ManagerOptions options;
         options.limits = limits;
-        manager = std::make_unique<Manager>(transport, auth, options);
+        manager = std::make_unique<ConnectionManager<Transport>>(transport, auth, options);
     }
 
     MockTransport::Upgrade upgrade_alice() { return transport.upgrade(alice_request()); }
@@ -49,8 +58,8 @@ LimitOptions backlog_cap(SlowConsumerPolicy policy) {
 
 } // namespace
 
-TEST_CASE("a slow consumer is closed with 1013 and others keep receiving", "[limits]") {
-    Limited fixture(backlog_cap(SlowConsumerPolicy::close));
+TEMPLATE_TEST_CASE("a slow consumer is closed with 1013 and others keep receiving", "[limits]", MockTransport, MockWithoutTrySend) {
+    Limited<TestType> fixture(backlog_cap(SlowConsumerPolicy::close));
     auto& [transport, manager] = fixture;
     const Handle slow = transport.open();
     const Handle fast = transport.open();
@@ -69,8 +78,8 @@ TEST_CASE("a slow consumer is closed with 1013 and others keep receiving", "[lim
     CHECK(manager->metrics().closed_slow == 1);
 }
 
-TEST_CASE("drop_ephemeral spares a slow consumer typing and presence but not messages", "[limits]") {
-    Limited fixture(backlog_cap(SlowConsumerPolicy::drop_ephemeral));
+TEMPLATE_TEST_CASE("drop_ephemeral spares a slow consumer typing and presence but not messages", "[limits]", MockTransport, MockWithoutTrySend) {
+    Limited<TestType> fixture(backlog_cap(SlowConsumerPolicy::drop_ephemeral));
     auto& [transport, manager] = fixture;
     const Handle slow = transport.open();
     manager->register_connection(alice, slow);
@@ -86,10 +95,10 @@ TEST_CASE("drop_ephemeral spares a slow consumer typing and presence but not mes
     CHECK(manager->metrics().dropped_ephemeral == 2);
 }
 
-TEST_CASE("drop_ephemeral still closes a consumer past the hard cap: durable events are not dropped", "[limits]") {
+TEMPLATE_TEST_CASE("drop_ephemeral still closes a consumer past the hard cap: durable events are not dropped", "[limits]", MockTransport, MockWithoutTrySend) {
     LimitOptions limits = backlog_cap(SlowConsumerPolicy::drop_ephemeral);
     limits.max_queued_bytes_hard = 4000;
-    Limited fixture(limits);
+    Limited<TestType> fixture(limits);
     auto& [transport, manager] = fixture;
     const Handle slow = transport.open();
     manager->register_connection(alice, slow);
@@ -105,12 +114,43 @@ TEST_CASE("drop_ephemeral still closes a consumer past the hard cap: durable eve
     CHECK(manager->metrics().closed_slow == 1);
 }
 
+TEMPLATE_TEST_CASE("drop_ephemeral closes a consumer past the hard cap on ephemeral events too", "[limits]",
+                   MockTransport, MockWithoutTrySend) {
+    LimitOptions limits = backlog_cap(SlowConsumerPolicy::drop_ephemeral);
+    limits.max_queued_bytes_hard = 4000;
+    Limited<TestType> fixture(limits);
+    auto& [transport, manager] = fixture;
+    const Handle slow = transport.open();
+    manager->register_connection(alice, slow);
+    transport.set_queued_bytes(slow, 4001);
+    CHECK(manager->send_to_user(alice, TypingStarted{"c", bob}) == 0);
+    REQUIRE(transport.close_record(slow));
+    CHECK(transport.close_record(slow)->code == CloseCode::try_again_later);
+    CHECK(manager->metrics().closed_slow == 1);
+    CHECK(manager->metrics().dropped_ephemeral == 0);
+}
+
+TEMPLATE_TEST_CASE("no max_queued_bytes: no backlog limit, the hard cap included", "[limits]", MockTransport,
+                   MockWithoutTrySend) {
+    LimitOptions limits = backlog_cap(SlowConsumerPolicy::drop_ephemeral);
+    limits.max_queued_bytes = 0;
+    limits.max_queued_bytes_hard = 4000;
+    Limited<TestType> fixture(limits);
+    auto& [transport, manager] = fixture;
+    const Handle slow = transport.open();
+    manager->register_connection(alice, slow);
+    transport.set_queued_bytes(slow, 1'000'000);
+    CHECK(manager->send_to_user(alice, TypingStarted{"c", bob}) == 1);
+    CHECK(manager->send_to_user(alice, MessageSent{"m", bob, {alice}, "hi"}) == 1);
+    CHECK_FALSE(transport.close_record(slow));
+}
+
 TEST_CASE("inbound messages past the token bucket are refused and sustained abuse closes with 1008", "[limits]") {
     LimitOptions limits;
     limits.inbound_rate = 0.001; // effectively no refill while the test runs
     limits.inbound_burst = 3;
     limits.max_rate_limit_strikes = 2;
-    Limited fixture(limits);
+    Limited<> fixture(limits);
     auto& [transport, manager] = fixture;
     int handled = 0;
     manager->on("Ping", [&](const Inbound&) { ++handled; });
@@ -145,7 +185,7 @@ TEST_CASE("the token bucket refills with time", "[limits]") {
 }
 
 TEST_CASE("a user's connections past the limit are refused at the upgrade with 429", "[limits]") {
-    Limited fixture(per_user_limit(2));
+    Limited<> fixture(per_user_limit(2));
     auto& manager = fixture.manager;
     CHECK(fixture.connect_alice());
     CHECK(fixture.connect_alice());
@@ -158,7 +198,7 @@ TEST_CASE("a user's connections past the limit are refused at the upgrade with 4
 }
 
 TEST_CASE("an accepted upgrade holds one of its user's slots until it opens or is abandoned", "[limits]") {
-    Limited fixture(per_user_limit(2));
+    Limited<> fixture(per_user_limit(2));
     auto& [transport, manager] = fixture;
     const auto first = fixture.upgrade_alice();
     const auto second = fixture.upgrade_alice();
@@ -187,7 +227,7 @@ TEST_CASE("an accepted upgrade holds one of its user's slots until it opens or i
 
 TEST_CASE("connections a host registers itself count against the per-user limit but are never refused",
           "[limits]") {
-    Limited fixture(per_user_limit(1));
+    Limited<> fixture(per_user_limit(1));
     auto& [transport, manager] = fixture;
     manager->register_connection(alice, transport.open());
     manager->register_connection(alice, transport.open());
@@ -197,7 +237,7 @@ TEST_CASE("connections a host registers itself count against the per-user limit 
 }
 
 TEST_CASE("without a per-user limit, upgrades still hold their slots until opened or abandoned", "[limits]") {
-    Limited fixture(per_user_limit(0));
+    Limited<> fixture(per_user_limit(0));
     auto& [transport, manager] = fixture;
     for (int i = 0; i < 20; ++i) REQUIRE(fixture.upgrade_alice());
     REQUIRE(fixture.connect_alice());
@@ -209,7 +249,7 @@ TEST_CASE("without a per-user limit, upgrades still hold their slots until opene
 }
 
 TEST_CASE("deeply nested inbound JSON is refused before parsing", "[limits]") {
-    Limited fixture(LimitOptions{});
+    Limited<> fixture(LimitOptions{});
     auto& [transport, manager] = fixture;
     manager->on("Deep", [](const Inbound&) {});
     const Handle handle = transport.open();

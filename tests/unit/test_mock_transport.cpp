@@ -84,6 +84,11 @@ TEST_CASE("MockTransport simulates failing sends, backlog and silent death", "[m
     CHECK(transport.send(a, Event("X").to_frame()));
     transport.set_queued_bytes(a, 4096);
     CHECK(transport.queued_bytes(a) == 4096);
+    const std::size_t frames = transport.frames(a).size();
+    CHECK(transport.try_send(a, Event("X").to_frame(), 4095) == SendStatus::backlogged);
+    CHECK(transport.frames(a).size() == frames);
+    CHECK(transport.try_send(a, Event("X").to_frame(), 4096) == SendStatus::sent);
+    CHECK(transport.try_send(a, Event("X").to_frame(), 0) == SendStatus::sent);
     transport.vanish(a);
     CHECK_FALSE(transport.is_open(a));
     CHECK_FALSE(transport.close_record(a));

@@ -51,6 +51,8 @@ TEST_CASE("The transport check accepts complete policies and refuses incomplete 
 TEST_CASE("Optional transport capabilities are detected", "[transport]") {
     STATIC_REQUIRE(detail::has_prepare<PreparingTransport>::value);
     STATIC_REQUIRE_FALSE(detail::has_prepare<MinimalTransport>::value);
+    STATIC_REQUIRE(detail::has_try_send<MockTransport, Frame>::value);
+    STATIC_REQUIRE_FALSE(detail::has_try_send<MinimalTransport, Frame>::value);
     STATIC_REQUIRE(detail::has_set_listener<MockTransport>::value);
     STATIC_REQUIRE_FALSE(detail::has_set_listener<MinimalTransport>::value);
 }

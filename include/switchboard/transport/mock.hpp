@@ -54,12 +54,20 @@ public:
     // --- Transport policy ------------------------------------------------------------------
 
     bool send(const Handle& handle, const Frame& frame) {
+        return try_send(handle, frame, /*max_backlog=*/0) == SendStatus::sent;
+    }
+
+    /// The backlog is the one set with `set_queued_bytes`; checked first, as `queued_bytes` then
+    /// `send` would.
+    SendStatus try_send(const Handle& handle, const Frame& frame, std::size_t max_backlog) {
         std::lock_guard lock(mutex_);
         Connection* connection = find(handle);
-        if (!connection || connection->close || connection->failing_sends) return false;
+        if (!connection) return SendStatus::failed;
+        if (max_backlog != 0 && connection->queued_bytes > max_backlog) return SendStatus::backlogged;
+        if (connection->close || connection->failing_sends) return SendStatus::failed;
         connection->frames.push_back(frame);
         ++frames_sent_;
-        return true;
+        return SendStatus::sent;
     }
 
     void close(const Handle& handle, CloseCode code, std::string_view reason) {

@@ -154,6 +154,8 @@ public:
     bool send(const handle_type& connection, const Frame& frame);
     PreparedFrame prepare(const Frame& frame);
     bool send(const handle_type& connection, const PreparedFrame& frame);
+    /// `send`, unless `queued_bytes` is past `max_backlog` (0: no limit): one handle look-up for both.
+    SendStatus try_send(const handle_type& connection, const PreparedFrame& frame, std::size_t max_backlog);
     void close(const handle_type& connection, CloseCode code, std::string_view reason);
     bool is_open(const handle_type& connection) const;
     /// Outbound bytes accepted but not yet written. websocketpp keeps this figure unsynchronized,
