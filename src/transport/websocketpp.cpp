@@ -57,8 +57,36 @@ constexpr std::uint32_t no_entry = std::numeric_limits<std::uint32_t>::max();
 
 constexpr Clock::time_point never = Clock::time_point::max();
 
+/// A lock for a few instructions, one byte: every connection has one.
+class SpinLock {
+public:
+    void lock() noexcept {
+        while (locked_.exchange(true, std::memory_order_acquire)) std::this_thread::yield();
+    }
+    void unlock() noexcept { locked_.store(false, std::memory_order_release); }
+
+private:
+    std::atomic<bool> locked_{false};
+};
+
+/// What a connection's backlog is believed to be. websocketpp's own figure is written by senders
+/// (under a lock of websocketpp's that it does not expose) and by its writes (on the strand), and
+/// read without any lock. So it is read on the strand, under `lock`, which every send of ours
+/// holds; between readings, the bytes sent since are added.
+struct Backlog {
+    SpinLock lock;
+    // Under `lock`:
+    bool sample_pending = false;
+    std::size_t sent = 0; ///< ever
+    std::size_t sent_at_sample = 0;
+    std::size_t at_sample = 0;
+
+    std::size_t estimate() const { return at_sample + sent - sent_at_sample; }
+};
+
 /// Per-connection state, stored inside each websocketpp connection (its `connection_base`).
-/// Plain members belong to the connection's strand; atomics are shared with sending threads.
+/// Plain members belong to the connection's strand; `open` and `backlog` are shared with sending
+/// threads.
 struct ConnectionState {
     /// From the listener's acceptance until it hears the connection open; still set when gone:
     /// the upgrade was abandoned. Not inline: idle connections would pay for it.
@@ -74,18 +102,7 @@ struct ConnectionState {
     Clock::time_point pong_deadline = never; ///< while `awaiting_pong`
     Clock::time_point expires = never;       ///< the credentials' expiry
     std::atomic<bool> open{false};
-
-    // Backlog: websocketpp's own figure is read on the strand only; senders add what they send
-    // since, so that `backlog()` errs high between readings.
-    std::atomic<std::size_t> sent{0};
-    std::atomic<std::size_t> sent_at_sample{0};
-    std::atomic<std::size_t> backlog_at_sample{0};
-    std::atomic<bool> sample_pending{false};
-
-    std::size_t backlog() const {
-        return backlog_at_sample.load(std::memory_order_relaxed) + sent.load(std::memory_order_relaxed) -
-               sent_at_sample.load(std::memory_order_relaxed);
-    }
+    mutable Backlog backlog;
 };
 
 template <class Base>
@@ -250,9 +267,10 @@ public:
 
     bool send(const handle_type& connection, const Frame& frame) override {
         const ConnectionPtr con = connection_of(connection);
-        if (!con || con->send(frame.text().data(), frame.size(), websocketpp::frame::opcode::text)) return false;
-        account_sent(con, frame.size());
-        return true;
+        if (!con) return false;
+        return send_counted(con, frame.size(), /*max_backlog=*/0, [&] {
+                   return con->send(frame.text().data(), frame.size(), websocketpp::frame::opcode::text);
+               }) == SendStatus::sent;
     }
 
     WebsocketppTransport::PreparedFrame prepare(const Frame& frame) override {
@@ -269,11 +287,9 @@ public:
                         std::size_t max_backlog) override {
         const ConnectionPtr con = connection_of(connection);
         if (!frame.message() || !con) return SendStatus::failed;
-        if (max_backlog != 0 && con->backlog() > max_backlog) return SendStatus::backlogged;
-        if (con->send(std::static_pointer_cast<typename MessagePtr::element_type>(frame.message())))
-            return SendStatus::failed;
-        account_sent(con, frame.payload_size());
-        return SendStatus::sent;
+        return send_counted(con, frame.payload_size(), max_backlog, [&] {
+            return con->send(std::static_pointer_cast<typename MessagePtr::element_type>(frame.message()));
+        });
     }
 
     /// websocketpp's close writes strand-owned state (timers, the connection state) without its lock:
@@ -295,7 +311,9 @@ public:
 
     std::size_t queued_bytes(const handle_type& connection) const override {
         const ConnectionPtr con = connection_of(connection);
-        return con ? con->backlog() : 0;
+        if (!con) return 0;
+        std::lock_guard lock(con->backlog.lock);
+        return con->backlog.estimate();
     }
 
     void set_listener(TransportListener<handle_type>* listener) override { listener_ = listener; }
@@ -672,21 +690,32 @@ private:
         return entry;
     }
 
-    /// On the strand: websocketpp's figure, and how much had been sent when it was read (read
-    /// first, so that a send in between is counted twice rather than not at all).
+    /// On the strand: websocketpp's figure, and how much had been sent when it was read.
     static void sample_backlog(typename Server::connection_type& con) {
-        con.sent_at_sample.store(con.sent.load(std::memory_order_relaxed), std::memory_order_relaxed);
-        con.backlog_at_sample.store(con.get_buffered_amount(), std::memory_order_relaxed);
-        con.sample_pending.store(false, std::memory_order_relaxed);
+        Backlog& backlog = con.backlog;
+        std::lock_guard lock(backlog.lock);
+        backlog.sent_at_sample = backlog.sent;
+        backlog.at_sample = con.get_buffered_amount();
+        backlog.sample_pending = false;
     }
 
-    /// Any thread: counts a send, and asks the strand for a fresh reading every so often.
-    void account_sent(const ConnectionPtr& con, std::size_t bytes) {
-        const std::size_t sent = con->sent.fetch_add(bytes, std::memory_order_relaxed) + bytes;
-        if (sent - con->sent_at_sample.load(std::memory_order_relaxed) < backlog_sample_step ||
-            con->sample_pending.exchange(true, std::memory_order_relaxed))
-            return;
+    /// Any thread: `send()` (websocketpp's; nonzero error on failure) unless the backlog is over
+    /// `max_backlog` (0: no limit), counted, and a fresh reading asked of the strand every so often.
+    template <class Send>
+    static SendStatus send_counted(const ConnectionPtr& con, std::size_t bytes, std::size_t max_backlog,
+                                   Send&& send) {
+        Backlog& backlog = con->backlog;
+        {
+            std::lock_guard lock(backlog.lock);
+            if (max_backlog != 0 && backlog.estimate() > max_backlog) return SendStatus::backlogged;
+            if (send()) return SendStatus::failed;
+            backlog.sent += bytes;
+            if (backlog.sent - backlog.sent_at_sample < backlog_sample_step || backlog.sample_pending)
+                return SendStatus::sent;
+            backlog.sample_pending = true;
+        }
         con->get_strand()->post([con] { sample_backlog(*con); });
+        return SendStatus::sent;
     }
 
     // --- Shutdown ----------------------------------------------------------------------------------

@@ -158,9 +158,9 @@ public:
     SendStatus try_send(const handle_type& connection, const PreparedFrame& frame, std::size_t max_backlog);
     void close(const handle_type& connection, CloseCode code, std::string_view reason);
     bool is_open(const handle_type& connection) const;
-    /// Outbound bytes accepted but not yet written. websocketpp keeps this figure unsynchronized,
-    /// so it is read on the connection's I/O strand after every 64 KiB sent (and at heartbeats);
-    /// in between, bytes sent since are added: the answer errs high, never low.
+    /// Outbound bytes accepted but not yet written. websocketpp's figure is read on the
+    /// connection's I/O strand, ordered with our sends, after every 64 KiB sent (and at
+    /// heartbeats); in between, bytes sent since are added: the answer errs high, never low.
     std::size_t queued_bytes(const handle_type& connection) const;
     void set_listener(TransportListener<handle_type>* listener);
 
