@@ -73,7 +73,8 @@ example: deps-build
 	./build-example/examples/social_server/social_server --bind 127.0.0.1 --port 8080
 
 bench: deps-bench
-	$(call configure,build-bench,-DSWITCHBOARD_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=Release)
+	$(call configure,build-bench,-DSWITCHBOARD_BUILD_TESTS=OFF -DSWITCHBOARD_BUILD_BENCH=ON -DSWITCHBOARD_BUILD_EXAMPLES=ON \
+	    -DSWITCHBOARD_WEBSOCKETPP=ON -DSWITCHBOARD_JWT=ON -DCMAKE_BUILD_TYPE=Release)
 	$(CMAKE) --build build-bench -j$(JOBS)
 	./build-bench/bench/core_bench
 	bench/load/run.sh build-bench
