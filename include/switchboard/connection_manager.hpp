@@ -267,7 +267,7 @@ private:
     std::size_t send_each(const typename Registry::Targets& targets, const Payload& payload, Durability durability);
     std::size_t backlog_limit(Durability durability) const;
     void on_backlogged(const typename Registry::Target& target, Durability durability);
-    void drop(const typename Registry::Target& target, CloseCode code, std::string_view reason);
+    bool drop(const typename Registry::Target& target, CloseCode code, std::string_view reason);
     std::size_t deliver_to_users_locally(const std::vector<UserId>& users, const Frame& frame);
     std::size_t deliver_to_all_locally(const Frame& frame);
     void publish_presence();

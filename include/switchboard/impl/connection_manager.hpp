@@ -145,9 +145,7 @@ bool ConnectionManager<Transport, Auth>::unregister_connection(ConnectionId conn
 template <class Transport, class Auth>
 bool ConnectionManager<Transport, Auth>::disconnect(ConnectionId connection, CloseCode code, std::string_view reason) {
     const auto record = registry_.find(connection);
-    if (!record || !unregister_connection(connection)) return false;
-    transport_.close(record->handle, code, reason);
-    return true;
+    return record && drop({connection, record->handle}, code, reason);
 }
 
 template <class Transport, class Auth>
@@ -447,9 +445,11 @@ void ConnectionManager<Transport, Auth>::on_backlogged(const typename Registry::
 
 /// Unregisters the target and closes it, unless someone else unregistered it meanwhile.
 template <class Transport, class Auth>
-void ConnectionManager<Transport, Auth>::drop(const typename Registry::Target& target, CloseCode code,
+bool ConnectionManager<Transport, Auth>::drop(const typename Registry::Target& target, CloseCode code,
                                               std::string_view reason) {
-    if (unregister_connection(target.id)) transport_.close(target.handle, code, reason);
+    if (!unregister_connection(target.id)) return false;
+    transport_.close(target.handle, code, reason);
+    return true;
 }
 
 // --- Inbound --------------------------------------------------------------------------------
