@@ -49,16 +49,18 @@ LimitOptions per_user_limit(std::size_t connections) {
     return limits;
 }
 
-LimitOptions backlog_cap(SlowConsumerPolicy policy) {
+LimitOptions backlog_cap(SlowConsumerPolicy policy, std::size_t hard_cap = LimitOptions{}.max_queued_bytes_hard) {
     LimitOptions limits;
     limits.max_queued_bytes = 1000;
     limits.slow_consumer = policy;
+    limits.max_queued_bytes_hard = hard_cap;
     return limits;
 }
 
 } // namespace
 
-TEMPLATE_TEST_CASE("a slow consumer is closed with 1013 and others keep receiving", "[limits]", MockTransport, MockWithoutTrySend) {
+TEMPLATE_TEST_CASE("a slow consumer is closed with 1013 and others keep receiving",
+                   "[limits]", MockTransport, MockWithoutTrySend) {
     Limited<TestType> fixture(backlog_cap(SlowConsumerPolicy::close));
     auto& [transport, manager] = fixture;
     const Handle slow = transport.open();
@@ -78,7 +80,8 @@ TEMPLATE_TEST_CASE("a slow consumer is closed with 1013 and others keep receivin
     CHECK(manager->metrics().closed_slow == 1);
 }
 
-TEMPLATE_TEST_CASE("drop_ephemeral spares a slow consumer typing and presence but not messages", "[limits]", MockTransport, MockWithoutTrySend) {
+TEMPLATE_TEST_CASE("drop_ephemeral spares a slow consumer typing and presence but not messages",
+                   "[limits]", MockTransport, MockWithoutTrySend) {
     Limited<TestType> fixture(backlog_cap(SlowConsumerPolicy::drop_ephemeral));
     auto& [transport, manager] = fixture;
     const Handle slow = transport.open();
@@ -95,10 +98,9 @@ TEMPLATE_TEST_CASE("drop_ephemeral spares a slow consumer typing and presence bu
     CHECK(manager->metrics().dropped_ephemeral == 2);
 }
 
-TEMPLATE_TEST_CASE("drop_ephemeral still closes a consumer past the hard cap: durable events are not dropped", "[limits]", MockTransport, MockWithoutTrySend) {
-    LimitOptions limits = backlog_cap(SlowConsumerPolicy::drop_ephemeral);
-    limits.max_queued_bytes_hard = 4000;
-    Limited<TestType> fixture(limits);
+TEMPLATE_TEST_CASE("drop_ephemeral still closes a consumer past the hard cap: durable events are not dropped",
+                   "[limits]", MockTransport, MockWithoutTrySend) {
+    Limited<TestType> fixture(backlog_cap(SlowConsumerPolicy::drop_ephemeral, 4000));
     auto& [transport, manager] = fixture;
     const Handle slow = transport.open();
     manager->register_connection(alice, slow);
@@ -116,9 +118,7 @@ TEMPLATE_TEST_CASE("drop_ephemeral still closes a consumer past the hard cap: du
 
 TEMPLATE_TEST_CASE("drop_ephemeral closes a consumer past the hard cap on ephemeral events too", "[limits]",
                    MockTransport, MockWithoutTrySend) {
-    LimitOptions limits = backlog_cap(SlowConsumerPolicy::drop_ephemeral);
-    limits.max_queued_bytes_hard = 4000;
-    Limited<TestType> fixture(limits);
+    Limited<TestType> fixture(backlog_cap(SlowConsumerPolicy::drop_ephemeral, 4000));
     auto& [transport, manager] = fixture;
     const Handle slow = transport.open();
     manager->register_connection(alice, slow);
@@ -132,9 +132,8 @@ TEMPLATE_TEST_CASE("drop_ephemeral closes a consumer past the hard cap on epheme
 
 TEMPLATE_TEST_CASE("no max_queued_bytes: no backlog limit, the hard cap included", "[limits]", MockTransport,
                    MockWithoutTrySend) {
-    LimitOptions limits = backlog_cap(SlowConsumerPolicy::drop_ephemeral);
+    LimitOptions limits = backlog_cap(SlowConsumerPolicy::drop_ephemeral, 4000);
     limits.max_queued_bytes = 0;
-    limits.max_queued_bytes_hard = 4000;
     Limited<TestType> fixture(limits);
     auto& [transport, manager] = fixture;
     const Handle slow = transport.open();
