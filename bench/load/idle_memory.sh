@@ -23,23 +23,11 @@ sizes=${SIZES:-1000,5000,10000,19000}
 hold=${HOLD:-0}
 read -r -a wrap <<< "${WRAP:-}"
 read -r -a server_args <<< "${SERVER_ARGS:-}"
-secret="switchboard-load-benchmark-secret-0123456789abcdef"
-port=$((20000 + RANDOM % 20000))
-server_pid=""
-pid=""
-if [ "$(nproc)" -ge 2 ]; then server_cpu=(taskset -c 0); client_cpu=(taskset -c 1); else server_cpu=(); client_cpu=(); fi
-
-stop_server() {
-    [ -n "$server_pid" ] || return 0
-    kill -TERM "${pid:-$server_pid}" 2> /dev/null || true
-    for _ in $(seq 300); do kill -0 "$server_pid" 2> /dev/null || break; sleep 0.1; done
-    kill -KILL "$server_pid" ${pid:+"$pid"} 2> /dev/null || true
-    wait "$server_pid" 2> /dev/null || true
-    server_pid=""
-    pid=""
-}
-trap stop_server EXIT
-trap 'stop_server; exit 130' INT TERM
+# The measured server may run under a wrapper (WRAP): it is the one signalled, and heaptrack needs
+# time to write its data when it stops.
+stop_wait=300 listen_wait=300
+# shellcheck source=server_control.sh
+. "$(dirname "${BASH_SOURCE[0]}")/server_control.sh"
 
 # The pid whose RSS counts: the server itself, not a wrapper (heaptrack runs it as a descendant).
 measured_pid() {
@@ -60,16 +48,6 @@ measured_pid() {
     return 1
 }
 
-wait_for_port() {
-    for _ in $(seq 300); do
-        if (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null; then return 0; fi
-        kill -0 "$server_pid" 2> /dev/null || { echo "server died" >&2; return 1; }
-        sleep 0.1
-    done
-    echo "server did not listen on $port" >&2
-    return 1
-}
-
 for server in "${servers[@]}"; do
     port=$((port + 1))
     case $server in
@@ -84,9 +62,9 @@ for server in "${servers[@]}"; do
     "${server_cpu[@]}" "${wrap[@]}" "${command[@]}" > "$build/idle-$server.log" 2>&1 &
     server_pid=$!
     wait_for_port
-    pid=$(measured_pid "$(basename "$program" | cut -c1-15)")
+    signal_pid=$(measured_pid "$(basename "$program" | cut -c1-15)")
     line=$("${client_cpu[@]}" timeout 600 "$build/bench/load/loadgen" --workload idle --port "$port" --secret "$secret" \
-        --server-pid "$pid" --steps "$sizes" --hold "$hold" 2>> "$build/idle-loadgen.log") || line="error=loadgen_failed"
+        --server-pid "$signal_pid" --steps "$sizes" --hold "$hold" 2>> "$build/idle-loadgen.log") || line="error=loadgen_failed"
     stop_server
     echo "$server $line"
 done

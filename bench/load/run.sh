@@ -27,22 +27,8 @@ storm_timeout=${STORM_TIMEOUT:-60}
 work=$build/load-bench
 raw=$work/raw.txt
 logs=$work/logs
-secret="switchboard-load-benchmark-secret-0123456789abcdef"
-port=$((20000 + RANDOM % 20000))
-server_pid=""
-
-if [ "$(nproc)" -ge 2 ]; then server_cpu=(taskset -c 0); client_cpu=(taskset -c 1); else server_cpu=(); client_cpu=(); fi
-
-stop_server() {
-    [ -n "$server_pid" ] || return 0
-    kill -TERM "$server_pid" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=""
-}
-trap stop_server EXIT
-trap 'stop_server; exit 130' INT TERM
+# shellcheck source=server_control.sh
+. "$here/server_control.sh"
 
 build_programs() {
     if [ ! -f "$build/CMakeCache.txt" ]; then
@@ -71,16 +57,6 @@ install_node_baseline() {
     fi
 }
 
-wait_for_port() {
-    for _ in $(seq 100); do
-        if (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null; then return 0; fi
-        kill -0 "$server_pid" 2> /dev/null || { echo "server died, see $logs" >&2; return 1; }
-        sleep 0.1
-    done
-    echo "server did not listen on $port" >&2
-    return 1
-}
-
 # start_server NAME PRESENCE: presence "quiet" means none for the baselines and scoped (nobody
 # watches anybody) for switchboard: the workloads that measure something else do not pay for N^2
 # presence while connecting.
@@ -100,7 +76,7 @@ start_server() {
     esac
     "${server_cpu[@]}" "${command[@]}" > "$logs/$name.log" 2>&1 &
     server_pid=$!
-    wait_for_port
+    wait_for_port "$logs"
 }
 
 # CPU cores busy over one second (user + nice + system, all CPUs), from /proc/stat.
