@@ -280,6 +280,7 @@ private:
     Transport& transport_;
     Auth auth_;
     ManagerOptions options_;
+    const detail::TokenBucket::Settings inbound_limit_; ///< of `options_.limits`
     Registry registry_;
     detail::SerialQueue<PresenceChange> presence_changes_;
     detail::PendingPresence pending_presence_;

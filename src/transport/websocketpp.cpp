@@ -41,6 +41,7 @@
 #include <websocketpp/config/asio.hpp>
 #include <websocketpp/server.hpp>
 
+#include <switchboard/detail/spin_lock.hpp>
 #include <switchboard/detail/text.hpp>
 
 namespace switchboard {
@@ -57,24 +58,12 @@ constexpr std::uint32_t no_entry = std::numeric_limits<std::uint32_t>::max();
 
 constexpr Clock::time_point never = Clock::time_point::max();
 
-/// A lock for a few instructions, one byte: every connection has one.
-class SpinLock {
-public:
-    void lock() noexcept {
-        while (locked_.exchange(true, std::memory_order_acquire)) std::this_thread::yield();
-    }
-    void unlock() noexcept { locked_.store(false, std::memory_order_release); }
-
-private:
-    std::atomic<bool> locked_{false};
-};
-
 /// What a connection's backlog is believed to be. websocketpp's own figure is written by senders
 /// (under a lock of websocketpp's that it does not expose) and by its writes (on the strand), and
 /// read without any lock. So it is read on the strand, under `lock`, which every send of ours
 /// holds; between readings, the bytes sent since are added.
 struct Backlog {
-    SpinLock lock;
+    detail::SpinLock lock;
     // Under `lock`:
     bool sample_pending = false;
     std::size_t sent = 0; ///< ever

@@ -173,14 +173,30 @@ TEST_CASE("inbound messages past the token bucket are refused and sustained abus
 TEST_CASE("the token bucket refills with time", "[limits]") {
     using Bucket = detail::TokenBucket;
     const auto start = Bucket::Clock::now();
-    Bucket bucket(10, 2, 100, start);
-    CHECK(bucket.take(start) == Bucket::Verdict::allowed);
-    CHECK(bucket.take(start) == Bucket::Verdict::allowed);
-    CHECK(bucket.take(start) == Bucket::Verdict::limited);
-    CHECK(bucket.take(start + std::chrono::milliseconds(100)) == Bucket::Verdict::allowed);
-    CHECK(bucket.take(start + std::chrono::seconds(10)) == Bucket::Verdict::allowed);
-    CHECK(bucket.take(start + std::chrono::seconds(10)) == Bucket::Verdict::allowed);
-    CHECK(bucket.take(start + std::chrono::seconds(10)) == Bucket::Verdict::limited); // burst caps savings
+    const Bucket::Settings settings{10, 2, 100};
+    Bucket bucket(settings, start);
+    const auto take_at = [&](auto offset) { return bucket.take(settings, start + offset); };
+    using std::chrono::milliseconds, std::chrono::seconds;
+    CHECK(take_at(seconds(0)) == Bucket::Verdict::allowed);
+    CHECK(take_at(seconds(0)) == Bucket::Verdict::allowed);
+    CHECK(take_at(seconds(0)) == Bucket::Verdict::limited);
+    CHECK(take_at(milliseconds(100)) == Bucket::Verdict::allowed);
+    CHECK(take_at(seconds(10)) == Bucket::Verdict::allowed);
+    CHECK(take_at(seconds(10)) == Bucket::Verdict::allowed);
+    CHECK(take_at(seconds(10)) == Bucket::Verdict::limited); // burst caps savings
+}
+
+TEST_CASE("the token bucket counts refusals in a row as strikes", "[limits]") {
+    using Bucket = detail::TokenBucket;
+    const auto start = Bucket::Clock::now();
+    const Bucket::Settings settings{1, 1, 2};
+    Bucket bucket(settings, start);
+    CHECK(bucket.take(settings, start) == Bucket::Verdict::allowed);
+    CHECK(bucket.take(settings, start) == Bucket::Verdict::limited);
+    CHECK(bucket.take(settings, start) == Bucket::Verdict::limited);
+    CHECK(bucket.take(settings, start) == Bucket::Verdict::abusive);
+    CHECK(bucket.take(settings, start + std::chrono::seconds(5)) == Bucket::Verdict::allowed); // strikes reset
+    CHECK(bucket.take(settings, start + std::chrono::seconds(5)) == Bucket::Verdict::limited);
 }
 
 TEST_CASE("a user's connections past the limit are refused at the upgrade with 429", "[limits]") {

@@ -21,11 +21,11 @@ namespace switchboard::detail {
 
 /// What the manager keeps of one connection besides its handle.
 struct ConnectionState {
-    ConnectionState(Identity identity_, double inbound_rate, double inbound_burst, std::size_t max_strikes)
-        : identity(std::move(identity_)), inbound(inbound_rate, inbound_burst, max_strikes) {}
+    ConnectionState(Identity identity_, const TokenBucket::Settings& inbound_limit)
+        : identity(std::move(identity_)), inbound(inbound_limit) {}
 
     const Identity identity;
-    TokenBucket inbound;
+    TokenBucket inbound; ///< under the manager's `inbound_limit_`
 };
 
 /// The set of registered connections, in two sharded indexes:

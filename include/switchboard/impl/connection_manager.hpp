@@ -47,7 +47,9 @@ private:
 
 template <class Transport, class Auth>
 ConnectionManager<Transport, Auth>::ConnectionManager(Transport& transport, Auth auth, ManagerOptions options)
-    : transport_(transport), auth_(std::move(auth)), options_(std::move(options)) {
+    : transport_(transport), auth_(std::move(auth)), options_(std::move(options)),
+      inbound_limit_{options_.limits.inbound_rate, options_.limits.inbound_burst,
+                     options_.limits.max_rate_limit_strikes} {
     if constexpr (detail::has_set_listener<Transport>::value) {
         listener_ = std::make_unique<Listener>(*this);
         transport_.set_listener(listener_.get());
@@ -117,9 +119,7 @@ ConnectionId ConnectionManager<Transport, Auth>::register_connection(Identity id
 template <class Transport, class Auth>
 ConnectionId ConnectionManager<Transport, Auth>::add(Identity identity, handle_type handle,
                                                      typename Registry::Slot slot) {
-    const LimitOptions& limits = options_.limits;
-    auto state = std::make_shared<detail::ConnectionState>(std::move(identity), limits.inbound_rate,
-                                                           limits.inbound_burst, limits.max_rate_limit_strikes);
+    auto state = std::make_shared<detail::ConnectionState>(std::move(identity), inbound_limit_);
     const ConnectionId id = registry_.add(state, std::move(handle), slot, [this](const UserId& user) {
         presence_changes_.push(PresenceChange{user, true});
     });
@@ -472,7 +472,7 @@ bool ConnectionManager<Transport, Auth>::handle_message(ConnectionId connection,
     const auto record = registry_.find(connection);
     if (!record) return false;
     counters_.inbound.fetch_add(1, std::memory_order_relaxed);
-    switch (record->state->inbound.take()) {
+    switch (record->state->inbound.take(inbound_limit_)) {
     case detail::TokenBucket::Verdict::allowed:
         dispatch(connection, record->state->identity, payload, kind);
         break;
