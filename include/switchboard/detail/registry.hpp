@@ -36,9 +36,9 @@ struct ConnectionState {
 /// into the transport. A connection is entered in the id index before the user index, and
 /// leaves the id index first, so whoever finds an id in the user index can find it by id.
 ///
-/// Broadcasts read a user shard through an immutable snapshot of its connections, made from a
-/// flat array when first needed after a change and shared by every broadcast until the next
-/// change: repeated broadcasts to a stable population copy nothing.
+/// Broadcasts read a user shard through an immutable snapshot of its connections, made when first
+/// needed after a change and shared by every broadcast until the next change: repeated broadcasts
+/// to a stable population copy nothing, and a connection costs no more than its two index entries.
 ///
 /// Reservations: an upgrade sets aside one of its user's connection slots when it is accepted
 /// (`reserve`), and the connection takes that slot when it opens (`add` with `Slot::reserved`)
@@ -96,11 +96,14 @@ public:
         UserShard& shard = user_shard(user);
         std::lock_guard lock(shard.mutex);
         if (slot == Slot::reserved) unreserve(shard, user);
-        auto& connections = shard.users[user];
-        connections.push_back(Target{id, handle});
-        shard.add_to_everyone(Target{id, std::move(handle)});
+        const bool first = shard.users.count(user) == 0;
+        shard.users.emplace(user, Target{id, std::move(handle)});
+        shard.cached.reset();
         size_.fetch_add(1, std::memory_order_relaxed);
-        if (connections.size() == 1) on_first(user);
+        if (first) {
+            ++shard.user_total;
+            on_first(user);
+        }
         return id;
     }
 
@@ -114,14 +117,12 @@ public:
         const UserId& user = record->state->identity.user;
         UserShard& shard = user_shard(user);
         std::lock_guard lock(shard.mutex);
-        const auto found = shard.users.find(user);
-        auto& connections = found->second;
-        connections.erase(std::find_if(connections.begin(), connections.end(),
-                                       [id](const Target& target) { return target.id == id; }));
-        shard.remove_from_everyone(id);
+        const auto [begin, end] = shard.users.equal_range(user);
+        shard.users.erase(std::find_if(begin, end, [id](const auto& entry) { return entry.second.id == id; }));
+        shard.cached.reset();
         size_.fetch_sub(1, std::memory_order_relaxed);
-        if (connections.empty()) {
-            shard.users.erase(found);
+        if (shard.users.count(user) == 0) {
+            --shard.user_total;
             on_last(user);
         }
         return user;
@@ -139,8 +140,8 @@ public:
     void collect_user(const UserId& user, Targets& out) const {
         const UserShard& shard = user_shard(user);
         std::lock_guard lock(shard.mutex);
-        const auto found = shard.users.find(user);
-        if (found != shard.users.end()) out.insert(out.end(), found->second.begin(), found->second.end());
+        const auto [begin, end] = shard.users.equal_range(user);
+        for (auto entry = begin; entry != end; ++entry) out.push_back(entry->second);
     }
 
     /// Calls `visit(targets)` once per shard with that shard's connections, after its lock is released.
@@ -170,7 +171,8 @@ public:
         std::vector<UserId> users;
         for (const UserShard& shard : user_shards_) {
             std::lock_guard lock(shard.mutex);
-            for (const auto& entry : shard.users) users.push_back(entry.first);
+            for (const auto& entry : shard.users)
+                if (users.empty() || users.back() != entry.first) users.push_back(entry.first); // a user's are adjacent
         }
         return users;
     }
@@ -179,7 +181,7 @@ public:
         std::size_t count = 0;
         for (const UserShard& shard : user_shards_) {
             std::lock_guard lock(shard.mutex);
-            count += shard.users.size();
+            count += shard.user_total;
         }
         return count;
     }
@@ -193,16 +195,15 @@ private:
 
     struct alignas(64) UserShard {
         mutable std::mutex mutex;
-        std::unordered_map<UserId, std::vector<Target>> users;
-        Targets everyone;                                  ///< flat, in no order
-        std::unordered_map<ConnectionId, std::size_t> slots; ///< index in `everyone`
-        mutable std::shared_ptr<const Targets> cached;     ///< of `everyone`; reset on change
+        /// A node per connection: most users have one, and a map of vectors would cost them a vector.
+        std::unordered_multimap<UserId, Target> users;
+        std::size_t user_total = 0;                        ///< distinct users in `users`
+        mutable std::shared_ptr<const Targets> cached;     ///< of `users`; reset on change
         std::unordered_map<UserId, std::size_t> reservations; ///< users with reserved slots only
 
         /// Under `mutex`.
         std::size_t connection_count(const UserId& user) const {
-            const auto found = users.find(user);
-            return found == users.end() ? 0 : found->second.size();
+            return users.count(user);
         }
 
         /// Under `mutex`.
@@ -211,29 +212,14 @@ private:
             return found == reservations.end() ? 0 : found->second;
         }
 
-        /// Under `mutex`.
-        void add_to_everyone(Target target) {
-            slots.emplace(target.id, everyone.size());
-            everyone.push_back(std::move(target));
-            cached.reset();
-        }
-
-        /// Under `mutex`: swap with the last and pop, so removal is O(1).
-        void remove_from_everyone(ConnectionId id) {
-            const auto slot = slots.find(id);
-            const std::size_t index = slot->second;
-            slots.erase(slot);
-            if (index != everyone.size() - 1) {
-                everyone[index] = std::move(everyone.back());
-                slots[everyone[index].id] = index;
-            }
-            everyone.pop_back();
-            cached.reset();
-        }
-
         std::shared_ptr<const Targets> snapshot() const {
             std::lock_guard lock(mutex);
-            if (!cached) cached = std::make_shared<const Targets>(everyone);
+            if (!cached) {
+                auto targets = std::make_shared<Targets>();
+                targets->reserve(users.size());
+                for (const auto& entry : users) targets->push_back(entry.second);
+                cached = std::move(targets);
+            }
             return cached;
         }
     };
