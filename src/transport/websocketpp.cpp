@@ -107,10 +107,10 @@ struct Config : Base {
     static const websocketpp::log::level elog_level = websocketpp::log::elevel::none;
     static const websocketpp::log::level alog_level = websocketpp::log::alevel::none;
     /// websocketpp embeds this buffer in every connection object (16 KiB by default), so every idle
-    /// connection pays for it. Client messages of the wire protocol are mostly under 200 bytes and
+    /// connection pays for it. Client messages of the wire protocol are mostly around 100 bytes and
     /// take one read; a larger message, or an upgrade request (~500 bytes with its token), is read
-    /// in several pieces (websocketpp's parsers accumulate), one more read per 256 bytes.
-    static const std::size_t connection_read_buffer_size = 256;
+    /// in several pieces (websocketpp's parsers accumulate), one more read per 128 bytes.
+    static const std::size_t connection_read_buffer_size = 128;
 };
 
 using PlainConfig = Config<websocketpp::config::asio>;
