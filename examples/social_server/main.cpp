@@ -4,7 +4,8 @@
 //
 //   social_server [--bind ADDR] [--port N] [--threads N] [--jwt-secret S]
 //                 [--tls-cert FILE --tls-key FILE] [--ping-interval MS] [--pong-timeout MS]
-//                 [--presence all|coalesced|scoped] [--production] [limits, see usage()]
+//                 [--presence all|coalesced|scoped] [--tcp-nodelay on|off] [--production]
+//                 [limits, see usage()]
 //   social_server token <user-uuid> [--admin] [--ttl SECONDS] [--jwt-secret S]
 
 #include <algorithm>
@@ -43,7 +44,7 @@ void log_line(std::string_view line) {
                  "social_server: %s\n"
                  "usage: social_server [--bind ADDR] [--port N] [--threads N] [--jwt-secret S]\n"
                  "                     [--tls-cert FILE --tls-key FILE] [--ping-interval MS] [--pong-timeout MS]\n"
-                 "                     [--presence all|coalesced|scoped] [--production]\n"
+                 "                     [--presence all|coalesced|scoped] [--tcp-nodelay on|off] [--production]\n"
                  "                     [--allowed-origins URL,URL] [--max-connections N] [--max-connections-per-address N]\n"
                  "                     [--max-connections-per-user N] [--rate N] [--burst N] [--max-queued-bytes N]\n"
                  "                     [--max-queued-bytes-hard N] [--slow-consumer close|drop]\n"
@@ -167,6 +168,9 @@ social::ServerOptions server_options(const Arguments& arguments) {
     options.jwt.key = jwt_secret(arguments);
     options.jwt.kept_claims = std::vector<std::string>{"admin"}; // all the app reads; each connection keeps them
     options.presence = presence_mode(arguments.get("--presence", "all"));
+    const std::string no_delay = arguments.get("--tcp-nodelay", "on");
+    if (no_delay != "on" && no_delay != "off") usage("--tcp-nodelay must be on or off");
+    options.transport.tcp_no_delay = no_delay == "on";
     apply_limits(arguments, options);
     if (arguments.options.count("--production")) apply_production_settings(arguments, options);
     options.log = log_line;

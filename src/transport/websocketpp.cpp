@@ -338,11 +338,12 @@ private:
 
     void install_handlers() {
         // Small frames must leave at once: Nagle's algorithm held them for a delayed ACK (~40 ms).
-        server_.set_tcp_post_init_handler([this](handle_type h) {
-            std::error_code ignored;
-            if (const ConnectionPtr con = connection_of(h))
-                con->get_raw_socket().set_option(asio::ip::tcp::no_delay(true), ignored);
-        });
+        if (options_.tcp_no_delay)
+            server_.set_tcp_post_init_handler([this](handle_type h) {
+                std::error_code ignored;
+                if (const ConnectionPtr con = connection_of(h))
+                    con->get_raw_socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+            });
         server_.set_validate_handler([this](handle_type h) { return on_validate(h); });
         server_.set_http_handler([this](handle_type h) { on_http(h); });
         server_.set_open_handler([this](handle_type h) { on_open(h); });

@@ -1,7 +1,14 @@
 // Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
 //
 // The websocketpp transport's own duties, seen from real clients: heartbeat, message size limit,
-// graceful shutdown, and wss://.
+// graceful shutdown, wss://, and the TCP options of its sockets.
+
+#include <filesystem>
+#include <vector>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include <catch2/catch.hpp>
 
@@ -55,7 +62,37 @@ void check_dead_peer_dropped(std::chrono::milliseconds ping_interval, std::chron
     CHECK(server.manager().is_user_online(live_user));
 }
 
+/// `TCP_NODELAY` of each socket of this process that the server accepted on `port` (the test and
+/// the server share the process: its file descriptors are ours to inspect).
+std::vector<bool> accepted_sockets_no_delay(std::uint16_t port) {
+    std::vector<bool> no_delay;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+        const int fd = std::stoi(entry.path().filename().string());
+        sockaddr_in local{}, peer{};
+        socklen_t local_size = sizeof local, peer_size = sizeof peer;
+        if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_size) != 0 || local.sin_family != AF_INET ||
+            ntohs(local.sin_port) != port || getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_size) != 0)
+            continue;
+        int value = 0;
+        socklen_t size = sizeof value;
+        if (getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &value, &size) == 0) no_delay.push_back(value != 0);
+    }
+    return no_delay;
+}
+
 } // namespace
+
+TEST_CASE("Accepted sockets have TCP_NODELAY unless tcp_no_delay is off", "[integration][transport]") {
+    const bool enabled = GENERATE(true, false);
+    social::ServerOptions options = server_options();
+    options.transport.tcp_no_delay = enabled;
+    TestServer server(std::move(options));
+    auto first = connect_user(server, UserId::random());
+    auto second = connect_user(server, UserId::random());
+    REQUIRE(first->is_open());
+    REQUIRE(second->is_open());
+    CHECK(accepted_sockets_no_delay(server.port()) == std::vector<bool>{enabled, enabled});
+}
 
 TEST_CASE("Heartbeat: a client that stops answering pings is dropped and goes offline", "[integration][heartbeat]") {
     check_dead_peer_dropped(/*ping_interval=*/200ms, /*pong_timeout=*/100ms);
