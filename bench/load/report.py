@@ -138,7 +138,23 @@ def saturation_table(figures, sizes):
         rows.append(metric_row(figures, "  load generator CPU (cores)", case, "client_cpu", 2))
         rows.append(metric_row(figures, "  other processes' CPU (cores)", case, "others_cpu", 2))
     return table("Fan-out at saturation (admin Broadcast to every subscriber; at most 32 broadcasts outstanding)",
-                 rows, ["(latency here is mostly queueing behind the 32 outstanding broadcasts)"])
+                 rows, ["(latency here is mostly queueing behind the 32 outstanding broadcasts)"]
+                 + nagle_notes(figures, sizes))
+
+
+def nagle_notes(figures, sizes):
+    """Switchboard with --tcp-nodelay off, as the baselines run: what TCP_NODELAY costs here."""
+    notes = []
+    for size in sizes:
+        case = f"saturation_{size}"
+        nagle = figures.median(case, "switchboard-nagle", "deliveries_per_s")
+        if nagle is None:
+            continue
+        ratios = ", ".join(f"{ratio(nagle, figures.median(case, b, 'deliveries_per_s'))} {b}"
+                           for b in ["switchboard"] + BASELINES)
+        notes.append(f"switchboard --tcp-nodelay off (Nagle, as the baselines), {int(size):,} subscribers: "
+                     f"{number(nagle)} deliveries/s = {ratios}")
+    return notes
 
 
 def rate_table(figures, sizes):

@@ -4,6 +4,7 @@
 # The side-by-side WebSocket benchmark (issue 4): the same workloads, driven by bench/load's own
 # load generator, against the example server (switchboard) and three baselines built here: bare
 # websocketpp sending with send(hdl, text), the same framing each broadcast once, and Node.js `ws`.
+# Fan-out saturation also runs switchboard with --tcp-nodelay off, to show what TCP_NODELAY costs.
 # Prints one table per workload with ratios switchboard/baseline and writes bench/results/
 # (results.txt, raw.txt, latency.png).
 #
@@ -66,9 +67,10 @@ start_server() {
     local baseline_presence=$presence
     [ "$presence" = quiet ] && baseline_presence=none
     case $name in
-    switchboard)
+    switchboard | switchboard-nagle)
         [ "$presence" = quiet ] && presence=scoped
-        command=("$social_server" --port "$port" --threads 1 --jwt-secret "$secret" --presence "$presence") ;;
+        command=("$social_server" --port "$port" --threads 1 --jwt-secret "$secret" --presence "$presence")
+        [ "$name" = switchboard-nagle ] && command+=(--tcp-nodelay off) ;;
     websocketpp) command=("$wspp" --port "$port" --jwt-secret "$secret" --presence "$baseline_presence") ;;
     websocketpp-frame-once)
         command=("$wspp" --port "$port" --jwt-secret "$secret" --presence "$baseline_presence" --frame-once) ;;
@@ -139,6 +141,9 @@ run_all() {
             run_case direct "$server" quiet "$rep" --workload direct --clients "$users" --rate 20000 \
                 --seconds "$rate_seconds"
         done
+        # What TCP_NODELAY (ours; the baselines keep Nagle's algorithm) costs at saturation.
+        run_case "saturation_$fan_small" switchboard-nagle quiet "$rep" --workload saturation --clients "$fan_small" --seconds 3
+        run_case "saturation_$fan_large" switchboard-nagle quiet "$rep" --workload saturation --clients "$fan_large" --seconds 3
     done
     echo "latency against subscriber count (20 broadcasts/s)"
     for subscribers in $fan_small 5000; do
