@@ -90,13 +90,19 @@ TEST_CASE_METHOD(Fixture, "online users are the users with at least one connecti
     const Device a2 = connect(alice);
     const Device b1 = connect(bob);
     auto online = manager.online_users();
+    CHECK(online.size() == 2); // once each, however many devices
     CHECK(std::set<UserId>(online.begin(), online.end()) == std::set<UserId>{alice, bob});
+    CHECK(manager.metrics().users_online == 2);
 
     manager.unregister_connection(a1.id);
+    CHECK(manager.online_users().size() == 2);
+    CHECK(manager.metrics().users_online == 2);
     manager.unregister_connection(b1.id);
     CHECK(manager.online_users() == std::vector<UserId>{alice});
+    CHECK(manager.metrics().users_online == 1);
     manager.unregister_connection(a2.id);
     CHECK(manager.online_users().empty());
+    CHECK(manager.metrics().users_online == 0);
 }
 
 TEST_CASE_METHOD(Fixture, "stale cleanup removes connections the transport reports closed", "[manager][lifecycle]") {

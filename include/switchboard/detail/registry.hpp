@@ -36,9 +36,10 @@ struct ConnectionState {
 /// into the transport. A connection is entered in the id index before the user index, and
 /// leaves the id index first, so whoever finds an id in the user index can find it by id.
 ///
-/// Broadcasts read a user shard through an immutable snapshot of its connections, made when first
-/// needed after a change and shared by every broadcast until the next change: repeated broadcasts
-/// to a stable population copy nothing, and a connection costs no more than its two index entries.
+/// Broadcasts read a user shard through an immutable snapshot of its connections, made from the
+/// user index when first needed after a change and shared by every broadcast until the next
+/// change: repeated broadcasts to a stable population copy nothing. Between broadcasts a
+/// connection costs its two index entries; the snapshot, once made, a `Target` more.
 ///
 /// Reservations: an upgrade sets aside one of its user's connection slots when it is accepted
 /// (`reserve`), and the connection takes that slot when it opens (`add` with `Slot::reserved`)
@@ -96,7 +97,7 @@ public:
         UserShard& shard = user_shard(user);
         std::lock_guard lock(shard.mutex);
         if (slot == Slot::reserved) unreserve(shard, user);
-        const bool first = shard.users.count(user) == 0;
+        const bool first = shard.users.find(user) == shard.users.end();
         shard.users.emplace(user, Target{id, std::move(handle)});
         shard.cached.reset();
         size_.fetch_add(1, std::memory_order_relaxed);
@@ -121,7 +122,7 @@ public:
         shard.users.erase(std::find_if(begin, end, [id](const auto& entry) { return entry.second.id == id; }));
         shard.cached.reset();
         size_.fetch_sub(1, std::memory_order_relaxed);
-        if (shard.users.count(user) == 0) {
+        if (shard.users.find(user) == shard.users.end()) {
             --shard.user_total;
             on_last(user);
         }
