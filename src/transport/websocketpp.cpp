@@ -107,9 +107,10 @@ struct Config : Base {
     static const websocketpp::log::level elog_level = websocketpp::log::elevel::none;
     static const websocketpp::log::level alog_level = websocketpp::log::alevel::none;
     /// websocketpp embeds this buffer in every connection object (16 KiB by default), so every idle
-    /// connection pays for it. Client messages of the wire protocol are mostly around 100 bytes and
-    /// take one read; a larger message, or an upgrade request (~500 bytes with its token), is read
-    /// in several pieces (websocketpp's parsers accumulate), one more read per 128 bytes.
+    /// connection pays for it. A client message of up to 122 bytes of JSON (typing indicators, presence
+    /// subscriptions, short chats) takes one read; a longer one (a chat message to one user is ~130),
+    /// or an upgrade request (~500 bytes with its token), is read in pieces, which websocketpp's
+    /// parsers accumulate: one more read per 128 bytes.
     static const std::size_t connection_read_buffer_size = 128;
 };
 
@@ -337,7 +338,8 @@ private:
     }
 
     void install_handlers() {
-        // Small frames must leave at once: Nagle's algorithm held them for a delayed ACK (~40 ms).
+        // Unless told otherwise, small frames leave at once: Nagle's algorithm would hold them for
+        // the peer's delayed ACK (~40 ms).
         if (options_.tcp_no_delay)
             server_.set_tcp_post_init_handler([this](handle_type h) {
                 std::error_code ignored;

@@ -3,9 +3,12 @@
 // The websocketpp transport's own duties, seen from real clients: heartbeat, message size limit,
 // graceful shutdown, wss://, and the TCP options of its sockets.
 
+#include <cstdint>
 #include <filesystem>
+#include <string>
 #include <vector>
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
