@@ -108,8 +108,12 @@ def idle_table(figures):
         present = sorted({k.split("_")[-1] for run in figures.runs.get(("idle", "switchboard"), [])
                           for k in run if k.startswith("bytes_per_conn_")}, key=int)
     servers = ["switchboard", "websocketpp", "node-ws"]
-    rows = [metric_row(figures, f"bytes/connection at {int(s):,}", "idle", f"bytes_per_conn_{s}", servers=servers)
-            for s in present]
+    rows = []
+    for previous, size in zip(["0"] + present, present):
+        rows.append(metric_row(figures, f"bytes/connection at {int(size):,}", "idle", f"bytes_per_conn_{size}",
+                               servers=servers))
+        rows.append(metric_row(figures, f"  each added from {int(previous):,}", "idle", f"step_bytes_per_conn_{size}",
+                               servers=servers))
     rows.append(metric_row(figures, "slope, bytes/connection", "idle", "slope_bytes_per_conn", servers=servers))
     rows.append(metric_row(figures, f"server RSS KiB at {int(present[-1]):,}" if present else "server RSS",
                            "idle", f"rss_kib_{present[-1]}" if present else "-", servers=servers))
@@ -122,7 +126,7 @@ def idle_table(figures):
     rows.append(("projected MiB for 100,000 (base + slope)", cells,
                  [ratio(projected["switchboard"], projected.get(b)) for b in BASELINES]))
     return table("Idle connections: server memory (switchboard --presence scoped, baselines without presence)", rows,
-                 ["(wspp-frame-once is the same program as websocketpp here: not run)"])
+                 ["(after a warm-up of 10 connections; wspp-frame-once is the same program as websocketpp here: not run)"])
 
 
 def saturation_table(figures, sizes):
@@ -143,7 +147,7 @@ def saturation_table(figures, sizes):
 
 
 def nagle_notes(figures, sizes):
-    """Switchboard with --tcp-nodelay off, as the baselines run: what TCP_NODELAY costs here."""
+    """Switchboard with --tcp-nodelay off, as the websocketpp baselines run: what TCP_NODELAY costs here."""
     notes = []
     for size in sizes:
         case = f"saturation_{size}"
@@ -152,7 +156,7 @@ def nagle_notes(figures, sizes):
             continue
         ratios = ", ".join(f"{ratio(nagle, figures.median(case, b, 'deliveries_per_s'))} {b}"
                            for b in ["switchboard"] + BASELINES)
-        notes.append(f"switchboard --tcp-nodelay off (Nagle, as the baselines), {int(size):,} subscribers: "
+        notes.append(f"switchboard --tcp-nodelay off (Nagle, as the websocketpp baselines), {int(size):,} subscribers: "
                      f"{number(nagle)} deliveries/s = {ratios}")
     return notes
 

@@ -119,6 +119,14 @@ run_case() {
 
 servers=(switchboard websocketpp websocketpp-frame-once node-ws)
 
+# run_saturation SERVER REP: fan-out at saturation to run_all's small and large subscriber counts.
+run_saturation() {
+    local n
+    for n in $fan_small $fan_large; do
+        run_case "saturation_$n" "$1" quiet "$2" --workload saturation --clients "$n" --seconds 3
+    done
+}
+
 run_all() {
     local sizes_idle="1000,5000,10000,19000" fan_small=1000 fan_large=10000 users=2000 rate_seconds=8
     local storm_small=1000 storm_large=10000
@@ -132,8 +140,7 @@ run_all() {
     for rep in $(seq "$reps"); do
         echo "fan-out and direct, repetition $rep of $reps"
         for server in "${servers[@]}"; do
-            run_case "saturation_$fan_small" "$server" quiet "$rep" --workload saturation --clients "$fan_small" --seconds 3
-            run_case "saturation_$fan_large" "$server" quiet "$rep" --workload saturation --clients "$fan_large" --seconds 3
+            run_saturation "$server" "$rep"
             run_case "rate_$fan_large" "$server" quiet "$rep" --workload rate --clients "$fan_large" --rate 20 \
                 --seconds "$rate_seconds"
         done
@@ -141,9 +148,8 @@ run_all() {
             run_case direct "$server" quiet "$rep" --workload direct --clients "$users" --rate 20000 \
                 --seconds "$rate_seconds"
         done
-        # What TCP_NODELAY (ours; the baselines keep Nagle's algorithm) costs at saturation.
-        run_case "saturation_$fan_small" switchboard-nagle quiet "$rep" --workload saturation --clients "$fan_small" --seconds 3
-        run_case "saturation_$fan_large" switchboard-nagle quiet "$rep" --workload saturation --clients "$fan_large" --seconds 3
+        # What TCP_NODELAY (ours and Node's; the websocketpp baselines keep Nagle's algorithm) costs.
+        run_saturation switchboard-nagle "$rep"
     done
     echo "latency against subscriber count (20 broadcasts/s)"
     for subscribers in $fan_small 5000; do
