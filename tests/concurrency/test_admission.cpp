@@ -6,10 +6,11 @@
 
 #include <atomic>
 #include <random>
-#include <thread>
 #include <vector>
 
 #include <catch2/catch.hpp>
+
+#include "watched_workers.hpp"
 
 using namespace switchboard;
 using Manager = ConnectionManager<MockTransport>;
@@ -53,7 +54,6 @@ TEST_CASE("concurrent upgrades of one user never pass the per-user limit and giv
     request.query = "token=token";
 
     Tally tally;
-    std::atomic<bool> workers_done{false};
     const auto within_limit = [&] {
         return manager.connection_count(user) <= limit && manager.metrics().upgrades_pending <= limit;
     };
@@ -90,19 +90,9 @@ TEST_CASE("concurrent upgrades of one user never pass the per-user limit and giv
             tally.abandoned.fetch_add(upgrading.size());
         }
     };
-    auto watch = [&] {
-        while (!workers_done.load()) {
-            if (!within_limit()) tally.over_limit.fetch_add(1);
-            std::this_thread::yield();
-        }
-    };
-
-    std::thread watcher(watch);
-    std::vector<std::thread> workers;
-    for (int w = 0; w < worker_count; ++w) workers.emplace_back(work, w);
-    for (auto& worker : workers) worker.join();
-    workers_done = true;
-    watcher.join();
+    run_watched_workers(worker_count, work, [&] {
+        if (!within_limit()) tally.over_limit.fetch_add(1);
+    });
 
     CHECK(tally.over_limit == 0);
     CHECK(tally.most_held <= limit);

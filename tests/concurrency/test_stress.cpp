@@ -11,6 +11,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "watched_workers.hpp"
+
 using namespace switchboard;
 using Handle = MockTransport::Handle;
 using Manager = ConnectionManager<MockTransport>;
@@ -42,7 +44,6 @@ TEST_CASE("concurrent register, unregister, sweep and send keep presence consist
 
     std::atomic<std::size_t> removed_by_owner{0};
     std::atomic<std::size_t> removed_by_sweep{0};
-    std::atomic<bool> workers_done{false};
     std::vector<std::vector<Owned>> owned(worker_count);
 
     auto work = [&](int worker) {
@@ -71,21 +72,11 @@ TEST_CASE("concurrent register, unregister, sweep and send keep presence consist
             }
         }
     };
-    auto sweep = [&] {
-        while (!workers_done.load()) {
-            removed_by_sweep.fetch_add(manager.cleanup_stale_connections());
-            (void)manager.online_users();
-            (void)manager.is_user_online(users[0]);
-            std::this_thread::yield();
-        }
-    };
-
-    std::thread sweeper(sweep);
-    std::vector<std::thread> workers;
-    for (int w = 0; w < worker_count; ++w) workers.emplace_back(work, w);
-    for (auto& worker : workers) worker.join();
-    workers_done = true;
-    sweeper.join();
+    run_watched_workers(worker_count, work, [&] { // the sweep, and readers, alongside the workers
+        removed_by_sweep.fetch_add(manager.cleanup_stale_connections());
+        (void)manager.online_users();
+        (void)manager.is_user_online(users[0]);
+    });
     removed_by_sweep.fetch_add(manager.cleanup_stale_connections());
 
     // Expected state: a user is online while it has a live connection that did not vanish.
