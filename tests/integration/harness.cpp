@@ -25,7 +25,7 @@ social::ServerOptions server_options() {
     social::ServerOptions options;
     options.transport.bind_address = "127.0.0.1";
     options.transport.port = 0;
-    options.transport.threads = 2;
+    options.transport.threads = io_threads;
     options.jwt.key = std::string(test_secret);
     return options;
 }

@@ -28,8 +28,11 @@ using switchboard::UserId;
 /// The HS256 secret of every in-process test server.
 inline constexpr std::string_view test_secret = "switchboard-integration-test-secret-0123456789";
 
-/// An in-process server's options: loopback, any free port, two I/O threads (so that ThreadSanitizer
-/// sees handlers of different connections run concurrently), the test secret.
+/// I/O threads of in-process servers (`--io-threads`): 2 by default, so that ThreadSanitizer sees
+/// handlers of different connections run concurrently.
+inline std::size_t io_threads = 2;
+
+/// An in-process server's options: loopback, any free port, `io_threads`, the test secret.
 social::ServerOptions server_options();
 
 /// The example server, in this process: started by the constructor, shut down by the destructor

@@ -1,11 +1,12 @@
 // Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
 //
 // The websocketpp transport's own duties, seen from real clients: heartbeat, message size limit,
-// graceful shutdown, wss://, and the TCP options of its sockets.
+// graceful shutdown, wss://, the TCP options of its sockets, and sends from threads of the host.
 
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <arpa/inet.h>
@@ -158,6 +159,32 @@ TEST_CASE("Graceful shutdown delivers what was sent before it and then closes ev
         REQUIRE(received.size() == notes);
         for (int i = 0; i < notes; ++i) CHECK(received[static_cast<std::size_t>(i)]["data"]["seq"] == i);
     }
+}
+
+TEST_CASE("Events sent from several host threads all arrive, each thread's in the order it sent them",
+          "[integration][transport]") {
+    constexpr int senders = 3;
+    constexpr int notes_each = 300;
+    TestServer server;
+    const UserId user = UserId::random();
+    auto client = connect_user(server, user);
+
+    std::vector<std::thread> threads;
+    for (int sender = 0; sender < senders; ++sender)
+        threads.emplace_back([&, sender] {
+            for (int i = 0; i < notes_each; ++i)
+                server.manager().send_to_user(user, switchboard::Event("Note", {{"sender", sender}, {"seq", i}}));
+        });
+    for (std::thread& thread : threads) thread.join();
+
+    REQUIRE(client->wait_until(
+        [&](const ClientState& state) { return events_of(state, "Note").size() >= senders * notes_each; }));
+    std::vector<int> next_seq(senders, 0);
+    for (const json& note : events_of(*client, "Note")) {
+        const int sender = note["data"]["sender"];
+        CHECK(note["data"]["seq"] == next_seq[static_cast<std::size_t>(sender)]++);
+    }
+    CHECK(next_seq == std::vector<int>(senders, notes_each));
 }
 
 TEST_CASE("wss round trip with a throwaway certificate", "[integration][tls]") {

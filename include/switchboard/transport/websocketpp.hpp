@@ -29,7 +29,13 @@
 ///   it, wait for the closes up to `shutdown_deadline`, then stop.
 ///
 /// Threads: every member may be called from any thread. Listener callbacks run on I/O threads,
-/// serialized per connection.
+/// serialized per connection. On one I/O thread of its own (`threads == 1`, the default),
+/// websocketpp runs without locks or strands, and only that thread calls into it: a send from
+/// another thread is posted there (one handler per recipient) and reports `sent` if the
+/// connection is open and within its backlog limit; a connection that closes before the post
+/// runs drops it, as it drops what it had queued. Sends from the I/O thread itself (listener
+/// callbacks, timers on `executor()`) go straight to websocketpp. With more threads, or on a
+/// host's `io_context`, websocketpp's multi-threaded configuration serves every thread alike.
 
 #include <chrono>
 #include <cstddef>
@@ -87,7 +93,7 @@ struct TlsOptions {
 struct WebsocketppOptions {
     std::string bind_address = "127.0.0.1";
     std::uint16_t port = 8080;                 ///< 0: any free port (see `WebsocketppTransport::port()`)
-    std::size_t threads = 1;                   ///< I/O threads the transport runs itself
+    std::size_t threads = 1;                   ///< I/O threads the transport runs itself (see Threads above)
     std::optional<TlsOptions> tls;             ///< set: wss:// only
     std::string websocket_path = "/ws";        ///< upgrades elsewhere get 404
     std::chrono::milliseconds ping_interval{std::chrono::seconds(25)};
