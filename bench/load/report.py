@@ -147,17 +147,23 @@ def saturation_table(figures, sizes):
 
 
 def nagle_notes(figures, sizes):
-    """Switchboard with --tcp-nodelay off, as the websocketpp baselines run: what TCP_NODELAY costs here."""
+    """Each side with the other's socket settings: Switchboard with Nagle's algorithm (--tcp-nodelay off),
+    as the websocketpp baselines run, and the frame-once baseline with TCP_NODELAY, as Switchboard runs."""
+    variants = [("switchboard-nagle", "switchboard --tcp-nodelay off (Nagle, as the websocketpp baselines)",
+                 ["switchboard"] + BASELINES),
+                ("websocketpp-frame-once-nodelay", "wspp-frame-once --tcp-nodelay (as switchboard)",
+                 ["websocketpp-frame-once"])]
     notes = []
     for size in sizes:
         case = f"saturation_{size}"
-        nagle = figures.median(case, "switchboard-nagle", "deliveries_per_s")
-        if nagle is None:
-            continue
-        ratios = ", ".join(f"{ratio(nagle, figures.median(case, b, 'deliveries_per_s'))} {b}"
-                           for b in ["switchboard"] + BASELINES)
-        notes.append(f"switchboard --tcp-nodelay off (Nagle, as the websocketpp baselines), {int(size):,} subscribers: "
-                     f"{number(nagle)} deliveries/s = {ratios}")
+        for server, label, others in variants:
+            figure = figures.median(case, server, "deliveries_per_s")
+            if figure is None:
+                continue
+            ratios = ", ".join(f"{ratio(figure, figures.median(case, b, 'deliveries_per_s'))} {b}" for b in others)
+            ours = figures.median(case, "switchboard", "deliveries_per_s")
+            same_settings = "" if server == "switchboard-nagle" else f"; switchboard / it = {ratio(ours, figure)}"
+            notes.append(f"{label}, {int(size):,} subscribers: {number(figure)} deliveries/s = {ratios}{same_settings}")
     return notes
 
 

@@ -72,8 +72,9 @@ start_server() {
         command=("$social_server" --port "$port" --threads 1 --jwt-secret "$secret" --presence "$presence")
         [ "$name" = switchboard-nagle ] && command+=(--tcp-nodelay off) ;;
     websocketpp) command=("$wspp" --port "$port" --jwt-secret "$secret" --presence "$baseline_presence") ;;
-    websocketpp-frame-once)
-        command=("$wspp" --port "$port" --jwt-secret "$secret" --presence "$baseline_presence" --frame-once) ;;
+    websocketpp-frame-once | websocketpp-frame-once-nodelay)
+        command=("$wspp" --port "$port" --jwt-secret "$secret" --presence "$baseline_presence" --frame-once)
+        [ "$name" = websocketpp-frame-once-nodelay ] && command+=(--tcp-nodelay) ;;
     node-ws) command=(node "$here/node/server.js" --port "$port" --jwt-secret "$secret" --presence "$baseline_presence") ;;
     esac
     "${server_cpu[@]}" "${command[@]}" > "$logs/$name.log" 2>&1 &
@@ -148,8 +149,10 @@ run_all() {
             run_case direct "$server" quiet "$rep" --workload direct --clients "$users" --rate 20000 \
                 --seconds "$rate_seconds"
         done
-        # What TCP_NODELAY (ours and Node's; the websocketpp baselines keep Nagle's algorithm) costs.
+        # What TCP_NODELAY (ours and Node's; the websocketpp baselines keep Nagle's algorithm) costs:
+        # each side run with the other's socket settings.
         run_saturation switchboard-nagle "$rep"
+        run_saturation websocketpp-frame-once-nodelay "$rep"
     done
     echo "latency against subscriber count (20 broadcasts/s)"
     for subscribers in $fan_small 5000; do

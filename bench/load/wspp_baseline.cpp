@@ -4,6 +4,7 @@
 // speaking the example server's protocol (README.md, "Wire protocol"): the benchmark's baseline.
 //
 //   wspp_baseline --port N --jwt-secret S [--bind 127.0.0.1] [--presence all|none] [--frame-once]
+//                 [--tcp-nodelay]
 //
 // One io thread, one std::unordered_map of user -> handles, each event serialized once. By default
 // every recipient gets `send(hdl, text)`, which copies and frames the text per recipient
@@ -12,6 +13,8 @@
 // Tokens are checked with Switchboard's JwtAuthenticator, so authentication costs the same as in
 // the example server. `--presence none` sends no UserOnline/UserOffline (for the workloads that
 // measure something else: presence to everyone makes connecting N users cost N^2 frames).
+// `--tcp-nodelay` sets TCP_NODELAY on accepted sockets, as Switchboard and Node `ws` do by default:
+// the same socket settings as theirs, for a comparison of the servers alone.
 
 #include <algorithm>
 #include <csignal>
@@ -56,6 +59,7 @@ struct Options {
     std::string secret;
     bool presence = true;
     bool frame_once = false;
+    bool tcp_no_delay = false;
 };
 
 class BaselineServer {
@@ -73,13 +77,18 @@ public:
         server_.set_close_handler([this](Handle h) { gone(h); });
         server_.set_fail_handler([this](Handle h) { gone(h); });
         server_.set_message_handler([this](Handle h, MessagePtr m) { received(h, m); });
+        if (options.tcp_no_delay)
+            server_.set_tcp_post_init_handler([this](Handle h) {
+                std::error_code ignored;
+                server_.get_con_from_hdl(h)->get_raw_socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+            });
     }
 
     void run() {
         server_.listen(asio::ip::tcp::endpoint(asio::ip::make_address(options_.bind), options_.port));
         server_.start_accept();
-        std::printf("listening on ws://%s:%u/ws%s\n", options_.bind.c_str(), options_.port,
-                    options_.frame_once ? " (frame once)" : "");
+        std::printf("listening on ws://%s:%u/ws%s%s\n", options_.bind.c_str(), options_.port,
+                    options_.frame_once ? " (frame once)" : "", options_.tcp_no_delay ? " (TCP_NODELAY)" : "");
         std::fflush(stdout);
         asio::signal_set stop(server_.get_io_service(), SIGINT, SIGTERM);
         stop.async_wait([this](const std::error_code&, int) { server_.stop(); });
@@ -226,7 +235,8 @@ private:
 [[noreturn]] void usage(const std::string& problem) {
     std::fprintf(stderr,
                  "wspp_baseline: %s\n"
-                 "usage: wspp_baseline --port N --jwt-secret S [--bind ADDR] [--presence all|none] [--frame-once]\n",
+                 "usage: wspp_baseline --port N --jwt-secret S [--bind ADDR] [--presence all|none] [--frame-once]\n"
+                 "                     [--tcp-nodelay]\n",
                  problem.c_str());
     std::exit(2);
 }
@@ -240,6 +250,7 @@ Options parse(int argc, char** argv) {
             return argv[++i];
         };
         if (arg == "--frame-once") options.frame_once = true;
+        else if (arg == "--tcp-nodelay") options.tcp_no_delay = true;
         else if (arg == "--port") options.port = static_cast<std::uint16_t>(std::stoul(value()));
         else if (arg == "--bind") options.bind = value();
         else if (arg == "--jwt-secret") options.secret = value();
