@@ -105,6 +105,66 @@ struct ConnectionState {
     mutable Backlog backlog;
 };
 
+/// Single-threaded, the I/O thread's queue of the work websocketpp hands its transport to run
+/// later (`dispatch`): above all a connection's next write, which websocketpp dispatches after
+/// every send that finds no write in flight, so a broadcast dispatches one per recipient. They
+/// run in order from one posted handler, rather than each from a post of its own (perf at fan-out
+/// saturation: the scheduler's and malloc's time per delivery more than halved; throughput 1.02x,
+/// medians of 7 alternating runs, 5 of them faster).
+class DispatchQueue {
+public:
+    using Work = std::function<void()>;
+    explicit DispatchQueue(asio::io_context& io) : io_(io) {}
+
+    /// On the I/O thread.
+    void add(Work work) {
+        if (pending_.empty()) asio::post(io_, [this] { run(); });
+        pending_.push_back(std::move(work));
+    }
+
+    /// The queue of the I/O thread running this, if single-threaded; else null.
+    static DispatchQueue*& current() {
+        thread_local DispatchQueue* queue = nullptr;
+        return queue;
+    }
+
+private:
+    void run() {
+        running_.swap(pending_); // what runs may add more: it waits for the next round
+        for (Work& work : running_) work();
+        running_.clear();
+    }
+
+    asio::io_context& io_;
+    std::vector<Work> pending_;
+    std::vector<Work> running_;
+};
+
+/// websocketpp's asio transport connection, whose `dispatch` goes through the I/O thread's
+/// `DispatchQueue` where there is one.
+template <class TransportConfig>
+class QueuedDispatchConnection : public websocketpp::transport::asio::connection<TransportConfig> {
+    using Base = websocketpp::transport::asio::connection<TransportConfig>;
+
+public:
+    using type = QueuedDispatchConnection;
+    using ptr = std::shared_ptr<type>;
+    using Base::Base;
+
+    std::error_code dispatch(websocketpp::transport::dispatch_handler handler) {
+        DispatchQueue* queue = DispatchQueue::current();
+        if (!queue) return Base::dispatch(std::move(handler));
+        queue->add(std::move(handler));
+        return {};
+    }
+};
+
+template <class TransportConfig>
+struct QueuedDispatchEndpoint : websocketpp::transport::asio::endpoint<TransportConfig> {
+    using transport_con_type = QueuedDispatchConnection<TransportConfig>;
+    using transport_con_ptr = typename transport_con_type::ptr;
+};
+
 template <class Base, bool Multithreaded>
 struct Config : Base {
     using type = Config;
@@ -124,7 +184,8 @@ struct Config : Base {
         /// its user's presence, for websocketpp's default 5 s.
         static const long timeout_socket_shutdown = 1000;
     };
-    using transport_type = websocketpp::transport::asio::endpoint<transport_config>;
+    using transport_type = std::conditional_t<Multithreaded, websocketpp::transport::asio::endpoint<transport_config>,
+                                              QueuedDispatchEndpoint<transport_config>>;
     using connection_base = ConnectionState;
     static const websocketpp::log::level elog_level = websocketpp::log::elevel::none;
     static const websocketpp::log::level alog_level = websocketpp::log::alevel::none;
@@ -256,7 +317,10 @@ public:
         asio::post(ticker_->strand, [this, ticker = ticker_] { arm_tick(ticker); });
         if (owns_io_)
             for (std::size_t i = 0; i < io_threads(); ++i)
-                threads_.emplace_back([this] { server_.run(); });
+                threads_.emplace_back([this] {
+                    if constexpr (!multithreaded) DispatchQueue::current() = &dispatch_queue_;
+                    server_.run();
+                });
     }
 
     std::uint16_t port() const override { return port_; }
@@ -285,9 +349,7 @@ public:
     bool send(const handle_type& connection, const Frame& frame) override {
         const ConnectionPtr con = connection_of(connection);
         if (!con) return false;
-        return send_counted(con, frame.size(), /*max_backlog=*/0, [frame](Connection& to) {
-                   return to.send(frame.text().data(), frame.size(), websocketpp::frame::opcode::text);
-               }) == SendStatus::sent;
+        return send_counted(con, frame.size(), /*max_backlog=*/0, frame) == SendStatus::sent;
     }
 
     WebsocketppTransport::PreparedFrame prepare(const Frame& frame) override {
@@ -304,10 +366,7 @@ public:
                         std::size_t max_backlog) override {
         const ConnectionPtr con = connection_of(connection);
         if (!frame.message() || !con) return SendStatus::failed;
-        return send_counted(con, frame.payload_size(), max_backlog,
-                            [message = std::static_pointer_cast<Message>(frame.message())](Connection& to) {
-                                return to.send(message);
-                            });
+        return send_counted(con, frame.payload_size(), max_backlog, frame.message());
     }
 
     /// websocketpp's close writes strand-owned state (timers, the connection state) without its lock:
@@ -719,13 +778,14 @@ private:
         backlog.sample_pending = false;
     }
 
-    /// Any thread: `send(connection)` (websocketpp's; nonzero error on failure) unless the backlog
-    /// is over `max_backlog` (0: no limit), counted, and a fresh reading asked of the strand every
-    /// so often. Where websocketpp may not be called (single-threaded, off the I/O thread), the send
-    /// is posted to the I/O thread and counts as sent if the connection is open: one that closes
-    /// meanwhile drops it, as it drops what it has queued.
-    template <class Send>
-    SendStatus send_counted(const ConnectionPtr& con, std::size_t bytes, std::size_t max_backlog, Send send) {
+    /// Any thread: sends `payload` (a `Frame` or a prepared message) unless the backlog is over
+    /// `max_backlog` (0: no limit), counted, and a fresh reading asked of the strand every so often.
+    /// Where websocketpp may not be called (single-threaded, off the I/O thread), the send is posted
+    /// to the I/O thread and counts as sent if the connection is open: one that closes meanwhile
+    /// drops it, as it drops what it has queued.
+    template <class Payload>
+    SendStatus send_counted(const ConnectionPtr& con, std::size_t bytes, std::size_t max_backlog,
+                            const Payload& payload) {
         const bool posted = !may_call_websocketpp();
         if (posted && !con->open) return SendStatus::failed;
         Backlog& backlog = con->backlog;
@@ -733,14 +793,23 @@ private:
         {
             std::lock_guard lock(backlog.lock);
             if (max_backlog != 0 && backlog.estimate() > max_backlog) return SendStatus::backlogged;
-            if (!posted && send(*con)) return SendStatus::failed;
+            if (!posted && send_now(*con, payload)) return SendStatus::failed;
             backlog.sent += bytes;
             sample_due = !backlog.sample_pending && backlog.sent - backlog.sent_at_sample >= backlog_sample_step;
             backlog.sample_pending |= sample_due;
         }
-        if (posted) asio::post(io_, [con, send = std::move(send)] { send(*con); });
+        if (posted) asio::post(io_, [con, payload] { send_now(*con, payload); });
         if (sample_due) post_to_strand(con, [con] { sample_backlog(*con); });
         return SendStatus::sent;
+    }
+
+    /// websocketpp's send; a nonzero error if it failed.
+    static std::error_code send_now(Connection& to, const Frame& frame) {
+        return to.send(frame.text().data(), frame.size(), websocketpp::frame::opcode::text);
+    }
+    /// The cast's copy is the one websocketpp's send takes by value: one reference-count update, not two.
+    static std::error_code send_now(Connection& to, const std::shared_ptr<void>& message) {
+        return to.send(std::static_pointer_cast<Message>(message));
     }
 
     /// Multi-threaded, websocketpp guards itself; single-threaded, only its I/O thread may call it.
@@ -805,6 +874,7 @@ private:
     const std::size_t max_connections_;
     const std::unique_ptr<asio::io_context> own_io_; ///< before `server_`, which uses it to the end
     asio::io_context& io_;
+    DispatchQueue dispatch_queue_{io_};
     Server server_;
     typename ConfigType::rng_type rng_;
     std::shared_ptr<typename ConfigType::con_msg_manager_type> message_manager_ =
