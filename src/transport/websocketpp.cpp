@@ -14,9 +14,12 @@
 //   multi-threaded configuration, where each connection has a strand and every send takes its
 //   mutexes; any thread may call into websocketpp.
 // - One I/O thread of our own (the default): websocketpp's single-threaded configuration, with no
-//   mutex and no strand; each connection's "strand" is the I/O thread. Only that thread calls into
-//   websocketpp: what other threads ask (a send, a close) is posted to it. The handlers the
-//   manager runs and its timers are on the I/O thread, so broadcasts call websocketpp directly.
+//   mutex and no strand. Only that thread calls into websocketpp: what other threads ask (a send,
+//   a close) is posted to it. The handlers the manager runs and its timers are on the I/O thread,
+//   so broadcasts call websocketpp directly, unless sends posted to that connection are still
+//   waiting: then they are posted behind them, so that they do not overtake them.
+// Below, a connection's "strand" is its websocketpp strand in the first model and the I/O thread
+// in the second: where its handlers run, one at a time.
 //   At fan-out saturation it delivered 1.17 times as much (bench/load/ab.sh, medians of 5).
 //
 // Connection limits: an upgrade takes its slot (global and per address) at validation, in the
@@ -72,16 +75,18 @@ constexpr Clock::time_point never = Clock::time_point::max();
 /// What a connection's backlog is believed to be. websocketpp's own figure is written by senders
 /// (under a lock of websocketpp's that it does not expose) and by its writes (on the strand), and
 /// read without any lock. So it is read on the strand, under `lock`, which every send of ours
-/// holds; between readings, the bytes sent since are added.
+/// holds; between readings, the bytes accepted since are added, posted ones included.
 struct Backlog {
     detail::SpinLock lock;
     // Under `lock`:
     bool sample_pending = false;
-    std::size_t sent = 0; ///< ever
-    std::size_t sent_at_sample = 0;
-    std::size_t at_sample = 0;
+    std::uint32_t posted = 0;  ///< sends posted to the I/O thread that have not reached websocketpp
+    std::size_t accepted = 0;  ///< bytes ever reported sent
+    std::size_t applied = 0;   ///< of those, bytes that reached websocketpp
+    std::size_t applied_at_sample = 0;
+    std::size_t at_sample = 0; ///< websocketpp's figure, read when `applied` was `applied_at_sample`
 
-    std::size_t estimate() const { return at_sample + sent - sent_at_sample; }
+    std::size_t estimate() const { return at_sample + accepted - applied_at_sample; }
 };
 
 /// Per-connection state, stored inside each websocketpp connection (its `connection_base`).
@@ -769,11 +774,11 @@ private:
         return entry;
     }
 
-    /// On the strand: websocketpp's figure, and how much had been sent when it was read.
+    /// On the strand: websocketpp's figure, and how much had reached it when it was read.
     static void sample_backlog(Connection& con) {
         Backlog& backlog = con.backlog;
         std::lock_guard lock(backlog.lock);
-        backlog.sent_at_sample = backlog.sent;
+        backlog.applied_at_sample = backlog.applied;
         backlog.at_sample = con.get_buffered_amount();
         backlog.sample_pending = false;
     }
@@ -782,25 +787,44 @@ private:
     /// `max_backlog` (0: no limit), counted, and a fresh reading asked of the strand every so often.
     /// Where websocketpp may not be called (single-threaded, off the I/O thread), the send is posted
     /// to the I/O thread and counts as sent if the connection is open: one that closes meanwhile
-    /// drops it, as it drops what it has queued.
+    /// drops it, as it drops what it has queued. A send on the I/O thread is posted too while earlier
+    /// posted sends to that connection wait: it must not overtake them.
     template <class Payload>
     SendStatus send_counted(const ConnectionPtr& con, std::size_t bytes, std::size_t max_backlog,
                             const Payload& payload) {
-        const bool posted = !may_call_websocketpp();
-        if (posted && !con->open) return SendStatus::failed;
+        const bool on_io_thread = may_call_websocketpp();
+        // Posted to a stopped context (after a shutdown), a send would never run.
+        if (!on_io_thread && (!con->open || io_.stopped())) return SendStatus::failed;
         Backlog& backlog = con->backlog;
+        bool post = !on_io_thread;
         bool sample_due = false;
         {
             std::lock_guard lock(backlog.lock);
             if (max_backlog != 0 && backlog.estimate() > max_backlog) return SendStatus::backlogged;
-            if (!posted && send_now(*con, payload)) return SendStatus::failed;
-            backlog.sent += bytes;
-            sample_due = !backlog.sample_pending && backlog.sent - backlog.sent_at_sample >= backlog_sample_step;
+            post = post || backlog.posted != 0;
+            if (post) {
+                ++backlog.posted;
+            } else {
+                if (send_now(*con, payload)) return SendStatus::failed;
+                backlog.applied += bytes;
+            }
+            backlog.accepted += bytes;
+            sample_due = !backlog.sample_pending && backlog.accepted - backlog.applied_at_sample >= backlog_sample_step;
             backlog.sample_pending |= sample_due;
         }
-        if (posted) asio::post(io_, [con, payload] { send_now(*con, payload); });
+        if (post) asio::post(io_, [con, payload, bytes] { send_posted(*con, payload, bytes); });
         if (sample_due) post_to_strand(con, [con] { sample_backlog(*con); });
         return SendStatus::sent;
+    }
+
+    /// On the I/O thread, a send that was posted. If it fails, the connection is closing, and its
+    /// close is reported as any other.
+    template <class Payload>
+    static void send_posted(Connection& con, const Payload& payload, std::size_t bytes) {
+        send_now(con, payload);
+        std::lock_guard lock(con.backlog.lock);
+        con.backlog.applied += bytes;
+        --con.backlog.posted;
     }
 
     /// websocketpp's send; a nonzero error if it failed.
@@ -874,7 +898,7 @@ private:
     const std::size_t max_connections_;
     const std::unique_ptr<asio::io_context> own_io_; ///< before `server_`, which uses it to the end
     asio::io_context& io_;
-    DispatchQueue dispatch_queue_{io_};
+    DispatchQueue dispatch_queue_{io_}; ///< used single-threaded only
     Server server_;
     typename ConfigType::rng_type rng_;
     std::shared_ptr<typename ConfigType::con_msg_manager_type> message_manager_ =

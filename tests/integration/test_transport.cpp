@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <future>
 #include <string>
 #include <thread>
 #include <vector>
@@ -14,6 +15,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <asio/post.hpp>
 #include <catch2/catch.hpp>
 
 #include <switchboard/event.hpp>
@@ -185,6 +187,32 @@ TEST_CASE("Events sent from several host threads all arrive, each thread's in th
         CHECK(note["data"]["seq"] == next_seq[static_cast<std::size_t>(sender)]++);
     }
     CHECK(next_seq == std::vector<int>(senders, notes_each));
+}
+
+TEST_CASE("A send on the I/O thread does not overtake an earlier send from a host thread to that connection",
+          "[integration][transport]") {
+    TestServer server;
+    const UserId user = UserId::random();
+    auto client = connect_user(server, user);
+    const auto note = [&](int seq) { server.manager().send_to_user(user, switchboard::Event("Note", {{"seq", seq}})); };
+
+    // An I/O thread waits until the host's send is made (with one I/O thread, it is queued behind this
+    // handler), then sends on its own.
+    std::promise<void> host_sent;
+    std::promise<void> io_sent;
+    asio::post(server.manager().transport().executor(), [&, host = host_sent.get_future()] {
+        host.wait();
+        note(2);
+        io_sent.set_value();
+    });
+    note(1);
+    host_sent.set_value();
+    io_sent.get_future().wait();
+
+    REQUIRE(client->wait_until([](const ClientState& state) { return events_of(state, "Note").size() >= 2; }));
+    const std::vector<json> notes = events_of(*client, "Note");
+    CHECK(notes[0]["data"]["seq"] == 1);
+    CHECK(notes[1]["data"]["seq"] == 2);
 }
 
 TEST_CASE("wss round trip with a throwaway certificate", "[integration][tls]") {
