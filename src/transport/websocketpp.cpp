@@ -164,6 +164,7 @@ public:
     }
 };
 
+/// websocketpp's asio transport, with `QueuedDispatchConnection` as the base of its connections.
 template <class TransportConfig>
 struct QueuedDispatchEndpoint : websocketpp::transport::asio::endpoint<TransportConfig> {
     using transport_con_type = QueuedDispatchConnection<TransportConfig>;
