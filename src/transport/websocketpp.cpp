@@ -17,10 +17,10 @@
 //   mutex and no strand. Only that thread calls into websocketpp: what other threads ask (a send,
 //   a close) is posted to it. The handlers the manager runs and its timers are on the I/O thread,
 //   so broadcasts call websocketpp directly, unless sends posted to that connection are still
-//   waiting: then they are posted behind them, so that they do not overtake them.
+//   waiting: then they are posted behind them, so that they do not overtake them. At fan-out
+//   saturation this model delivered 1.17 times as much (bench/load/ab.sh, medians of 5).
 // Below, a connection's "strand" is its websocketpp strand in the first model and the I/O thread
 // in the second: where its handlers run, one at a time.
-//   At fan-out saturation it delivered 1.17 times as much (bench/load/ab.sh, medians of 5).
 //
 // Connection limits: an upgrade takes its slot (global and per address) at validation, in the
 // same critical section as the check, and holds it until the connection is gone, whether it

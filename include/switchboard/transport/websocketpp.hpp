@@ -35,8 +35,9 @@
 /// connection is open and within its backlog limit; a connection that closes before the post
 /// runs drops it, as it drops what it had queued. Sends from the I/O thread itself (listener
 /// callbacks, timers on `executor()`) go straight to websocketpp, unless sends posted to that
-/// connection still wait: they are posted behind them, so that a later send never overtakes. With more threads, or on a
-/// host's `io_context`, websocketpp's multi-threaded configuration serves every thread alike.
+/// connection still wait: they are posted behind them, so that a later send never overtakes.
+/// With more threads, or on a host's `io_context`, websocketpp's multi-threaded configuration
+/// serves every thread alike.
 
 #include <chrono>
 #include <cstddef>
