@@ -196,11 +196,12 @@ struct Config : Base {
     static const websocketpp::log::level elog_level = websocketpp::log::elevel::none;
     static const websocketpp::log::level alog_level = websocketpp::log::alevel::none;
     /// websocketpp embeds this buffer in every connection object (16 KiB by default), so every idle
-    /// connection pays for it. A client message of up to 122 bytes of JSON (typing indicators, presence
-    /// subscriptions, short chats) takes one read; a longer one (a chat message to one user is ~130),
-    /// or an upgrade request (~500 bytes with its token), is read in pieces, which websocketpp's
-    /// parsers accumulate: one more read per 128 bytes.
-    static const std::size_t connection_read_buffer_size = 128;
+    /// connection pays for it. A client message of up to 248 bytes of JSON (typing indicators, chats,
+    /// the benchmark's broadcasts of 130) takes one read; a longer one, or an upgrade request (~500
+    /// bytes with its token), is read in pieces, which websocketpp's parsers accumulate: one more
+    /// read per 256 bytes. 128 bytes would save 128 per idle connection but read such messages in
+    /// two: 256 delivers 1.09x as much at fan-out saturation (bench/load/ab.sh, medians of 7).
+    static const std::size_t connection_read_buffer_size = 256;
 };
 
 template <bool Multithreaded>
