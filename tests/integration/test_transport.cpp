@@ -1,10 +1,12 @@
 // Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
 //
 // The websocketpp transport's own duties, seen from real clients: heartbeat, message size limit,
-// graceful shutdown, wss://, the TCP options of its sockets, and sends from threads of the host.
+// graceful shutdown, wss://, the TCP options of its sockets, sends from threads of the host, and
+// writes that the client's window cuts short.
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <future>
 #include <string>
 #include <thread>
@@ -213,6 +215,34 @@ TEST_CASE("A send on the I/O thread does not overtake an earlier send from a hos
     const std::vector<json> notes = events_of(*client, "Note");
     CHECK(notes[0]["data"]["seq"] == 1);
     CHECK(notes[1]["data"]["seq"] == 2);
+}
+
+TEST_CASE("A burst of events larger than the socket's buffers arrives whole and in order",
+          "[integration][transport]") {
+    // Sent from one I/O-thread handler, they wait together and go out in writes of many buffers. The
+    // client's small window lets the server's send buffer fill (a few MB at most on loopback), which
+    // cuts writes short at arbitrary bytes. The slow-consumer limit is raised out of the way.
+    constexpr int notes = 60;
+    const auto text_of = [](int seq) { return std::string(seq * 7919 % 200'000 + 1, static_cast<char>('a' + seq % 26)); };
+    social::ServerOptions options = server_options();
+    options.limits.max_queued_bytes = 64 * 1024 * 1024;
+    TestServer server(std::move(options));
+    const UserId user = UserId::random();
+    auto client = connect_raw_user(server, user, RawSocketOptions{"", 4096});
+    asio::post(server.manager().transport().executor(), [&] {
+        for (int seq = 0; seq < notes; ++seq)
+            server.manager().send_to_user(user, switchboard::Event("Note", {{"seq", seq}, {"text", text_of(seq)}}));
+    });
+
+    for (int seq = 0; seq < notes; ++seq) {
+        INFO("note " << seq);
+        const std::optional<WsFrame> frame = client->read_until(
+            [](const WsFrame& frame) { return json::parse(frame.payload)["type"] == "Note"; });
+        REQUIRE(frame);
+        const json data = json::parse(frame->payload)["data"];
+        CHECK(data["seq"] == seq);
+        CHECK(data["text"] == text_of(seq));
+    }
 }
 
 TEST_CASE("wss round trip with a throwaway certificate", "[integration][tls]") {

@@ -23,6 +23,8 @@
 ///   serves every connection's heartbeat and expiry: each happens up to one tick late (an eighth
 ///   of the shorter of `ping_interval` and `pong_timeout`, at most 250 ms), never early.
 /// - Inbound messages over `max_message_size` close the connection with 1009.
+/// - Outbound messages waiting for a connection leave together: over plain TCP, up to 32 per
+///   system call (websocketpp's own writes take 8).
 /// - Credentials that carry an expiry close the connection with 1008 when they expire
 ///   (unless `close_on_credential_expiry` is false).
 /// - `shutdown()`: stop accepting, close every connection with 1001 after what is queued to
