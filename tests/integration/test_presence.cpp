@@ -49,6 +49,9 @@ TEST_CASE("Presence: two users with two devices each go online and offline exact
     auto& manager = server.manager();
 
     auto observer = connect_user(server, watcher);
+    // Presence is published after the registration that caused it: had alice connected before the
+    // watcher's own UserOnline went out, she would have received it too.
+    check_history(*observer, {online(watcher)});
     auto alice_phone = connect_user(server, alice);
     check_history(*observer, {online(watcher), online(alice)});
     auto alice_laptop = connect_user(server, alice);
