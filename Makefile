@@ -16,8 +16,8 @@ FUZZ_PACKAGES  := $(BUILD_PACKAGES) clang libclang-rt-14-dev
 
 export ASAN_OPTIONS  := detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
-# history_size: older accesses' stacks stay restorable, so a suppression that names the writing
-# function (tests/tsan.supp) still matches when the write happened long before the read.
+# history_size: more of each thread's past accesses keep their stacks, so that a suppression naming
+# the writing function (tests/tsan.supp) can match a write made well before the racing read.
 export TSAN_OPTIONS  := halt_on_error=1:second_deadlock_stack=1:history_size=4:suppressions=$(CURDIR)/tests/tsan.supp
 
 # Installs whichever of the given Debian packages are missing.

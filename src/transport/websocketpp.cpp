@@ -47,6 +47,7 @@
 #include <stdexcept>
 #include <system_error>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 
 #include <sys/resource.h>
@@ -146,17 +147,18 @@ private:
     std::vector<Work> running_;
 };
 
-/// A sequence of asio buffers over websocketpp's, from `skip` bytes into the first.
+/// A sequence of asio buffers over websocketpp's, from `skip` bytes into the first. Multi-pass,
+/// as asio needs (it walks the sequence again when a write is retried), though `*` yields a value.
 class GatheredBuffers {
 public:
     using Buffer = websocketpp::transport::buffer;
 
     class iterator {
     public:
-        using iterator_category = std::forward_iterator_tag;
+        using iterator_category = std::input_iterator_tag;
         using value_type = asio::const_buffer;
         using difference_type = std::ptrdiff_t;
-        using pointer = const asio::const_buffer*;
+        using pointer = void;
         using reference = asio::const_buffer;
 
         iterator(const Buffer* at, std::size_t skip) : at_(at), skip_(skip) {}
@@ -194,11 +196,10 @@ private:
 /// - single-threaded, `dispatch` goes through the I/O thread's `DispatchQueue`;
 /// - a write over plain TCP hands the socket up to 64 buffers per system call (asio's limit for
 ///   one operation), where asio's `async_write`, which websocketpp calls, hands it at most 16 (its
-///   `prepared_buffers`): with a header and a payload per message, 8 messages per `sendmsg`,
-///   however many wait, and makes the next call only from the handler of the one before. At
-///   fan-out saturation 16 to 48 wait per connection: 32 per call delivered 2.28 times as much
-///   single-threaded (bench/load/ab.sh, medians of 7), 1.84 times with two threads (of 3).
-///   TLS writes one record at a time anyway.
+///   `prepared_buffers`) and 64 KiB: with a header and a payload per message, 8 messages per
+///   `sendmsg`, however many wait. At fan-out saturation 16 to 48 wait per connection: 32 per
+///   call delivered 2.28 times as much single-threaded (bench/load/ab.sh, medians of 7), 1.84
+///   times with two threads (of 3). TLS writes one record at a time anyway.
 template <class TransportConfig>
 class BatchingConnection : public websocketpp::transport::asio::connection<TransportConfig> {
     using Base = websocketpp::transport::asio::connection<TransportConfig>;
@@ -209,17 +210,19 @@ public:
     using type = BatchingConnection;
     using ptr = std::shared_ptr<type>;
     using Base::Base;
-    using Base::async_write;
+    using Base::async_write; // the handshake's single buffer, which the overload below would hide
 
+    /// The thread's queue belongs to the single-threaded transport whose I/O thread this is: a
+    /// multi-threaded connection sent to from there must not use it.
     std::error_code dispatch(websocketpp::transport::dispatch_handler handler) {
-        DispatchQueue* queue = DispatchQueue::current();
+        DispatchQueue* queue = TransportConfig::enable_multithreading ? nullptr : DispatchQueue::current();
         if (!queue) return Base::dispatch(std::move(handler));
         queue->add(std::move(handler));
         return {};
     }
 
-    /// websocketpp 0.8 passes its connection's send buffers, which it leaves alone until the
-    /// handler has run, as asio requires of the buffers of a write.
+    /// websocketpp 0.8 passes its connection's send buffers and neither changes nor frees them
+    /// until the handler has run: the write points into that vector's storage.
     void async_write(const std::vector<websocketpp::transport::buffer>& buffers,
                      websocketpp::transport::write_handler handler) {
         static_assert(websocketpp::major_version == 0 && websocketpp::minor_version == 8,
@@ -233,9 +236,9 @@ public:
 private:
     void write_from(const std::vector<websocketpp::transport::buffer>& buffers, std::size_t first, std::size_t skip,
                     websocketpp::transport::write_handler handler) {
-        auto on_written = [self = this->get_shared(), &buffers, first, skip, handler = std::move(handler)](
+        auto on_written = [this, self = this->get_shared(), &buffers, first, skip, handler = std::move(handler)](
                               const std::error_code& error, std::size_t written) mutable {
-            static_cast<type&>(*self).on_written(buffers, first, skip + written, error, std::move(handler));
+            this->on_written(buffers, first, skip, written, error, std::move(handler));
         };
         const GatheredBuffers rest(buffers, first, skip);
         if constexpr (TransportConfig::enable_multithreading)
@@ -244,12 +247,14 @@ private:
             this->get_socket().async_write_some(rest, std::move(on_written));
     }
 
-    /// `done`: bytes written from buffer `first` on, counting from its start.
-    void on_written(const std::vector<websocketpp::transport::buffer>& buffers, std::size_t first, std::size_t done,
-                    const std::error_code& error, websocketpp::transport::write_handler handler) {
+    /// `written` bytes went out from `skip` bytes into buffer `first` on.
+    void on_written(const std::vector<websocketpp::transport::buffer>& buffers, std::size_t first, std::size_t skip,
+                    std::size_t written, const std::error_code& error, websocketpp::transport::write_handler handler) {
+        std::size_t done = skip + written;
         while (first < buffers.size() && done >= buffers[first].len) done -= buffers[first++].len;
-        if (error) return handler(make_error_code(websocketpp::transport::error::pass_through));
-        if (first == buffers.size()) return handler({});
+        if (first == buffers.size() && !error) return handler({});
+        // Nothing written without an error would repeat forever; asio's own write gives up too.
+        if (error || written == 0) return handler(make_error_code(websocketpp::transport::error::pass_through));
         write_from(buffers, first, done, std::move(handler));
     }
 };

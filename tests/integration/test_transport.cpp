@@ -6,8 +6,8 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <optional>
 #include <future>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -217,11 +217,46 @@ TEST_CASE("A send on the I/O thread does not overtake an earlier send from a hos
     CHECK(notes[1]["data"]["seq"] == 2);
 }
 
+TEST_CASE("The I/O thread of a single-threaded transport may send to a multi-threaded transport's clients",
+          "[integration][transport]") {
+    // The single-threaded transport batches the work websocketpp dispatches on its I/O thread, to
+    // run later there. Work of the other transport's connections must go to their own strands: the
+    // I/O thread is held until the notes arrived, so work wrongly queued there would never run.
+    constexpr int notes = 200;
+    social::ServerOptions single_options = server_options();
+    single_options.transport.threads = 1;
+    social::ServerOptions multi_options = server_options();
+    multi_options.transport.threads = 2;
+    TestServer single(std::move(single_options));
+    TestServer multi(std::move(multi_options));
+    const UserId user = UserId::random();
+    auto client = connect_user(multi, user);
+
+    std::promise<void> sent;
+    std::promise<void> release;
+    asio::post(single.manager().transport().executor(), [&, released = release.get_future()] {
+        for (int seq = 0; seq < notes; ++seq)
+            multi.manager().send_to_user(user, switchboard::Event("Note", {{"seq", seq}}));
+        sent.set_value();
+        released.wait();
+    });
+    sent.get_future().wait();
+    const bool all_arrived =
+        client->wait_until([&](const ClientState& state) { return events_of(state, "Note").size() >= notes; });
+    release.set_value();
+
+    REQUIRE(all_arrived);
+    const std::vector<json> received = events_of(*client, "Note");
+    REQUIRE(received.size() == notes);
+    for (int seq = 0; seq < notes; ++seq) CHECK(received[static_cast<std::size_t>(seq)]["data"]["seq"] == seq);
+}
+
 TEST_CASE("A burst of events larger than the socket's buffers arrives whole and in order",
           "[integration][transport]") {
-    // Sent from one I/O-thread handler, they wait together and go out in writes of many buffers. The
-    // client's small window lets the server's send buffer fill (a few MB at most on loopback), which
-    // cuts writes short at arbitrary bytes. The slow-consumer limit is raised out of the way.
+    // Sent from one I/O-thread handler, they wait together (with one I/O thread) and go out in
+    // writes of many buffers. The client's small window lets the server's send buffer fill (a few
+    // MB at most on loopback), which cuts writes short at arbitrary bytes. The slow-consumer limit
+    // is raised out of the way.
     constexpr int notes = 60;
     const auto text_of = [](int seq) { return std::string(seq * 7919 % 200'000 + 1, static_cast<char>('a' + seq % 26)); };
     social::ServerOptions options = server_options();
@@ -236,8 +271,9 @@ TEST_CASE("A burst of events larger than the socket's buffers arrives whole and 
 
     for (int seq = 0; seq < notes; ++seq) {
         INFO("note " << seq);
-        const std::optional<WsFrame> frame = client->read_until(
-            [](const WsFrame& frame) { return json::parse(frame.payload)["type"] == "Note"; });
+        const std::optional<WsFrame> frame = client->read_until([](const WsFrame& frame) {
+            return frame.opcode == opcode::text && json::parse(frame.payload)["type"] == "Note";
+        });
         REQUIRE(frame);
         const json data = json::parse(frame->payload)["data"];
         CHECK(data["seq"] == seq);
