@@ -147,6 +147,13 @@ Seeds upgrade_seeds() {
         {"empty-bearer", "\nAuthorization: Bearer "},
         {"odd-pairs", "a&&=&token"},
         {"expired", "token=" + expired + "\nX-Forwarded-For: 198.51.100.7"},
+        {"upgrade", "\nUpgrade: websocket\nConnection: Upgrade\nSec-WebSocket-Version: 13\n"
+                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\nAuthorization: Bearer " + token},
+        {"upgrade-token-lists", "\nUpgrade: h2c, WebSocket\nConnection: keep-alive, upgrade\n"
+                                "Sec-WebSocket-Version: 13\nSec-WebSocket-Key: AQIDBAUGBwgJCgsMDQ4PEA=="},
+        {"upgrade-no-version", "\nUpgrade: websocket\nConnection: Upgrade\nSec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA=="},
+        {"upgrade-bad-key", "\nUpgrade: websocket\nConnection: Upgrade\nSec-WebSocket-Version: 13\n"
+                            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZR=="},
     };
 }
 
