@@ -116,6 +116,7 @@ Seeds jwt_seeds() {
         {"garbage", "not.a.token"},
         {"signed-valid", "s" + plain_header + "\n" + checked_claims().dump()},
         {"signed-rs256-header", "s" + std::string(R"({"alg":"RS256","typ":"JWT"})") + "\n" + payload},
+        {"signed-lower-case-alg", "s" + std::string(R"({"alg":"hs256","typ":"JWT"})") + "\n" + payload},
         {"signed-payload-only", "s" + payload},
         {"signed-negative-exp", "s" + plain_header + "\n" + with_exp("-1")},
         {"signed-float-exp", "s" + plain_header + "\n" + with_exp("4102444800.5")},
