@@ -2,11 +2,9 @@
 //
 // social_server: the bundled example server. See README.md, "Example server".
 //
-//   social_server [--bind ADDR] [--port N] [--threads N] [--jwt-secret S]
-//                 [--tls-cert FILE --tls-key FILE] [--ping-interval MS] [--pong-timeout MS]
-//                 [--presence all|coalesced|scoped] [--tcp-nodelay on|off] [--production]
-//                 [limits, see usage()]
-//   social_server token <user-uuid> [--admin] [--ttl SECONDS] [--jwt-secret S]
+//   social_server [FLAG...]                    run the server
+//   social_server token <user-uuid> [FLAG...]  print a token for that user
+//   social_server --help                       the flags of both (server_flags, token_flags below)
 
 #include <algorithm>
 #include <csignal>
@@ -15,8 +13,10 @@
 #include <ctime>
 #include <functional>
 #include <map>
+#include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <pthread.h>
@@ -39,61 +39,143 @@ void log_line(std::string_view line) {
     std::fflush(stdout);
 }
 
+/// A flag of a command: `--name VALUE`, or a bare `--name` when `value` is empty.
+struct Flag {
+    std::string_view name;
+    std::string_view value;    ///< what it takes, as the usage names it
+    std::string_view fallback; ///< its value when not given; empty: none
+    std::string_view help;
+};
+
+/// Every flag the server takes, in the order the usage lists them.
+constexpr Flag server_flags[] = {
+    {"--bind", "ADDR", "127.0.0.1", "address to listen on"},
+    {"--port", "N", "8080", "port to listen on; 0 picks a free one"},
+    {"--threads", "N", "1", "I/O threads"},
+    {"--jwt-secret", "S", "", "HS256 secret (else SWITCHBOARD_JWT_SECRET, else a public development one)"},
+    {"--tls-cert", "FILE", "", "PEM certificate chain: serve wss:// (with --tls-key)"},
+    {"--tls-key", "FILE", "", "PEM private key of --tls-cert"},
+    {"--ping-interval", "MS", "25000", "ping each connection every MS milliseconds"},
+    {"--pong-timeout", "MS", "10000", "close a connection whose pong takes longer"},
+    {"--presence", "all|coalesced|scoped", "all", "who hears of users coming online and going offline"},
+    {"--tcp-nodelay", "on|off", "on", "send small frames at once, not after the peer's ACK"},
+    {"--production", "", "", "needs a 32-byte secret and --allowed-origins; caps each address at 256"},
+    {"--allowed-origins", "URL,URL", "", "the Origins that may upgrade (default: any)"},
+    {"--max-connections", "N", "0", "connections in all; 0: the open-files limit - 64"},
+    {"--max-connections-per-address", "N", "0", "connections from one IP address; 0: no limit"},
+    {"--max-connections-per-user", "N", "10", "connections of one user; 0: no limit"},
+    {"--rate", "N", "20", "messages per second a connection may send; 0: no limit"},
+    {"--burst", "N", "40", "messages a connection may send at once"},
+    {"--max-queued-bytes", "N", "1048576", "outbound backlog that makes a slow consumer; 0: no limit"},
+    {"--max-queued-bytes-hard", "N", "4194304", "backlog that closes one under --slow-consumer drop"},
+    {"--slow-consumer", "close|drop", "close", "close a slow consumer, or spare it typing and presence"},
+    {"--max-message-size", "BYTES", "65536", "largest message a client may send"},
+};
+
+/// Every flag of `social_server token`.
+constexpr Flag token_flags[] = {
+    {"--admin", "", "", "the token may broadcast and call the HTTP API"},
+    {"--ttl", "SECONDS", "86400", "how long the token is valid"},
+    {"--jwt-secret", "S", "", "HS256 secret, as the server's"},
+};
+
+void append_flags(std::string& text, std::string_view title, std::span<const Flag> flags) {
+    constexpr std::size_t help_column = 36;
+    text += title;
+    for (const Flag& flag : flags) {
+        std::string line = "  " + std::string(flag.name);
+        if (!flag.value.empty()) line += " " + std::string(flag.value);
+        line.resize(std::max(line.size() + 2, help_column), ' ');
+        line += flag.help;
+        if (!flag.fallback.empty()) line += " (default " + std::string(flag.fallback) + ")";
+        text += line + '\n';
+    }
+}
+
+std::string usage_text() {
+    std::string text = "usage: social_server [FLAG...]                    run the server\n"
+                       "       social_server token <user-uuid> [FLAG...]  print a token for that user\n"
+                       "       social_server --help | -h                  print this\n";
+    append_flags(text, "\nflags of the server:\n", server_flags);
+    append_flags(text, "\nflags of token:\n", token_flags);
+    return text;
+}
+
 [[noreturn]] void usage(const std::string& problem) {
-    std::fprintf(stderr,
-                 "social_server: %s\n"
-                 "usage: social_server [--bind ADDR] [--port N] [--threads N] [--jwt-secret S]\n"
-                 "                     [--tls-cert FILE --tls-key FILE] [--ping-interval MS] [--pong-timeout MS]\n"
-                 "                     [--presence all|coalesced|scoped] [--tcp-nodelay on|off] [--production]\n"
-                 "                     [--allowed-origins URL,URL] [--max-connections N] [--max-connections-per-address N]\n"
-                 "                     [--max-connections-per-user N] [--rate N] [--burst N] [--max-queued-bytes N]\n"
-                 "                     [--max-queued-bytes-hard N] [--slow-consumer close|drop]\n"
-                 "                     [--max-message-size BYTES]\n"
-                 "       social_server token <user-uuid> [--admin] [--ttl SECONDS] [--jwt-secret S]\n",
-                 problem.c_str());
+    std::fprintf(stderr, "social_server: %s\n%s", problem.c_str(), usage_text().c_str());
     std::exit(2);
 }
 
-/// `--name value` pairs and bare `--flag`s; anything else is a positional argument.
-struct Arguments {
-    std::map<std::string, std::string> options;
-    std::vector<std::string> positional;
+[[noreturn]] void help() {
+    std::fputs(usage_text().c_str(), stdout);
+    std::exit(0);
+}
 
-    Arguments(int argc, char** argv, const std::vector<std::string>& flags) {
-        for (int i = 1; i < argc; ++i) {
-            const std::string arg = argv[i];
-            if (arg.rfind("--", 0) != 0) {
-                positional.push_back(arg);
-            } else if (std::find(flags.begin(), flags.end(), arg) != flags.end()) {
-                options[arg] = "true";
-            } else if (i + 1 < argc) {
-                options[arg] = argv[++i];
-            } else {
-                usage(arg + " needs a value");
+/// A command line read against the flags of its command. An unknown flag or a missing value ends
+/// the program with the usage on stderr and status 2; `--help` or `-h`, with it on stdout and 0.
+class Arguments {
+public:
+    Arguments(std::span<char* const> args, std::span<const Flag> flags) : flags_(flags) {
+        for (std::size_t i = 0; i < args.size(); ++i) {
+            const std::string_view arg = args[i];
+            if (arg == "--help" || arg == "-h") help();
+            if (!arg.starts_with('-')) {
+                positional.emplace_back(arg);
+                continue;
             }
+            const Flag* flag = find(arg);
+            if (!flag) usage("unknown flag: " + std::string(arg));
+            if (flag->value.empty()) given_[std::string(arg)] = "";
+            else if (i + 1 < args.size()) given_[std::string(arg)] = args[++i];
+            else usage(std::string(arg) + " needs a value");
         }
     }
 
-    std::string get(const std::string& name, std::string fallback) const {
-        const auto found = options.find(name);
-        return found == options.end() ? std::move(fallback) : found->second;
+    bool has(std::string_view name) const {
+        known(name);
+        return given_.contains(name);
     }
 
-    long number(const std::string& name, long fallback, long low, long high) const {
-        const std::string text = get(name, std::to_string(fallback));
+    /// The value given, or the flag's fallback.
+    std::string get(std::string_view name) const {
+        const Flag& flag = known(name);
+        const auto found = given_.find(name);
+        return found == given_.end() ? std::string(flag.fallback) : found->second;
+    }
+
+    long number(std::string_view name, long low, long high) const {
+        const std::string text = get(name);
         char* end = nullptr;
         const long value = std::strtol(text.c_str(), &end, 10);
         if (end == text.c_str() || *end != '\0' || value < low || value > high)
-            usage(name + " must be a number from " + std::to_string(low) + " to " + std::to_string(high));
+            usage(std::string(name) + " must be a number from " + std::to_string(low) + " to " + std::to_string(high));
         return value;
     }
+
+    std::vector<std::string> positional;
+
+private:
+    const Flag* find(std::string_view name) const {
+        const auto flag = std::find_if(flags_.begin(), flags_.end(), [&](const Flag& f) { return f.name == name; });
+        return flag == flags_.end() ? nullptr : &*flag;
+    }
+
+    /// The code asks only for flags of its command's table.
+    const Flag& known(std::string_view name) const {
+        if (const Flag* flag = find(name)) return *flag;
+        throw std::logic_error("no flag " + std::string(name) + " in this command's table");
+    }
+
+    std::span<const Flag> flags_;
+    std::map<std::string, std::string, std::less<>> given_;
 };
 
-std::string jwt_secret(const Arguments& arguments) {
+std::string jwt_secret(const Arguments& arguments, bool production) {
     const char* from_env = std::getenv("SWITCHBOARD_JWT_SECRET");
-    const std::string secret = arguments.get("--jwt-secret", from_env ? from_env : "");
+    const std::string given = arguments.get("--jwt-secret");
+    const std::string secret = given.empty() && from_env ? from_env : given;
     if (!secret.empty()) return secret;
-    if (arguments.options.count("--production")) usage("--production needs --jwt-secret or SWITCHBOARD_JWT_SECRET");
+    if (production) usage("--production needs --jwt-secret or SWITCHBOARD_JWT_SECRET");
     std::fprintf(stderr, "warning: no --jwt-secret or SWITCHBOARD_JWT_SECRET; using the public development secret\n");
     return development_secret;
 }
@@ -113,37 +195,37 @@ std::vector<std::string> split_list(const std::string& text) {
 void apply_production_settings(const Arguments& arguments, social::ServerOptions& options) {
     if (options.jwt.key.size() < 32) usage("--production needs a JWT secret of at least 32 bytes");
     if (options.transport.allowed_origins.empty()) usage("--production needs --allowed-origins");
-    if (!arguments.options.count("--max-connections-per-address")) options.transport.max_connections_per_address = 256;
+    if (!arguments.has("--max-connections-per-address")) options.transport.max_connections_per_address = 256;
 }
 
 void apply_limits(const Arguments& arguments, social::ServerOptions& options) {
     constexpr long unlimited = 1L << 40;
     auto& transport = options.transport;
     auto& limits = options.limits;
-    transport.allowed_origins = split_list(arguments.get("--allowed-origins", ""));
-    transport.max_connections = arguments.number("--max-connections", 0, 0, unlimited);
-    transport.max_connections_per_address = arguments.number("--max-connections-per-address", 0, 0, unlimited);
-    transport.max_message_size = arguments.number("--max-message-size", 64 * 1024, 16, 16L << 20);
-    limits.max_connections_per_user = arguments.number("--max-connections-per-user", 10, 0, unlimited);
-    limits.inbound_rate = static_cast<double>(arguments.number("--rate", 20, 0, unlimited));
-    limits.inbound_burst = static_cast<double>(arguments.number("--burst", 40, 1, unlimited));
-    limits.max_queued_bytes = arguments.number("--max-queued-bytes", 1L << 20, 0, unlimited);
-    limits.max_queued_bytes_hard = arguments.number("--max-queued-bytes-hard", 4L << 20, 0, unlimited);
-    const std::string policy = arguments.get("--slow-consumer", "close");
+    transport.allowed_origins = split_list(arguments.get("--allowed-origins"));
+    transport.max_connections = arguments.number("--max-connections", 0, unlimited);
+    transport.max_connections_per_address = arguments.number("--max-connections-per-address", 0, unlimited);
+    transport.max_message_size = arguments.number("--max-message-size", 16, 16L << 20);
+    limits.max_connections_per_user = arguments.number("--max-connections-per-user", 0, unlimited);
+    limits.inbound_rate = static_cast<double>(arguments.number("--rate", 0, unlimited));
+    limits.inbound_burst = static_cast<double>(arguments.number("--burst", 1, unlimited));
+    limits.max_queued_bytes = arguments.number("--max-queued-bytes", 0, unlimited);
+    limits.max_queued_bytes_hard = arguments.number("--max-queued-bytes-hard", 0, unlimited);
+    const std::string policy = arguments.get("--slow-consumer");
     if (policy != "close" && policy != "drop") usage("--slow-consumer must be close or drop");
     limits.slow_consumer = policy == "close" ? switchboard::SlowConsumerPolicy::close
                                              : switchboard::SlowConsumerPolicy::drop_ephemeral;
 }
 
 int print_token(const Arguments& arguments) {
-    if (arguments.positional.size() != 2) usage("token needs exactly one user id");
-    const auto user = switchboard::UserId::try_parse(arguments.positional[1]);
-    if (!user) usage("not a user id (UUID): " + arguments.positional[1]);
-    const long ttl = arguments.number("--ttl", 24 * 3600, 1, 366L * 24 * 3600);
+    if (arguments.positional.size() != 1) usage("token needs exactly one user id");
+    const auto user = switchboard::UserId::try_parse(arguments.positional[0]);
+    if (!user) usage("not a user id (UUID): " + arguments.positional[0]);
+    const long ttl = arguments.number("--ttl", 1, 366L * 24 * 3600);
     const long now = static_cast<long>(std::time(nullptr));
     nlohmann::json claims{{"sub", *user}, {"iat", now}, {"exp", now + ttl}};
-    if (arguments.options.count("--admin")) claims["admin"] = true;
-    std::printf("%s\n", switchboard::sign_hs256(jwt_secret(arguments), claims).c_str());
+    if (arguments.has("--admin")) claims["admin"] = true;
+    std::printf("%s\n", switchboard::sign_hs256(jwt_secret(arguments, /*production=*/false), claims).c_str());
     return 0;
 }
 
@@ -155,24 +237,25 @@ switchboard::PresenceMode presence_mode(const std::string& name) {
 }
 
 social::ServerOptions server_options(const Arguments& arguments) {
+    const bool production = arguments.has("--production");
     social::ServerOptions options;
-    options.transport.bind_address = arguments.get("--bind", "127.0.0.1");
-    options.transport.port = static_cast<std::uint16_t>(arguments.number("--port", 8080, 0, 65535));
-    options.transport.threads = static_cast<std::size_t>(arguments.number("--threads", 1, 1, 256));
-    options.transport.ping_interval = std::chrono::milliseconds(arguments.number("--ping-interval", 25000, 10, 3600000));
-    options.transport.pong_timeout = std::chrono::milliseconds(arguments.number("--pong-timeout", 10000, 10, 3600000));
-    const std::string cert = arguments.get("--tls-cert", "");
-    const std::string key = arguments.get("--tls-key", "");
+    options.transport.bind_address = arguments.get("--bind");
+    options.transport.port = static_cast<std::uint16_t>(arguments.number("--port", 0, 65535));
+    options.transport.threads = static_cast<std::size_t>(arguments.number("--threads", 1, 256));
+    options.transport.ping_interval = std::chrono::milliseconds(arguments.number("--ping-interval", 10, 3600000));
+    options.transport.pong_timeout = std::chrono::milliseconds(arguments.number("--pong-timeout", 10, 3600000));
+    const std::string cert = arguments.get("--tls-cert");
+    const std::string key = arguments.get("--tls-key");
     if (cert.empty() != key.empty()) usage("--tls-cert and --tls-key go together");
     if (!cert.empty()) options.transport.tls = switchboard::TlsOptions{cert, key};
-    options.jwt.key = jwt_secret(arguments);
+    options.jwt.key = jwt_secret(arguments, production);
     options.jwt.kept_claims = std::vector<std::string>{"admin"}; // all the app reads; each connection keeps them
-    options.presence = presence_mode(arguments.get("--presence", "all"));
-    const std::string no_delay = arguments.get("--tcp-nodelay", "on");
+    options.presence = presence_mode(arguments.get("--presence"));
+    const std::string no_delay = arguments.get("--tcp-nodelay");
     if (no_delay != "on" && no_delay != "off") usage("--tcp-nodelay must be on or off");
     options.transport.tcp_no_delay = no_delay == "on";
     apply_limits(arguments, options);
-    if (arguments.options.count("--production")) apply_production_settings(arguments, options);
+    if (production) apply_production_settings(arguments, options);
     options.log = log_line;
     return options;
 }
@@ -196,8 +279,9 @@ int wait_for_stop(const sigset_t& signals) {
 } // namespace
 
 int main(int argc, char** argv) {
-    const Arguments arguments(argc, argv, {"--admin", "--production"});
-    if (!arguments.positional.empty() && arguments.positional[0] == "token") return print_token(arguments);
+    const std::span<char* const> args(argv + 1, static_cast<std::size_t>(argc - 1));
+    if (!args.empty() && std::string_view(args[0]) == "token") return print_token(Arguments(args.subspan(1), token_flags));
+    const Arguments arguments(args, server_flags);
     if (!arguments.positional.empty()) usage("unknown command: " + arguments.positional[0]);
 
     const sigset_t stop_signals = block_stop_signals();

@@ -119,17 +119,35 @@ bool is_compact_form_text(std::string_view token) {
     });
 }
 
+// The JOSE header (part 0) or the claims (part 1) of a compact-form token, parsed; not an object when the part is
+// missing or is no JSON object, which cpp-jwt then reports in its own words.
+nlohmann::json decoded_part(std::string_view token, std::size_t part) {
+    const std::size_t first_dot = token.find('.');
+    const std::size_t second_dot = token.find('.', first_dot + 1);
+    if (first_dot == std::string_view::npos || second_dot == std::string_view::npos) return nullptr;
+    const std::string_view text =
+        part == 0 ? token.substr(0, first_dot) : token.substr(first_dot + 1, second_dot - first_dot - 1);
+    return nlohmann::json::parse(jwt::base64_uri_decode(text.data(), text.size()), nullptr,
+                                 /*allow_exceptions=*/false);
+}
+
+// RFC 7515: "alg" is case-sensitive. cpp-jwt 1.4 matches it with strcasecmp, which also stops at a NUL, so it
+// would take "hs256" or "HS256\u0000x" for HS256: only the exact name goes on.
+std::optional<std::string> algorithm_problem(std::string_view token, std::string_view expected) {
+    const auto header = decoded_part(token, 0);
+    if (!header.is_object()) return std::nullopt;
+    const auto alg = header.find("alg"); // one that is absent or no string is cpp-jwt's to refuse
+    if (alg != header.end() && alg->is_string() && alg->get_ref<const std::string&>() != expected)
+        return "invalid token: algorithm not allowed";
+    return std::nullopt;
+}
+
 // cpp-jwt checks exp and nbf before the signature and converts them to integers the way nlohmann does, which
 // overflows (undefined behaviour) for a huge floating-point value. So anyone, without a valid signature, could
 // reach that conversion: look at the two claims first and refuse any that is not a whole number.
 std::optional<std::string> time_claims_problem(std::string_view token) {
-    const std::size_t first_dot = token.find('.');
-    const std::size_t second_dot = token.find('.', first_dot + 1);
-    if (first_dot == std::string_view::npos || second_dot == std::string_view::npos) return std::nullopt;
-    const std::string_view payload = token.substr(first_dot + 1, second_dot - first_dot - 1);
-    const auto claims = nlohmann::json::parse(jwt::base64_uri_decode(payload.data(), payload.size()), nullptr,
-                                              /*allow_exceptions=*/false);
-    if (!claims.is_object()) return std::nullopt; // cpp-jwt reports it in its own words
+    const auto claims = decoded_part(token, 1);
+    if (!claims.is_object()) return std::nullopt;
     for (const char* name : {"exp", "nbf"}) {
         const auto found = claims.find(name);
         if (found != claims.end() && !found->is_number_integer()) return std::string("invalid ") + name + " claim";
@@ -209,6 +227,7 @@ struct JwtAuthenticator::Impl {
         if (!is_compact_form_text(token)) return refuse("invalid token: unexpected character");
         if (options.algorithm == Algorithm::hs256 && !hs256_signature_matches(options.key, token))
             return refuse(bad_signature);
+        if (auto problem = algorithm_problem(token, algorithm_name)) return refuse(std::move(*problem));
         if (auto problem = time_claims_problem(token)) return refuse(std::move(*problem));
         std::error_code error;
         const auto decoded = jwt::decode(token, jwt::params::algorithms({algorithm_name}), error,

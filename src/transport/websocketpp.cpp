@@ -66,6 +66,8 @@
 #include <switchboard/detail/spin_lock.hpp>
 #include <switchboard/detail/text.hpp>
 
+#include "upgrade_check.hpp"
+
 namespace switchboard {
 namespace {
 
@@ -281,6 +283,37 @@ struct BatchingEndpoint : websocketpp::transport::asio::endpoint<TransportConfig
     using transport_con_ptr = typename transport_con_type::ptr;
 };
 
+/// websocketpp's HTTP request, checked as a WebSocket upgrade once complete (upgrade_check.hpp).
+/// websocketpp takes a request for an upgrade when Upgrade and Connection hold "websocket" and
+/// "upgrade" anywhere, and answers some faults itself: without a reason, and with 500 when
+/// Sec-WebSocket-Version is missing (it reads that as the hybi-00 handshake). So a request with a
+/// fault loses its Upgrade header, which makes it plain HTTP to websocketpp: our HTTP handler
+/// answers the fault, and only well-formed upgrades reach the validate handler.
+class CheckedRequest : public websocketpp::http::parser::request {
+public:
+    /// websocketpp's parser calls this, not `request::consume`, on the concrete request type.
+    std::size_t consume(const char* bytes, std::size_t size) {
+        const bool was_ready = ready();
+        const std::size_t used = request::consume(bytes, size);
+        if (!was_ready && ready()) check();
+        return used;
+    }
+
+    detail::UpgradeFault upgrade_fault() const { return fault_; }
+
+private:
+    void check() {
+        fault_ = detail::upgrade_fault({get_method(), get_version(), get_header("Upgrade"), get_header("Connection"),
+                                        get_header("Sec-WebSocket-Version"), get_header("Sec-WebSocket-Key")});
+        if (fault_ != detail::UpgradeFault::none && websocketpp::processor::is_websocket_handshake(*this))
+            remove_header("Upgrade");
+    }
+
+    detail::UpgradeFault fault_ = detail::UpgradeFault::none;
+};
+// The fault fits in the request's tail padding: every connection keeps a request.
+static_assert(sizeof(CheckedRequest) == sizeof(websocketpp::http::parser::request));
+
 template <class Base, bool Multithreaded>
 struct Config : Base {
     using type = Config;
@@ -290,6 +323,7 @@ struct Config : Base {
     using alog_type = websocketpp::log::basic<concurrency_type, websocketpp::log::alevel>;
     static const bool enable_multithreading = Multithreaded;
     static constexpr bool secure = std::is_same_v<Base, websocketpp::config::asio_tls>;
+    using request_type = CheckedRequest;
 
     struct transport_config : Base::transport_config {
         using concurrency_type = Config::concurrency_type;
@@ -517,6 +551,7 @@ public:
         constexpr auto relaxed = std::memory_order_relaxed;
         WebsocketppTransport::Metrics metrics;
         metrics.refused_version = counters_.refused_version.load(relaxed);
+        metrics.refused_malformed = counters_.refused_malformed.load(relaxed);
         metrics.refused_path = counters_.refused_path.load(relaxed);
         metrics.refused_origin = counters_.refused_origin.load(relaxed);
         metrics.refused_capacity = counters_.refused_capacity.load(relaxed);
@@ -571,14 +606,11 @@ private:
 
     // --- Upgrade and plain HTTP -----------------------------------------------------------------
 
-    /// The checks that cost least and need no listener come first, then the connection limits
-    /// (which take a slot); the Auth policy (which may reserve more) runs last.
+    /// Only well-formed upgrades get here (see CheckedRequest). The checks that cost least and need
+    /// no listener come first, then the connection limits (which take a slot); the Auth policy
+    /// (which may reserve more) runs last.
     bool on_validate(const handle_type& connection) {
         const ConnectionPtr con = server_.get_con_from_hdl(connection);
-        if (con->get_request_header("Sec-WebSocket-Version") != "13") {
-            con->append_header("Sec-WebSocket-Version", "13");
-            return refuse(*con, counters_.refused_version, 426, "only WebSocket version 13 is supported");
-        }
         const UpgradeRequest request = upgrade_request(*con);
         if (request.path != options_.websocket_path)
             return refuse(*con, counters_.refused_path, 404, "no WebSocket endpoint here");
@@ -676,6 +708,14 @@ private:
         return false;
     }
 
+    void refuse_upgrade(Connection& con, detail::UpgradeFault fault, const detail::UpgradeRefusal& refusal) {
+        for (const auto& [name, value] : refusal.headers)
+            if (!name.empty()) con.append_header(std::string(name), std::string(value));
+        auto& counter = fault == detail::UpgradeFault::unsupported_version ? counters_.refused_version
+                                                                           : counters_.refused_malformed;
+        refuse(con, counter, refusal.status, refusal.reason);
+    }
+
     static UpgradeRequest upgrade_request(Connection& con) {
         UpgradeRequest request;
         std::tie(request.path, request.query) = split_resource(con.get_resource());
@@ -684,12 +724,21 @@ private:
         return request;
     }
 
+    /// A malformed upgrade, or a request to the WebSocket endpoint that is no upgrade, is refused
+    /// here; the host's handler answers the rest.
     void on_http(const handle_type& connection) {
         const ConnectionPtr con = server_.get_con_from_hdl(connection);
         const auto& raw = con->get_request();
         HttpRequest request;
-        request.method = raw.get_method();
         std::tie(request.path, request.query) = split_resource(con->get_resource());
+        const detail::UpgradeFault fault = raw.upgrade_fault();
+        const bool no_upgrade_elsewhere =
+            fault == detail::UpgradeFault::not_websocket && request.path != options_.websocket_path;
+        if (const auto refusal = detail::refusal_for(fault); refusal && !no_upgrade_elsewhere) {
+            refuse_upgrade(*con, fault, *refusal);
+            return;
+        }
+        request.method = raw.get_method();
         for (const auto& [name, value] : raw.get_headers()) request.headers.emplace_back(name, value);
         request.body = raw.get_body();
         request.remote_address = con->get_remote_endpoint();
@@ -1061,8 +1110,8 @@ private:
     std::atomic<TransportListener<handle_type>*> listener_{nullptr};
     std::atomic<bool> stopping_{false};
     struct Counters {
-        std::atomic<std::uint64_t> refused_version{0}, refused_path{0}, refused_origin{0}, refused_capacity{0},
-            refused_address{0}, upgrades_abandoned{0}, pong_timeouts{0}, credential_expiries{0},
+        std::atomic<std::uint64_t> refused_version{0}, refused_malformed{0}, refused_path{0}, refused_origin{0},
+            refused_capacity{0}, refused_address{0}, upgrades_abandoned{0}, pong_timeouts{0}, credential_expiries{0},
             oversized_messages{0};
     };
     Counters counters_;

@@ -2,7 +2,8 @@
 
 /// @file
 /// Fuzz target: where a token comes from. `UpgradeRequest::query_param`, `bearer_token` and `token` on fuzzed query
-/// strings and headers, and `JwtAuthenticator::authenticate` (HS256) on the whole request.
+/// strings and headers, and `JwtAuthenticator::authenticate` (HS256) on the whole request; and the websocketpp
+/// transport's check of the upgrade's form (src/transport/upgrade_check.hpp) on its headers.
 ///
 /// Input: lines. The first is the query string (without '?'), each further line a header `Name: value`.
 /// Invariants:
@@ -13,7 +14,11 @@
 /// - `token` follows its contract: the header's or the query's; missing when neither is there, ambiguous when both
 ///   are there and differ;
 /// - `authenticate` gives the verdict `verify` gives for `token()` (the `TokenResult`'s refusal without one), and
-///   its refusals pass `check_refusal` for every credential in the request.
+///   its refusals pass `check_refusal` for every credential in the request;
+/// - `upgrade_fault` finds a GET over HTTP/1.1 with these headers well-formed exactly when Upgrade and Connection
+///   list `websocket` and `upgrade`, Sec-WebSocket-Version is 13 and OpenSSL decodes Sec-WebSocket-Key to 16 bytes
+///   that encode back to it; never a POST; and each fault's refusal is a 4xx with a reason and the headers its
+///   status requires.
 
 #include <algorithm>
 #include <cstddef>
@@ -24,10 +29,13 @@
 #include <utility>
 #include <vector>
 
+#include <openssl/evp.h>
+
 #include <switchboard/auth.hpp>
 #include <switchboard/auth/jwt.hpp>
 
 #include "auth_support.hpp"
+#include "upgrade_check.hpp"
 
 namespace {
 
@@ -174,6 +182,60 @@ void check_authenticate(const UpgradeRequest& request) {
     if (const auto from_query = request.query_param("token")) fuzz::check_refusal(result.failure(), *from_query);
 }
 
+/// Whether a comma-separated list holds `token`, ignoring case and the whitespace around items.
+bool lists(std::string_view list, std::string_view token) {
+    std::string item;
+    for (std::size_t i = 0; i <= list.size(); ++i) {
+        if (i < list.size() && list[i] != ',') {
+            item += list[i];
+            continue;
+        }
+        const std::size_t first = item.find_first_not_of(" \t");
+        const std::size_t last = item.find_last_not_of(" \t");
+        if (first != std::string::npos && ascii_lower(item.substr(first, last - first + 1)) == ascii_lower(token))
+            return true;
+        item.clear();
+    }
+    return false;
+}
+
+/// The base64 of 16 bytes, told by OpenSSL: it decodes to them (EVP_DecodeBlock counts the padding), and they
+/// encode back to the same text.
+bool encodes_16_bytes(std::string_view key) {
+    if (key.size() != 24) return false;
+    unsigned char bytes[18] = {};
+    if (EVP_DecodeBlock(bytes, reinterpret_cast<const unsigned char*>(key.data()), 24) != 18) return false;
+    unsigned char text[25] = {};
+    EVP_EncodeBlock(text, bytes, 16);
+    return key == reinterpret_cast<const char*>(text);
+}
+
+void check_upgrade_form(const UpgradeRequest& request) {
+    using detail::UpgradeFault;
+    const auto value = [&](std::string_view name) { return request.header(name).value_or(std::string_view{}); };
+    detail::UpgradeHead head{"GET", "HTTP/1.1", value("Upgrade"), value("Connection"),
+                             value("Sec-WebSocket-Version"), value("Sec-WebSocket-Key")};
+    const UpgradeFault fault = detail::upgrade_fault(head);
+    const bool well_formed = lists(head.upgrade, "websocket") && lists(head.connection, "upgrade") &&
+                             head.websocket_version == "13" && encodes_16_bytes(head.websocket_key);
+    FUZZ_CHECK((fault == UpgradeFault::none) == well_formed, "upgrade_fault disagrees on a GET");
+    head.method = "POST";
+    FUZZ_CHECK(detail::upgrade_fault(head) != UpgradeFault::none, "upgrade_fault took a POST");
+
+    const auto refusal = detail::refusal_for(fault);
+    FUZZ_CHECK(refusal.has_value() == (fault != UpgradeFault::none), "refusal_for answers none, or not a fault");
+    if (!refusal) return;
+    FUZZ_CHECK(refusal->status >= 400 && refusal->status < 500 && !refusal->reason.empty(), "a refusal without 4xx");
+    const auto carries = [&](std::string_view name) {
+        return std::any_of(refusal->headers.begin(), refusal->headers.end(),
+                           [&](const detail::HeaderField& field) { return field.name == name && !field.value.empty(); });
+    };
+    const bool about_version = fault == UpgradeFault::unsupported_version;
+    if (refusal->status == 426)
+        FUZZ_CHECK(carries(about_version ? "Sec-WebSocket-Version" : "Upgrade"), "a 426 without what to upgrade to");
+    if (refusal->status == 405) FUZZ_CHECK(carries("Allow"), "a 405 without Allow");
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -182,5 +244,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const std::string& name : query_names(request.query)) check_query_param(request, name);
     check_token(request);
     check_authenticate(request);
+    check_upgrade_form(request);
     return 0;
 }

@@ -116,6 +116,7 @@ Seeds jwt_seeds() {
         {"garbage", "not.a.token"},
         {"signed-valid", "s" + plain_header + "\n" + checked_claims().dump()},
         {"signed-rs256-header", "s" + std::string(R"({"alg":"RS256","typ":"JWT"})") + "\n" + payload},
+        {"signed-lower-case-alg", "s" + std::string(R"({"alg":"hs256","typ":"JWT"})") + "\n" + payload},
         {"signed-payload-only", "s" + payload},
         {"signed-negative-exp", "s" + plain_header + "\n" + with_exp("-1")},
         {"signed-float-exp", "s" + plain_header + "\n" + with_exp("4102444800.5")},
@@ -147,6 +148,13 @@ Seeds upgrade_seeds() {
         {"empty-bearer", "\nAuthorization: Bearer "},
         {"odd-pairs", "a&&=&token"},
         {"expired", "token=" + expired + "\nX-Forwarded-For: 198.51.100.7"},
+        {"upgrade", "\nUpgrade: websocket\nConnection: Upgrade\nSec-WebSocket-Version: 13\n"
+                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\nAuthorization: Bearer " + token},
+        {"upgrade-token-lists", "\nUpgrade: h2c, WebSocket\nConnection: keep-alive, upgrade\n"
+                                "Sec-WebSocket-Version: 13\nSec-WebSocket-Key: AQIDBAUGBwgJCgsMDQ4PEA=="},
+        {"upgrade-no-version", "\nUpgrade: websocket\nConnection: Upgrade\nSec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA=="},
+        {"upgrade-bad-key", "\nUpgrade: websocket\nConnection: Upgrade\nSec-WebSocket-Version: 13\n"
+                            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZR=="},
     };
 }
 

@@ -24,27 +24,37 @@ namespace {
 
 int decode_status(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
 
+/// A pipe whose ends are closed on exec: neither leaks into this child (dup2 makes its output) or any other one.
+std::pair<int, int> make_pipe() {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe2");
+    return {fds[0], fds[1]};
+}
+
 } // namespace
 
-ChildProcess::ChildProcess(const std::vector<std::string>& argv) {
-    int pipe_fds[2];
-    // O_CLOEXEC: neither end leaks into this child (dup2 makes its stdout) or any other one.
-    if (pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe2");
+ChildProcess::ChildProcess(const std::vector<std::string>& argv, Stderr stderr_mode) {
+    const auto [stdout_read, stdout_write] = make_pipe();
+    const auto [stderr_read, stderr_write] = stderr_mode == Stderr::capture ? make_pipe() : std::pair(-1, -1);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, stdout_write, STDOUT_FILENO);
+    if (stderr_write >= 0) posix_spawn_file_actions_adddup2(&actions, stderr_write, STDERR_FILENO);
 
     std::vector<char*> args;
     for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
     args.push_back(nullptr);
     const int error = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
-    ::close(pipe_fds[1]);
+    for (const int fd : {stdout_write, stderr_write})
+        if (fd >= 0) ::close(fd);
     if (error != 0) {
-        ::close(pipe_fds[0]);
+        for (const int fd : {stdout_read, stderr_read})
+            if (fd >= 0) ::close(fd);
         throw std::system_error(error, std::generic_category(), "cannot start " + argv.front());
     }
-    stdout_fd_ = pipe_fds[0];
+    stdout_.fd = stdout_read;
+    stderr_.fd = stderr_read;
 }
 
 ChildProcess::~ChildProcess() {
@@ -53,24 +63,34 @@ ChildProcess::~ChildProcess() {
         int status = 0;
         ::waitpid(pid_, &status, 0);
     }
-    ::close(stdout_fd_);
+    for (const Output* output : {&stdout_, &stderr_})
+        if (output->fd >= 0) ::close(output->fd);
 }
 
-bool ChildProcess::read_more(Clock::time_point deadline) {
-    while (!stdout_ended_) {
-        pollfd readable{stdout_fd_, POLLIN, 0};
-        const int ready = ::poll(&readable, 1, remaining_ms(deadline));
+bool ChildProcess::read_more(Output& wanted, Clock::time_point deadline) {
+    while (!wanted.ended) {
+        std::vector<pollfd> polled;
+        std::vector<Output*> outputs;
+        for (Output* output : {&stdout_, &stderr_})
+            if (output->fd >= 0 && !output->ended) {
+                polled.push_back({output->fd, POLLIN, 0});
+                outputs.push_back(output);
+            }
+        const int ready = ::poll(polled.data(), polled.size(), remaining_ms(deadline));
         if (ready == 0) return false;
         if (ready < 0 && errno == EINTR) continue;
-        char buffer[4096];
-        const ssize_t got = ::read(stdout_fd_, buffer, sizeof buffer);
-        if (got < 0 && errno == EINTR) continue;
-        if (got <= 0) {
-            stdout_ended_ = true;
-            return false;
+        for (std::size_t i = 0; i < polled.size(); ++i) {
+            if (polled[i].revents == 0) continue;
+            char buffer[4096];
+            const ssize_t got = ::read(polled[i].fd, buffer, sizeof buffer);
+            if (got < 0 && errno == EINTR) continue;
+            if (got <= 0) {
+                outputs[i]->ended = true;
+                continue;
+            }
+            outputs[i]->pending.append(buffer, static_cast<std::size_t>(got));
+            if (outputs[i] == &wanted) return true;
         }
-        pending_.append(buffer, static_cast<std::size_t>(got));
-        return true;
     }
     return false;
 }
@@ -78,22 +98,32 @@ bool ChildProcess::read_more(Clock::time_point deadline) {
 std::optional<std::string> ChildProcess::read_line_containing(std::string_view needle,
                                                               std::chrono::milliseconds timeout) {
     const auto deadline = Clock::now() + timeout;
+    std::string& pending = stdout_.pending;
     do {
-        for (std::size_t end = pending_.find('\n'); end != std::string::npos; end = pending_.find('\n')) {
-            std::string line = pending_.substr(0, end);
-            pending_.erase(0, end + 1);
+        for (std::size_t end = pending.find('\n'); end != std::string::npos; end = pending.find('\n')) {
+            std::string line = pending.substr(0, end);
+            pending.erase(0, end + 1);
             if (line.find(needle) != std::string::npos) return line;
         }
-    } while (read_more(deadline));
+    } while (read_more(stdout_, deadline));
     return std::nullopt;
 }
 
-std::optional<std::string> ChildProcess::read_to_end(std::chrono::milliseconds timeout) {
+std::optional<std::string> ChildProcess::read_to_end(Output& output, std::chrono::milliseconds timeout) {
     const auto deadline = Clock::now() + timeout;
-    while (read_more(deadline)) {
+    while (read_more(output, deadline)) {
     }
-    if (!stdout_ended_) return std::nullopt;
-    return std::exchange(pending_, {});
+    if (!output.ended) return std::nullopt;
+    return std::exchange(output.pending, {});
+}
+
+std::optional<std::string> ChildProcess::read_to_end(std::chrono::milliseconds timeout) {
+    return read_to_end(stdout_, timeout);
+}
+
+std::optional<std::string> ChildProcess::read_stderr_to_end(std::chrono::milliseconds timeout) {
+    if (stderr_.fd < 0) throw std::logic_error("stderr is not captured");
+    return read_to_end(stderr_, timeout);
 }
 
 void ChildProcess::send_signal(int signal) {
@@ -135,6 +165,15 @@ std::string run_and_capture(const std::vector<std::string>& argv, std::chrono::m
         throw std::runtime_error(argv.front() + " failed (exit status " + (status ? std::to_string(*status) : "none") +
                                  ")");
     return *output;
+}
+
+Finished run_to_exit(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+    ChildProcess child(argv, ChildProcess::Stderr::capture);
+    const std::optional<std::string> out = child.read_to_end(timeout);
+    const std::optional<std::string> err = child.read_stderr_to_end(timeout);
+    const std::optional<int> status = child.wait_for_exit(timeout);
+    if (!out || !err || !status) throw std::runtime_error(argv.front() + " did not end in time");
+    return {*status, *out, *err};
 }
 
 } // namespace integration

@@ -35,8 +35,9 @@ std::string_view trim(std::string_view text) {
     return text;
 }
 
-/// Status line, headers, and the rest as the body (the server closes after one reply).
-HttpReply parse(const std::string& raw) {
+} // namespace
+
+HttpReply parse_http_reply(const std::string& raw) {
     const std::size_t head_end = raw.find("\r\n\r\n");
     if (raw.rfind("HTTP/1.", 0) != 0 || head_end == std::string::npos)
         throw std::runtime_error("not an HTTP response: " + raw.substr(0, 80));
@@ -53,8 +54,6 @@ HttpReply parse(const std::string& raw) {
     reply.body = raw.substr(head_end + 4);
     return reply;
 }
-
-} // namespace
 
 std::optional<std::string> HttpReply::header(std::string_view name) const {
     for (const auto& [key, value] : headers)
@@ -96,7 +95,7 @@ HttpReply http_request(std::uint16_t port, const HttpRequestSpec& request, std::
     io.run_for(timeout);
     if (!done) throw std::runtime_error(request.method + " " + request.target + ": no complete reply in time");
     if (failure) throw std::runtime_error(request.method + " " + request.target + ": " + failure.message());
-    return parse(incoming);
+    return parse_http_reply(incoming); // the server closes after one reply
 }
 
 } // namespace integration

@@ -34,6 +34,10 @@ struct HttpRequestSpec {
     std::string body;
 };
 
+/// A whole reply as the server sent it: status line, headers, and the rest as the body.
+/// @throws std::runtime_error when it is not an HTTP response.
+HttpReply parse_http_reply(const std::string& raw);
+
 /// Sends one request to 127.0.0.1:`port` and reads the whole reply.
 /// @throws std::runtime_error when the server cannot be reached or does not answer within `timeout`.
 HttpReply http_request(std::uint16_t port, const HttpRequestSpec& request,

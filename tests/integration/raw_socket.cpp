@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <stdexcept>
 #include <system_error>
 
 namespace integration {
@@ -142,6 +143,17 @@ RawHttpResponse read_http_head(RawSocket& socket, std::chrono::milliseconds time
     bytes.erase(0, head_end + 4);
     if (response.head.rfind("HTTP/1.1 ", 0) == 0) response.status = std::atoi(response.head.c_str() + 9);
     return response;
+}
+
+HttpReply raw_http_exchange(std::uint16_t port, std::string_view request, std::chrono::milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    RawSocket socket(port);
+    if (!socket.send_all(request, timeout)) throw std::runtime_error("the server did not take the request");
+    for (;;) {
+        const RawSocket::Read read = socket.read_some(std::chrono::milliseconds(remaining_ms(deadline)));
+        if (read == RawSocket::Read::closed) return parse_http_reply(socket.buffer());
+        if (read == RawSocket::Read::timeout) throw std::runtime_error("the server did not answer and close in time");
+    }
 }
 
 std::string upgrade_request(std::uint16_t port, std::string_view target, const Headers& headers, bool with_key) {

@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "client.hpp"
+#include "http_client.hpp"
 
 namespace integration {
 
@@ -65,6 +66,11 @@ struct RawHttpResponse {
 
 /// Reads an HTTP response head; bytes after it (e.g. the first WebSocket frames) stay in `socket.buffer()`.
 RawHttpResponse read_http_head(RawSocket& socket, std::chrono::milliseconds timeout = default_wait);
+
+/// Sends `request` as it is, however malformed, and reads the answer to the end: the server closes after
+/// answering anything but a valid upgrade. @throws std::runtime_error when no whole answer comes in time.
+HttpReply raw_http_exchange(std::uint16_t port, std::string_view request,
+                            std::chrono::milliseconds timeout = default_wait);
 
 /// An HTTP/1.1 upgrade request for `target` (e.g. "/ws?token=..."): Host, Upgrade, Connection,
 /// Sec-WebSocket-Version 13, a Sec-WebSocket-Key unless `with_key` is false, then `headers`.

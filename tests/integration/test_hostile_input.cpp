@@ -5,6 +5,9 @@
 // UTF-8), and HTTP that is not a proper upgrade (no key, no upgrade, no handshake at all). Each gets its
 // documented answer, and a bystander's connection is never disturbed.
 
+#include <optional>
+#include <utility>
+
 #include <catch2/catch.hpp>
 
 #include "harness.hpp"
@@ -252,32 +255,124 @@ TEST_CASE("Frames that break RFC 6455 close that connection with 1002 or 1009 an
     check_undisturbed(server, *bystander, bystander_user);
 }
 
-TEST_CASE("An upgrade without Sec-WebSocket-Key gets 400 and the server stays up", "[integration][http][hostile]") {
+namespace {
+
+/// `request` with its `name` header line left out.
+std::string without_header(std::string request, std::string_view name) {
+    const std::size_t line = request.find("\r\n" + std::string(name) + ": ");
+    REQUIRE(line != std::string::npos);
+    request.erase(line, request.find("\r\n", line + 2) - line);
+    return request;
+}
+
+/// `request` with its `name` header saying `value` instead (the first header line if it had none).
+std::string with_header(std::string request, std::string_view name, std::string_view value) {
+    if (request.find("\r\n" + std::string(name) + ": ") != std::string::npos) request = without_header(request, name);
+    const std::size_t first_header = request.find("\r\n") + 2;
+    return request.insert(first_header, std::string(name) + ": " + std::string(value) + "\r\n");
+}
+
+/// `request` with another request line, e.g. "POST /ws HTTP/1.1".
+std::string with_request_line(std::string request, std::string_view line) {
+    return request.replace(0, request.find("\r\n"), line);
+}
+
+struct MalformedUpgrade {
+    std::string name;
+    std::string request;
+    int status;
+    std::string reason;
+    std::optional<std::pair<std::string, std::string>> header; ///< that the answer must carry
+};
+
+std::vector<MalformedUpgrade> malformed_upgrades(std::uint16_t port, const std::string& token) {
+    const std::string good = upgrade_request(port, "/ws", bearer(token));
+    const std::pair<std::string, std::string> version_13{"Sec-WebSocket-Version", "13"};
+    const std::pair<std::string, std::string> upgrade_offer{"Upgrade", "websocket"};
+    const std::pair<std::string, std::string> allow_get{"Allow", "GET"};
+    const std::string version_reason = "only WebSocket version 13 is supported";
+    const std::string key_reason = "Sec-WebSocket-Key is not base64 of 16 bytes";
+    const std::string upgrade_reason = "expected a WebSocket upgrade (Upgrade: websocket)";
+    const std::string connection_reason = "the Connection header lacks the upgrade token";
+    const std::string method_reason = "a WebSocket upgrade must be a GET request";
+    return {
+        {"no Sec-WebSocket-Version", without_header(good, "Sec-WebSocket-Version"), 426, version_reason, version_13},
+        {"Sec-WebSocket-Version 0 (hybi-00)", with_header(good, "Sec-WebSocket-Version", "0"), 426, version_reason,
+         version_13},
+        {"Sec-WebSocket-Version 8", with_header(good, "Sec-WebSocket-Version", "8"), 426, version_reason, version_13},
+        {"Sec-WebSocket-Version 12", with_header(good, "Sec-WebSocket-Version", "12"), 426, version_reason, version_13},
+        {"Sec-WebSocket-Version not a number", with_header(good, "Sec-WebSocket-Version", "thirteen"), 426,
+         version_reason, version_13},
+        {"no Sec-WebSocket-Key", without_header(good, "Sec-WebSocket-Key"), 400, "missing Sec-WebSocket-Key", {}},
+        {"key not base64", with_header(good, "Sec-WebSocket-Key", "not base64, not at all"), 400, key_reason, {}},
+        {"key without its padding", with_header(good, "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ"), 400,
+         key_reason, {}},
+        {"key of 3 bytes", with_header(good, "Sec-WebSocket-Key", "AAAA"), 400, key_reason, {}},
+        {"key of 17 bytes", with_header(good, "Sec-WebSocket-Key", "AAAAAAAAAAAAAAAAAAAAAAA="), 400, key_reason, {}},
+        {"key with bits past its 16 bytes", with_header(good, "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZR=="), 400,
+         key_reason, {}},
+        {"no Upgrade", without_header(good, "Upgrade"), 426, upgrade_reason, upgrade_offer},
+        {"Upgrade: h2c", with_header(good, "Upgrade", "h2c"), 426, upgrade_reason, upgrade_offer},
+        {"Upgrade: websocketx (websocket only as a substring)", with_header(good, "Upgrade", "websocketx"), 426,
+         upgrade_reason, upgrade_offer},
+        {"no Connection", without_header(good, "Connection"), 400, connection_reason, {}},
+        {"Connection: keep-alive", with_header(good, "Connection", "keep-alive"), 400, connection_reason, {}},
+        {"Connection: upgraded (upgrade only as a substring)", with_header(good, "Connection", "upgraded"), 400,
+         connection_reason, {}},
+        {"POST", with_request_line(good, "POST /ws HTTP/1.1"), 405, method_reason, allow_get},
+        {"PUT", with_request_line(good, "PUT /ws HTTP/1.1"), 405, method_reason, allow_get},
+        {"HTTP/1.0", with_request_line(good, "GET /ws HTTP/1.0"), 400, "a WebSocket upgrade must be HTTP/1.1", {}},
+        {"POST without a version", with_request_line(without_header(good, "Sec-WebSocket-Version"), "POST /ws HTTP/1.1"),
+         405, method_reason, allow_get},
+    };
+}
+
+} // namespace
+
+TEST_CASE("Malformed upgrades get a 4xx with a reason, never a 5xx, and the server stays up",
+          "[integration][http][hostile]") {
     TestServer server;
     const UserId user = UserId::random();
-    RawSocket socket(server.port());
-    REQUIRE(socket.send_all(upgrade_request(server.port(), "/ws", bearer(token_for(user)), /*with_key=*/false)));
-    const RawHttpResponse response = read_http_head(socket);
-    CHECK(response.status == 400);
-    CHECK(socket.wait_for_close(default_wait));
+    for (const MalformedUpgrade& upgrade : malformed_upgrades(server.port(), token_for(user))) {
+        INFO(upgrade.name);
+        const HttpReply reply = raw_http_exchange(server.port(), upgrade.request);
+        CHECK(reply.status == upgrade.status);
+        CHECK(reply.header("Content-Type") == "application/json");
+        CHECK(reply.json() == json{{"error", "refused"}, {"reason", upgrade.reason}});
+        if (upgrade.header) CHECK(reply.header(upgrade.header->first) == upgrade.header->second);
+    }
+    // Plain HTTP to the WebSocket endpoint, without any upgrade headers.
+    for (const char* method : {"GET", "POST"}) {
+        INFO(method);
+        const HttpReply reply = http_request(server.port(), {method, "/ws", bearer(token_for(user)), ""});
+        CHECK(reply.status == 426);
+        CHECK(reply.header("Upgrade") == "websocket");
+        CHECK(reply.json().value("reason", "") == "expected a WebSocket upgrade (Upgrade: websocket)");
+    }
     CHECK(server.manager().metrics().connections_registered == 0);
     auto client = connect_user(server, user);
     round_trip(*client);
 }
 
-TEST_CASE("A plain GET /ws without upgrade headers gets an HTTP error and the server stays up",
+TEST_CASE("Upgrades are read as RFC 6455 asks: token lists, any case, any valid key",
           "[integration][http][hostile]") {
     TestServer server;
     const UserId user = UserId::random();
-    for (const char* method : {"GET", "POST"}) {
-        INFO(method);
-        const HttpReply reply = http_request(server.port(), {method, "/ws", bearer(token_for(user)), ""});
-        CHECK(reply.status >= 400);
-        CHECK(reply.status < 500);
+    const std::string good = upgrade_request(server.port(), "/ws", bearer(token_for(user)));
+    const std::vector<std::pair<const char*, std::string>> upgrades = {
+        {"Upgrade: WebSocket", with_header(good, "Upgrade", "WebSocket")},
+        {"Upgrade: a list", with_header(good, "Upgrade", "h2c, websocket")},
+        {"Connection: keep-alive, Upgrade", with_header(good, "Connection", "keep-alive, Upgrade")},
+        {"Connection: UPGRADE", with_header(good, "Connection", "UPGRADE")},
+        {"another key", with_header(good, "Sec-WebSocket-Key", "AQIDBAUGBwgJCgsMDQ4PEA==")},
+        {"a key of zeros", with_header(good, "Sec-WebSocket-Key", "AAAAAAAAAAAAAAAAAAAAAA==")},
+    };
+    for (const auto& [name, request] : upgrades) {
+        INFO(name);
+        RawSocket socket(server.port());
+        REQUIRE(socket.send_all(request));
+        CHECK(read_http_head(socket).status == 101);
     }
-    CHECK(server.manager().metrics().connections_registered == 0);
-    auto client = connect_user(server, user);
-    round_trip(*client);
 }
 
 TEST_CASE("A TCP connection that never completes its handshake is closed after handshake_timeout",

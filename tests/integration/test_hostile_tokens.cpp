@@ -169,6 +169,9 @@ TEST_CASE("Tokens with the wrong algorithm or claims get 401 with their reason",
     check_refused(server, {
         {"HS512 with the right key", bearer(sign_hmac(EVP_sha512(), "HS512", test_secret, claims)), "",
          "invalid token"},
+        // RFC 7515: "alg" is case-sensitive, whatever cpp-jwt thinks.
+        {"hs256 in lower case, validly signed", bearer(sign_hmac(EVP_sha256(), "hs256", test_secret, claims)), "",
+         "invalid token: algorithm not allowed"},
         {"not yet valid", bearer(sign(with(claims, {{"nbf", seconds_from_now(3600)}}))), "", "token not yet valid"},
         {"sub not a UUID", bearer(sign(with(claims, {{"sub", "alice"}}))), "", "sub is not a UUID"},
         {"sub a number", bearer(sign(with(claims, {{"sub", 42}}))), "", "sub is not a UUID"},

@@ -1,11 +1,15 @@
 // Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
 //
 // The bundled `social_server` program, run as a child process: it prints where it listens, serves a
-// client with a token it minted itself, and on SIGTERM closes the client with 1001 and exits 0.
+// client with a token it minted itself, and on SIGTERM closes the client with 1001 and exits 0. Its
+// command line: `--help` answers on stdout, anything it does not take is refused with the usage.
 
 #include <signal.h>
 
+#include <fstream>
+#include <iterator>
 #include <regex>
+#include <set>
 
 #include <catch2/catch.hpp>
 
@@ -58,4 +62,110 @@ TEST_CASE("The social_server program serves a client and on SIGTERM closes it wi
     CHECK(client.state().close->code == 1001);
     CHECK(server.read_line_containing("stopped", process_wait));
     CHECK(server.wait_for_exit(process_wait) == 0);
+}
+
+namespace {
+
+/// The flags a usage section lists, "  --name VALUE   what it does" a line, each with whether it takes a value.
+std::vector<std::pair<std::string, bool>> listed_flags(const std::string& section) {
+    std::vector<std::pair<std::string, bool>> flags;
+    const std::regex line(R"(^  (--[a-z][a-z-]*)( [^ ]+)?  )", std::regex::multiline);
+    for (auto match = std::sregex_iterator(section.begin(), section.end(), line); match != std::sregex_iterator();
+         ++match)
+        flags.emplace_back((*match)[1], (*match)[2].matched);
+    return flags;
+}
+
+/// The text of README.md from the heading `heading` to the next heading of its level.
+std::string readme_section(const std::string& heading) {
+    std::ifstream file(SWITCHBOARD_README_PATH);
+    const std::string readme((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    const std::size_t start = readme.find("\n" + heading + "\n");
+    REQUIRE(start != std::string::npos);
+    const std::string level = heading.substr(0, heading.find(' ') + 1);
+    return readme.substr(start, readme.find("\n" + level, start + 1) - start);
+}
+
+std::set<std::string> flags_named_in(const std::string& text) {
+    std::set<std::string> flags;
+    const std::regex flag(R"(--[a-z][a-z-]*)");
+    for (auto match = std::sregex_iterator(text.begin(), text.end(), flag); match != std::sregex_iterator(); ++match)
+        flags.insert(match->str());
+    return flags;
+}
+
+/// The usage, as `--help` prints it.
+std::string usage() {
+    const Finished help = run_to_exit({program, "--help"}, process_wait);
+    REQUIRE(help.status == 0);
+    return help.out;
+}
+
+} // namespace
+
+TEST_CASE("social_server --help and -h print the usage on stdout and exit 0", "[integration][program]") {
+    for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+             {program, "--help"}, {program, "-h"}, {program, "--port", "0", "--help"}, {program, "token", "-h"}}) {
+        INFO(args.back());
+        const Finished run = run_to_exit(args, process_wait);
+        CHECK(run.status == 0);
+        CHECK_THAT(run.out, Catch::StartsWith("usage: social_server"));
+        CHECK(run.err.empty());
+    }
+}
+
+TEST_CASE("social_server refuses an unknown flag or a missing value with the usage on stderr and status 2",
+          "[integration][program]") {
+    const std::string user = UserId::random().to_string();
+    const std::vector<std::pair<std::vector<std::string>, std::string>> refused = {
+        {{"--histroy", "off"}, "unknown flag: --histroy"},
+        {{"--port", "0", "--threads"}, "--threads needs a value"},
+        {{"--port"}, "--port needs a value"},
+        {{"-x"}, "unknown flag: -x"},
+        {{"--admin"}, "unknown flag: --admin"}, // a flag of `token` only
+        {{"token", user, "--ttl"}, "--ttl needs a value"},
+        {{"token", user, "--port", "1"}, "unknown flag: --port"},
+        {{"serve"}, "unknown command: serve"},
+    };
+    for (const auto& [args, problem] : refused) {
+        std::vector<std::string> argv{program};
+        argv.insert(argv.end(), args.begin(), args.end());
+        INFO(problem);
+        const Finished run = run_to_exit(argv, process_wait);
+        CHECK(run.status == 2);
+        CHECK(run.out.empty()); // it did not start
+        CHECK_THAT(run.err, Catch::StartsWith("social_server: " + problem + "\n"));
+        CHECK_THAT(run.err, Catch::Contains("usage: social_server"));
+    }
+}
+
+TEST_CASE("social_server's usage lists every flag it takes, and every flag README names", "[integration][program]") {
+    const std::string text = usage();
+    const std::size_t token_section = text.find("\nflags of token:\n");
+    REQUIRE(token_section != std::string::npos);
+    const std::string user = UserId::random().to_string();
+    const auto server_flags = listed_flags(text.substr(0, token_section));
+    const auto token_flags = listed_flags(text.substr(token_section));
+    CHECK(server_flags.size() >= 20);
+    CHECK(token_flags.size() == 3);
+
+    // Each flag listed is taken (with a value if it says so): the parser goes on to the next one.
+    const auto check_taken = [&](std::vector<std::string> argv, const std::pair<std::string, bool>& flag) {
+        INFO(flag.first);
+        argv.push_back(flag.first);
+        if (flag.second) argv.push_back("1");
+        argv.push_back("--not-a-flag");
+        const Finished run = run_to_exit(argv, process_wait);
+        CHECK(run.status == 2);
+        CHECK_THAT(run.err, Catch::StartsWith("social_server: unknown flag: --not-a-flag\n"));
+    };
+    for (const auto& flag : server_flags) check_taken({program}, flag);
+    for (const auto& flag : token_flags) check_taken({program, "token", user}, flag);
+
+    const std::set<std::string> in_usage = flags_named_in(text);
+    for (const char* heading : {"## Example server: `social_server`", "### Limits"})
+        for (const std::string& flag : flags_named_in(readme_section(heading))) {
+            INFO("README, " << heading << ": " << flag);
+            CHECK(in_usage.count(flag) == 1);
+        }
 }

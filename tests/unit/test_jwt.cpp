@@ -126,6 +126,18 @@ const KeyPair& ec_keys() {
     return keys;
 }
 
+/// A token over any header and payload text with a correct signature by `algorithm` and its test key, whatever
+/// algorithm the header names. cpp-jwt signs RS256 and ES256 here, taking the JWS form of ES256's signature.
+std::string sign_raw(Algorithm algorithm, std::string_view header, std::string_view payload) {
+    if (algorithm == Algorithm::hs256) return sign_raw_hs256(header, payload);
+    const auto signing_input = base64url(header) + '.' + base64url(payload);
+    const auto [signature, error] = algorithm == Algorithm::rs256
+                                        ? jwt::PEMSign<jwt::algo::RS256>::sign(rsa_keys().private_pem, signing_input)
+                                        : jwt::PEMSign<jwt::algo::ES256>::sign(ec_keys().private_pem, signing_input);
+    REQUIRE(!error);
+    return signing_input + '.' + base64url(signature);
+}
+
 } // namespace
 
 TEST_CASE("JwtAuthenticator accepts a valid HS256 token", "[jwt]") {
@@ -253,6 +265,35 @@ TEST_CASE("JwtAuthenticator accepts only the configured algorithm", "[jwt]") {
         const JwtAuthenticator auth(options_for(Algorithm::rs256, rsa_keys().public_pem));
         const auto token = sign_with_cpp_jwt("ES256", ec_keys().private_pem, claims);
         CHECK(outcome(auth.verify(token)) == "invalid token: algorithm not allowed");
+    }
+}
+
+TEST_CASE("JwtAuthenticator takes the algorithm only by its exact, case-sensitive name", "[jwt]") {
+    // RFC 7515: "alg" is case-sensitive. cpp-jwt alone matches it ignoring case, and only up to a NUL.
+    struct Family {
+        Algorithm algorithm;
+        JwtOptions options;
+        std::string name;
+        std::vector<std::string> misspellings;
+    };
+    const std::vector<Family> families = {
+        {Algorithm::hs256, hs256_options(), "HS256", {"hs256", "Hs256", "hS256"}},
+        {Algorithm::rs256, options_for(Algorithm::rs256, rsa_keys().public_pem), "RS256", {"rs256", "Rs256", "rS256"}},
+        {Algorithm::es256, options_for(Algorithm::es256, ec_keys().public_pem), "ES256", {"es256", "Es256", "eS256"}},
+    };
+    const auto claims = valid_claims().dump();
+    const auto header_naming = [](std::string_view alg) { return R"({"alg":")" + std::string(alg) + R"(","typ":"JWT"})"; };
+    for (const Family& family : families) {
+        INFO(family.name);
+        const JwtAuthenticator auth(family.options);
+        CHECK(outcome(auth.verify(sign_raw(family.algorithm, header_naming(family.name), claims))) == "accepted");
+        std::vector<std::string> others = family.misspellings;
+        others.push_back(family.name + "\\u0000"); // a JSON-escaped NUL after the name
+        for (const std::string& other : others) {
+            INFO(other);
+            CHECK(outcome(auth.verify(sign_raw(family.algorithm, header_naming(other), claims))) ==
+                  "invalid token: algorithm not allowed");
+        }
     }
 }
 

@@ -58,7 +58,8 @@ struct JwtOptions {
 ///
 /// A token is accepted when all of these hold:
 /// - it is at most 8 KiB and in JWS compact form;
-/// - its header names `JwtOptions::algorithm` and its signature verifies with `JwtOptions::key`;
+/// - its header names `JwtOptions::algorithm` exactly (`"HS256"`, `"RS256"` or `"ES256"`: RFC 7515's
+///   names are case-sensitive) and its signature verifies with `JwtOptions::key`;
 /// - `exp` is present, a whole number of seconds, and not in the past (give or take the leeway);
 /// - `nbf`, when present, is not in the future (give or take the leeway);
 /// - `iss` and `aud` match the options that are set;

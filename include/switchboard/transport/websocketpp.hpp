@@ -9,7 +9,9 @@
 /// compiles as C++17 with g++ 12).
 ///
 /// What it does, in the order a connection lives:
-/// - HTTP upgrade on `websocket_path`: only `Sec-WebSocket-Version: 13`; the Origin allowlist;
+/// - HTTP upgrade on `websocket_path`: only a well-formed one (RFC 6455: GET, HTTP/1.1, the
+///   `websocket` and `upgrade` tokens, `Sec-WebSocket-Version: 13`, a key of 16 bytes; else
+///   400, 405 or 426 with a JSON reason, never websocketpp's own answer); the Origin allowlist;
 ///   the connection limits (an upgrade takes its global and per-address slot as it passes them,
 ///   so upgrades arriving together cannot overshoot); then the manager's Auth policy decides,
 ///   before any WebSocket frame. A refusal answers the policy's HTTP status (401 with
@@ -20,7 +22,8 @@
 ///   never opens (the client leaves, the response cannot be written, the transport is stopping)
 ///   gives its slots back and is reported closed.
 ///   Answers carry no Server header; websocketpp's copy of the upgrade is dropped once open.
-/// - Other HTTP requests go to the host's `HttpHandler` (404 without one).
+/// - Other HTTP requests go to the host's `HttpHandler` (404 without one), except those to
+///   `websocket_path`, which get 426.
 /// - Heartbeat: a ping every `ping_interval`; no pong within `pong_timeout` closes the
 ///   connection (1001 "pong timeout") and reports it closed at once. One timer per endpoint
 ///   serves every connection's heartbeat and expiry: each happens up to one tick late (an eighth
@@ -186,11 +189,12 @@ public:
     std::size_t connection_count() const;
 
     struct Metrics {
-        std::uint64_t refused_version = 0;  ///< 426: not Sec-WebSocket-Version 13
-        std::uint64_t refused_path = 0;     ///< 404: upgrade outside `websocket_path`
-        std::uint64_t refused_origin = 0;   ///< 403: Origin not allowed
-        std::uint64_t refused_capacity = 0; ///< 503: `max_connections` reached or shutting down
-        std::uint64_t refused_address = 0;  ///< 429: `max_connections_per_address` reached
+        std::uint64_t refused_version = 0;   ///< 426: no Sec-WebSocket-Version 13
+        std::uint64_t refused_malformed = 0; ///< 400, 405, 426: not a well-formed upgrade (RFC 6455)
+        std::uint64_t refused_path = 0;      ///< 404: upgrade outside `websocket_path`
+        std::uint64_t refused_origin = 0;    ///< 403: Origin not allowed
+        std::uint64_t refused_capacity = 0;  ///< 503: `max_connections` reached or shutting down
+        std::uint64_t refused_address = 0;   ///< 429: `max_connections_per_address` reached
         std::uint64_t upgrades_abandoned = 0; ///< accepted, then never opened (client left, write failed, stopping)
         std::size_t upgrades_pending = 0; ///< now: past the limits, not yet open or gone (they hold slots)
         std::uint64_t pong_timeouts = 0;
