@@ -10,7 +10,7 @@ CTEST       := ctest --output-on-failure -j$(JOBS) --timeout 600
 
 BUILD_PACKAGES := cmake make g++ pkg-config libasio-dev libwebsocketpp-dev nlohmann-json3-dev \
                   libssl-dev zlib1g-dev libcpp-jwt-dev
-TEST_PACKAGES  := $(BUILD_PACKAGES) catch2 openssl prometheus
+TEST_PACKAGES  := $(BUILD_PACKAGES) catch2 openssl prometheus nodejs
 BENCH_PACKAGES := $(BUILD_PACKAGES) libbenchmark-dev nodejs gnuplot-nox
 FUZZ_PACKAGES  := $(BUILD_PACKAGES) clang libclang-rt-14-dev
 
