@@ -105,6 +105,7 @@ struct ConnectionState {
     ConnectionId id;                  ///< once the listener registered it
     bool reported_closed = false;
     bool awaiting_pong = false; ///< one ping at a time
+    bool write_waiting = false; ///< single-threaded: its write waits in the I/O thread's round
     std::uint32_t entry = no_entry; ///< in the endpoint's table of open connections, while open
     Clock::time_point next_ping = never;
     Clock::time_point pong_deadline = never; ///< while `awaiting_pong`
@@ -128,6 +129,8 @@ struct Config : Base {
         using elog_type = Config::elog_type;
         using alog_type = Config::alog_type;
         static const bool enable_multithreading = Multithreaded;
+        /// The connection built on this transport's (see `detail::BatchingConnection`).
+        using connection_type = websocketpp::connection<Config>;
         /// A TLS peer that never sends close_notify would otherwise keep a closed connection, and
         /// its user's presence, for websocketpp's default 5 s.
         static const long timeout_socket_shutdown = 1000;
