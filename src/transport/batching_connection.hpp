@@ -23,18 +23,35 @@ namespace switchboard::detail {
 /// Single-threaded, the I/O thread's queue of the work websocketpp hands its transport to run
 /// later (`dispatch`): above all a connection's next write, which websocketpp dispatches after
 /// every send that finds no write in flight, so a broadcast dispatches one per recipient. They
-/// run in order from one posted handler, rather than each from a post of its own (perf at fan-out
-/// saturation: the scheduler's and malloc's time per delivery more than halved; throughput 1.02x,
-/// medians of 7 alternating runs, 5 of them faster).
+/// run in order from one posted handler, a round, rather than each from a post of its own (perf
+/// at fan-out saturation: the scheduler's and malloc's time per delivery more than halved).
+///
+/// A round takes a connection's write once: websocketpp dispatches it again with every send until
+/// it runs, and it sends all that is queued by then. And a round waits while asio's queue brings
+/// it more: when its turn comes and work joined it since the last, it goes to the back of the
+/// queue again, up to `max_deferrals` times, so that the messages, accepts and reads already
+/// waiting there go out in one round rather than one round each. Single publishers over HTTP (a
+/// connection per request, so one accept and one request per turn of the queue) got 3 deliveries
+/// per `sendmsg` without it and 19 with it, 2.6 times the deliveries/s (bench/load/ab.sh,
+/// medians of 3).
 class DispatchQueue {
 public:
     using Work = std::function<void()>;
+    /// Turns of asio's queue a round may wait for, each of them having brought it more.
+    static constexpr int max_deferrals = 16;
+
     explicit DispatchQueue(asio::io_context& io) : io_(io) {}
 
-    /// On the I/O thread. `waiting`, if given, is cleared just before `work` runs; it must live
-    /// as long as `work` does.
+    /// On the I/O thread. `waiting`, if given, is the flag of a connection's write, set while it
+    /// waits in the round: `work` is then dropped, that write sends what `work` would. It must
+    /// live as long as `work`.
     void add(Work work, bool* waiting = nullptr) {
-        if (pending_.empty()) asio::post(io_, [this] { run(); });
+        if (pending_.empty())
+            asio::post(io_, [this] { run(); });
+        else
+            ++joined_;
+        if (waiting && *waiting) return;
+        if (waiting) *waiting = true;
         pending_.push_back({std::move(work), waiting});
     }
 
@@ -54,6 +71,14 @@ private:
     };
 
     void run() {
+        const bool grew = joined_ > 0;
+        joined_ = 0;
+        if (grew && deferrals_ < max_deferrals) {
+            ++deferrals_;
+            asio::post(io_, [this] { run(); });
+            return;
+        }
+        deferrals_ = 0;
         running_.swap(pending_); // what runs may add more: it waits for the next round
         for (Entry& entry : running_) {
             if (entry.waiting) *entry.waiting = false;
@@ -63,6 +88,8 @@ private:
     }
 
     asio::io_context& io_;
+    std::size_t joined_ = 0; ///< adds since the round was posted or last deferred
+    int deferrals_ = 0;
     std::vector<Entry> pending_;
     std::vector<Entry> running_;
 };
@@ -153,9 +180,7 @@ private:
 };
 
 /// websocketpp's asio transport connection, batching three things:
-/// - single-threaded, `dispatch` goes through the I/O thread's `DispatchQueue`, once per round
-///   for a connection's write (websocketpp dispatches one per send until the write runs, and the
-///   write takes every message queued by then);
+/// - single-threaded, `dispatch` goes through the I/O thread's `DispatchQueue`;
 /// - single-threaded over plain TCP, a connection reads ahead while a round of that queue waits.
 ///   websocketpp asks for a connection's next read from the handler of its last one. When that
 ///   handler's messages caused sends, their writes wait in the round, which asio runs before a
@@ -203,19 +228,14 @@ public:
     }
 
     /// The thread's queue belongs to the single-threaded transport whose I/O thread this is: a
-    /// multi-threaded connection sent to from there must not use it. A write already waiting in
-    /// its round needs no second one (with one publisher, as many as the messages a round takes).
+    /// multi-threaded connection sent to from there must not use it. Its writes go with the flag
+    /// that lets the round take each once.
     std::error_code dispatch(websocketpp::transport::dispatch_handler handler) {
         DispatchQueue* queue = TransportConfig::enable_multithreading ? nullptr : DispatchQueue::current();
         if (!queue) return Base::dispatch(std::move(handler));
         using WriteFrame = decltype(std::bind(&Connection::write_frame, std::declval<typename Connection::ptr>()));
-        if (!handler.template target<WriteFrame>()) {
-            queue->add(std::move(handler));
-            return {};
-        }
-        bool& write_waiting = static_cast<Connection&>(*this).write_waiting;
-        if (!write_waiting) queue->add(std::move(handler), &write_waiting);
-        write_waiting = true;
+        const bool is_write = handler.template target<WriteFrame>() != nullptr;
+        queue->add(std::move(handler), is_write ? &static_cast<Connection&>(*this).write_waiting : nullptr);
         return {};
     }
 
@@ -255,7 +275,8 @@ private:
                 turn.budget -= got;
             }
         }
-        if (pending) Base::async_read_at_least(pending->at_least, pending->buffer, pending->size, std::move(pending->handler));
+        if (pending)
+            Base::async_read_at_least(pending->at_least, pending->buffer, pending->size, std::move(pending->handler));
     }
 
     void write_from(const std::vector<websocketpp::transport::buffer>& buffers, std::size_t first, std::size_t skip,

@@ -1,10 +1,12 @@
 // Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
 //
-// A client's messages that arrive together, as a publisher's burst does in one TCP segment: each
-// is handled and answered in order, with either threading model. Single-threaded, the transport
-// reads them all before the writes they cause go out (what batches fan-out from one publisher),
-// but no more than 16 KiB of one connection before other work runs.
+// How the transport batches, seen from clients. A client's messages that arrive together, as a
+// publisher's burst does in one TCP segment, are each handled and answered in order, with either
+// threading model. Single-threaded, the transport reads them all before the writes they cause go
+// out (what batches fan-out from one publisher), but no more than 16 KiB of one connection before
+// other work runs; and a round of writes waits while the I/O thread's queue brings it more.
 
+#include <future>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -113,4 +115,29 @@ TEST_CASE("Single-threaded, messages that arrived together are handled before th
     REQUIRE(before.size() == static_cast<std::size_t>(large));
     CHECK(before.front() == small); // the small burst's markers all ran, none of this one's
     CHECK(before.back() > small);   // some of this one's ran before its last Probe was handled
+}
+
+TEST_CASE("Single-threaded, a round of writes waits for the work queued behind it that joins it",
+          "[integration][transport]") {
+    // One handler sends two notes: the second joins the round of writes the first started. So the
+    // round lets the handler queued behind it run first; that one reads the client's socket, which
+    // a write would have reached at once (loopback delivers within the send). Scoped presence: no
+    // one sends the client anything else.
+    social::ServerOptions options = server_options();
+    options.transport.threads = 1;
+    options.presence = switchboard::PresenceMode::scoped;
+    TestServer server(std::move(options));
+    const UserId user = UserId::random();
+    auto client = connect_raw_user(server, user);
+    const auto note = [&](int seq) { server.manager().send_to_user(user, switchboard::Event("Note", {{"seq", seq}})); };
+
+    std::promise<RawSocket::Read> behind;
+    const auto io = server.manager().transport().executor();
+    asio::post(io, [&] {
+        note(0);
+        note(1);
+        asio::post(io, [&] { behind.set_value(client->socket().read_some(std::chrono::milliseconds(0))); });
+    });
+    CHECK(behind.get_future().get() == RawSocket::Read::timeout); // nothing written yet
+    check_answers_in_order(*client, "Note", 0, 2);
 }
