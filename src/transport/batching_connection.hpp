@@ -18,81 +18,9 @@
 #include <websocketpp/transport/asio/endpoint.hpp>
 #include <websocketpp/version.hpp>
 
+#include <switchboard/detail/dispatch_queue.hpp>
+
 namespace switchboard::detail {
-
-/// Single-threaded, the I/O thread's queue of the work websocketpp hands its transport to run
-/// later (`dispatch`): above all a connection's next write, which websocketpp dispatches after
-/// every send that finds no write in flight, so a broadcast dispatches one per recipient. They
-/// run in order from one posted handler, a round, rather than each from a post of its own (perf
-/// at fan-out saturation: the scheduler's and malloc's time per delivery more than halved).
-///
-/// A round takes a connection's write once: websocketpp dispatches it again with every send until
-/// it runs, and it sends all that is queued by then. And a round waits while asio's queue brings
-/// it more: when its turn comes and work joined it since the last, it goes to the back of the
-/// queue again, up to `max_deferrals` times, so that the messages, accepts and reads already
-/// waiting there go out in one round rather than one round each. Single publishers over HTTP (a
-/// connection per request, so one accept and one request per turn of the queue) got 3 deliveries
-/// per `sendmsg` without it and 19 with it, 2.6 times the deliveries/s (bench/load/ab.sh,
-/// medians of 3).
-class DispatchQueue {
-public:
-    using Work = std::function<void()>;
-    /// Turns of asio's queue a round may wait for, each of them having brought it more.
-    static constexpr int max_deferrals = 16;
-
-    explicit DispatchQueue(asio::io_context& io) : io_(io) {}
-
-    /// On the I/O thread. `waiting`, if given, is the flag of a connection's write, set while it
-    /// waits in the round: `work` is then dropped, that write sends what `work` would. It must
-    /// live as long as `work`.
-    void add(Work work, bool* waiting = nullptr) {
-        if (pending_.empty())
-            asio::post(io_, [this] { run(); });
-        else
-            ++joined_;
-        if (waiting && *waiting) return;
-        if (waiting) *waiting = true;
-        pending_.push_back({std::move(work), waiting});
-    }
-
-    /// True from the first `add` until the round runs.
-    bool waiting() const { return !pending_.empty(); }
-
-    /// The queue of the I/O thread running this, if single-threaded; else null.
-    static DispatchQueue*& current() {
-        thread_local DispatchQueue* queue = nullptr;
-        return queue;
-    }
-
-private:
-    struct Entry {
-        Work work;
-        bool* waiting;
-    };
-
-    void run() {
-        const bool grew = joined_ > 0;
-        joined_ = 0;
-        if (grew && deferrals_ < max_deferrals) {
-            ++deferrals_;
-            asio::post(io_, [this] { run(); });
-            return;
-        }
-        deferrals_ = 0;
-        running_.swap(pending_); // what runs may add more: it waits for the next round
-        for (Entry& entry : running_) {
-            if (entry.waiting) *entry.waiting = false;
-            entry.work();
-        }
-        running_.clear();
-    }
-
-    asio::io_context& io_;
-    std::size_t joined_ = 0; ///< adds since the round was posted or last deferred
-    int deferrals_ = 0;
-    std::vector<Entry> pending_;
-    std::vector<Entry> running_;
-};
 
 /// The read-ahead of one connection running on this thread (see `BatchingConnection`): what it
 /// may still read this turn, and the read websocketpp asked for from within the handler it runs,
@@ -188,7 +116,9 @@ private:
 ///   carried what one read held: two 130-byte messages per 256-byte read at fan-out from one
 ///   publisher, 4 deliveries per `sendmsg` against websocketpp's 8 with its 16 KiB reads. Reading
 ///   on at once, without blocking, until the socket is empty or `ReadAhead::budget_per_turn`
-///   bytes were read, the round carries all that had arrived;
+///   bytes were read, the round carries all that had arrived: 16 deliveries per `sendmsg` with 16
+///   broadcasts outstanding, 32 (as many as one call takes) with 64. The price: a read that finds
+///   the socket empty, once per read whose messages caused sends (a sender of one message);
 /// - a write over plain TCP hands the socket up to 64 buffers per system call (asio's limit for
 ///   one operation), where asio's `async_write`, which websocketpp calls, hands it at most 16 (its
 ///   `prepared_buffers`) and 64 KiB: with a header and a payload per message, 8 messages per
@@ -212,7 +142,8 @@ public:
     using Base::Base;
     using Base::async_write; // the handshake's single buffer, which the overload below would hide
 
-    /// websocketpp 0.8 asks for at least 1 byte, from the handler of the read before.
+    /// websocketpp 0.8 asks for its next read (of at least 1 byte) from the handler of the one
+    /// before; while a round waits, it is made at once (`read_ahead`).
     void async_read_at_least(std::size_t at_least, char* buffer, std::size_t size,
                              websocketpp::transport::read_handler handler) {
         if constexpr (reads_ahead) {
