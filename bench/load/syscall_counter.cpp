@@ -105,13 +105,21 @@ SyscallCounter::~SyscallCounter() {
 }
 
 void SyscallCounter::start() {
-    if (perf_ > 0 && !command("enable"))
+    if (perf_ > 0 && !send_command("enable")) problem_ = "perf does not read its control pipe";
+    started_at_ = std::chrono::steady_clock::now();
+}
+
+bool SyscallCounter::ready() {
+    if (counting_ || perf_ <= 0 || !problem_.empty()) return true;
+    counting_ = acknowledged(0);
+    if (!counting_ && std::chrono::steady_clock::now() - started_at_ > std::chrono::milliseconds(ack_timeout_ms))
         problem_ = "perf did not enable its events (no permission? see perf_event_paranoid)";
+    return counting_ || !problem_.empty();
 }
 
 std::optional<SyscallCounts> SyscallCounter::stop() {
-    if (perf_ <= 0 || !problem_.empty()) return std::nullopt;
-    if (!command("disable")) {
+    if (!counting_ || !problem_.empty()) return std::nullopt;
+    if (!send_command("disable") || !acknowledged(ack_timeout_ms)) {
         problem_ = "perf did not acknowledge the end of the interval";
         return std::nullopt;
     }
@@ -121,12 +129,14 @@ std::optional<SyscallCounts> SyscallCounter::stop() {
     return counts;
 }
 
-/// Sends one control command and waits for perf's "ack".
-bool SyscallCounter::command(const char* verb) {
+bool SyscallCounter::send_command(const char* verb) {
     const std::string line = std::string(verb) + "\n";
-    if (write(control_, line.data(), line.size()) != static_cast<ssize_t>(line.size())) return false;
+    return write(control_, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+}
+
+bool SyscallCounter::acknowledged(int timeout_ms) {
     pollfd ready{acknowledge_, POLLIN, 0};
-    if (poll(&ready, 1, ack_timeout_ms) != 1) return false;
+    if (poll(&ready, 1, timeout_ms) != 1) return false;
     char answer[16] = {};
     return read(acknowledge_, answer, sizeof answer - 1) > 0 && std::strncmp(answer, "ack", 3) == 0;
 }

@@ -5,8 +5,10 @@
 /// How many system calls a server makes to send and to receive over an interval: `perf stat` on
 /// the syscalls tracepoints, attached to the server with its events disabled, enabled and disabled
 /// through perf's control pipe, so that the count covers exactly the interval the deliveries are
-/// counted over.
+/// counted over. Attached, the tracepoints slow every system call of the server (by a fifth of the
+/// deliveries/s here), so a workload measures its rates before and counts in an interval of its own.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -29,15 +31,19 @@ public:
     SyscallCounter(const SyscallCounter&) = delete;
     SyscallCounter& operator=(const SyscallCounter&) = delete;
 
-    /// Starts counting; returns once perf has enabled its events.
+    /// Asks perf to start counting, without waiting.
     void start();
-    /// The counts since `start()`, if perf counted.
+    /// True once perf counts (it acknowledged `start`), or once it is clear that it will not.
+    bool ready();
+    /// The counts since `ready()` turned true, if perf counted.
     std::optional<SyscallCounts> stop();
     /// Why there are no counts (for stderr), if there are none.
     const std::string& problem() const { return problem_; }
 
 private:
-    bool command(const char* verb);
+    bool send_command(const char* verb);
+    /// Waits up to `timeout_ms` for perf's "ack".
+    bool acknowledged(int timeout_ms);
     void end_perf();
 
     pid_t perf_ = -1;
@@ -45,6 +51,8 @@ private:
     int acknowledge_ = -1; ///< perf answers "ack" on it
     std::string output_;   ///< perf's -o file
     std::string problem_;
+    bool counting_ = false;
+    std::chrono::steady_clock::time_point started_at_;
 };
 
 } // namespace loadgen

@@ -54,7 +54,9 @@ void report_syscalls(Report& report, const std::optional<SyscallCounts>& calls, 
     }
     report.emplace_back("send_calls", std::to_string(calls->sends));
     report.emplace_back("recv_calls", std::to_string(calls->receives));
-    const auto per = [](double count, std::uint64_t calls) { return fixed(calls ? count / static_cast<double>(calls) : 0); };
+    const auto per = [](double count, std::uint64_t calls) {
+        return fixed(calls ? count / static_cast<double>(calls) : 0);
+    };
     report.emplace_back("deliveries_per_send", per(delivered, calls->sends));
     report.emplace_back("messages_per_recv", per(received, calls->receives));
 }
@@ -156,9 +158,25 @@ void warm_up(const Settings& settings) {
     session.pause(0.2);
 } // closed here; run_idle's pause lets the server finish with them
 
+/// The server's system calls over one more second of the same load: counting slows each of them,
+/// so not while the rates are measured.
+template <class Pump>
+void count_syscalls(Session& session, const Settings& settings, const Fanout& fanout, Report& report,
+                    const Pump& pump) {
+    SyscallCounter syscalls(settings.server_pid);
+    syscalls.start();
+    session.run_until(now_ns() + 10 * second_ns, [&] { return pump() && !syscalls.ready(); });
+    const std::uint64_t received_before = session.counters.broadcasts;
+    const std::uint64_t sent_before = fanout.sent;
+    session.run_until(now_ns() + second_ns, pump);
+    const std::optional<SyscallCounts> calls = syscalls.stop();
+    const auto delivered = static_cast<double>(session.counters.broadcasts - received_before);
+    report_syscalls(report, calls, syscalls.problem(), delivered, static_cast<double>(fanout.sent - sent_before));
+}
+
 /// Fan-out at saturation, alike for every shape: `keep_sending` runs between polls; after a warm-up
-/// second, `settings.seconds` of deliveries, with the server's CPU and system calls counted over
-/// that interval; then latency, and the drain of what is still owed.
+/// second, `settings.seconds` of deliveries and the server's CPU; then its system calls, latency,
+/// and the drain of what is still owed.
 template <class KeepSending>
 void measure_saturation(Session& session, const Settings& settings, Fanout& fanout, Report& report,
                         KeepSending&& keep_sending) {
@@ -166,17 +184,13 @@ void measure_saturation(Session& session, const Settings& settings, Fanout& fano
         keep_sending();
         return true;
     };
-    SyscallCounter syscalls(settings.server_pid); // perf attaches during the warm-up
-    session.run_until(now_ns() + second_ns, pump);
+    session.run_until(now_ns() + second_ns, pump); // warm-up
 
     CpuMeter cpu(settings.server_pid);
     const std::uint64_t received_before = session.counters.broadcasts;
-    const std::uint64_t sent_before = fanout.sent;
-    syscalls.start();
     const std::int64_t start = now_ns();
     session.record_latency = true;
     session.run_until(start + seconds_ns(settings.seconds), pump);
-    const std::optional<SyscallCounts> calls = syscalls.stop();
     const double elapsed = static_cast<double>(now_ns() - start) / 1e9;
     session.record_latency = false;
     const double delivered = static_cast<double>(session.counters.broadcasts - received_before);
@@ -186,7 +200,7 @@ void measure_saturation(Session& session, const Settings& settings, Fanout& fano
     // Steadier than deliveries/s where others' work takes part of the server's core.
     const double server_cpu_seconds = cpu.server_share(elapsed) * elapsed;
     report.emplace_back("deliveries_per_cpu_s", fixed(server_cpu_seconds > 0 ? delivered / server_cpu_seconds : 0, 0));
-    report_syscalls(report, calls, syscalls.problem(), delivered, static_cast<double>(fanout.sent - sent_before));
+    count_syscalls(session, settings, fanout, report, pump);
     report_latency(report, session.latency);
     fanout.drain(session, 5, report);
     session.report_health(report);
