@@ -3,11 +3,14 @@
 // loadgen: the WebSocket load generator of the side-by-side benchmark (bench/load/run.sh drives it).
 // Speaks the example server's protocol (README.md, "Wire protocol") to any server that does.
 //
-//   loadgen --workload idle|saturation|rate|direct|storm --port N --secret S
+//   loadgen --workload idle|saturation|publish|rate|direct|storm --port N --secret S
 //           [--host 127.0.0.1] [--server-pid PID] [--clients N] [--steps N,N,...] [--rate R]
-//           [--seconds S] [--timeout S] [--senders N] [--window N] [--quickack 1] [--hold S]
+//           [--seconds S] [--timeout S] [--senders N] [--window N] [--via ws|http] [--quickack 1]
+//           [--hold S]
 //
-// --window: saturation's broadcasts outstanding at most (32). --quickack 1: a diagnostic, the client
+// --window: broadcasts outstanding at most (saturation: 32, counted in deliveries; publish: 64,
+// counted by the copy reaching connection 0). --via: publish's publisher, a WebSocket connection
+// (the default) or an HTTP client of `POST /api/publish`. --quickack 1: a diagnostic, the client
 // acknowledges every read at once (a normal TCP stack delays ACKs up to 40 ms). --hold: idle keeps every
 // connection open that many seconds after its last step (to inspect the server meanwhile).
 // Prints one line of `key=value` pairs on stdout; progress and problems go to stderr.
@@ -28,10 +31,10 @@ namespace {
 [[noreturn]] void usage(const std::string& problem) {
     std::fprintf(stderr,
                  "loadgen: %s\n"
-                 "usage: loadgen --workload idle|saturation|rate|direct|storm --port N --secret S\n"
+                 "usage: loadgen --workload idle|saturation|publish|rate|direct|storm --port N --secret S\n"
                  "               [--host 127.0.0.1] [--server-pid PID] [--clients N] [--steps N,N,...]\n"
                  "               [--rate R] [--seconds S] [--timeout S] [--senders N] [--window N]\n"
-                 "               [--quickack 1] [--hold S]\n",
+                 "               [--via ws|http] [--quickack 1] [--hold S]\n",
                  problem.c_str());
     std::exit(2);
 }
@@ -83,6 +86,7 @@ loadgen::Settings settings_from(int argc, char** argv) {
     settings.timeout = number(options, "timeout", 60);
     settings.senders = static_cast<std::size_t>(number(options, "senders", 0));
     settings.window = static_cast<std::size_t>(number(options, "window", 0));
+    settings.via = text("via", "ws");
     settings.quick_ack = number(options, "quickack", 0) != 0;
     settings.hold = number(options, "hold", 0);
     return settings;
@@ -102,8 +106,8 @@ int main(int argc, char** argv) {
     const loadgen::Settings settings = settings_from(argc, argv);
     raise_open_files_limit();
     const std::map<std::string, loadgen::Report (*)(const loadgen::Settings&)> workloads{
-        {"idle", loadgen::run_idle},     {"saturation", loadgen::run_saturation}, {"rate", loadgen::run_rate},
-        {"direct", loadgen::run_direct}, {"storm", loadgen::run_storm}};
+        {"idle", loadgen::run_idle},     {"saturation", loadgen::run_saturation}, {"publish", loadgen::run_publish},
+        {"rate", loadgen::run_rate},     {"direct", loadgen::run_direct},         {"storm", loadgen::run_storm}};
     const auto workload = workloads.find(settings.workload);
     if (workload == workloads.end()) usage("unknown --workload '" + settings.workload + "'");
     try {

@@ -1,7 +1,7 @@
 # Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
 """Turns the raw lines of bench/load/run.sh into the side-by-side tables (medians of the
-repetitions, ratios switchboard/baseline), a verdict per target of issue 4, and the data file
-of the latency plot.
+repetitions, ratios switchboard/baseline), a verdict per target of issues 4 and 12, and the data
+file of the latency plot.
 
 usage: report.py RAW MACHINE RESULTS_TXT LATENCY_DAT   (standard library only)
 """
@@ -138,12 +138,53 @@ def saturation_table(figures, sizes):
         rows.append(metric_row(figures, "  p99 ms", case, "p99_ms", 1))
         rows.append(metric_row(figures, "  p99.9 ms", case, "p999_ms", 1))
         rows.append(metric_row(figures, "  undelivered after 5 s of drain", case, "lost"))
-        rows.append(metric_row(figures, "  server CPU (cores)", case, "server_cpu", 2))
-        rows.append(metric_row(figures, "  load generator CPU (cores)", case, "client_cpu", 2))
-        rows.append(metric_row(figures, "  other processes' CPU (cores)", case, "others_cpu", 2))
-    return table("Fan-out at saturation (admin Broadcast to every subscriber; at most 32 broadcasts outstanding)",
+        rows.extend(cost_rows(figures, case))
+    return table("Fan-out at saturation, many senders (admin Broadcast to every subscriber from up to 400 "
+                 "senders; at most 32 broadcasts outstanding)",
                  rows, ["(latency here is mostly queueing behind the 32 outstanding broadcasts)"]
                  + nagle_notes(figures, sizes))
+
+
+def cost_rows(figures, case):
+    """What a fan-out case cost the server: system calls (perf) and CPU."""
+    return [metric_row(figures, "  deliveries per server CPU second", case, "deliveries_per_cpu_s"),
+            metric_row(figures, "  deliveries per send call", case, "deliveries_per_send", 1),
+            metric_row(figures, "  client messages per receive call", case, "messages_per_recv", 2),
+            metric_row(figures, "  server CPU (cores)", case, "server_cpu", 2),
+            metric_row(figures, "  load generator CPU (cores)", case, "client_cpu", 2),
+            metric_row(figures, "  other processes' CPU (cores)", case, "others_cpu", 2)]
+
+
+def publish_cases(runs):
+    """{(via, window, subscribers)} of the one-publisher cases: publish_<via>_<window>_<subscribers>."""
+    cases = set()
+    for case, _ in runs:
+        parts = case.split("_")
+        if len(parts) == 4 and parts[0] == "publish" and parts[2].isdigit() and parts[3].isdigit():
+            cases.add((parts[1], int(parts[2]), int(parts[3])))
+    return sorted(cases, key=lambda c: (c[0] != "ws", c[2], c[1]))
+
+
+def publish_case(via, window, size):
+    return f"publish_{via}_{window}_{size}"
+
+
+def publish_table(figures, cases):
+    rows = []
+    for via, window, size in cases:
+        case = publish_case(via, window, size)
+        way = "WebSocket" if via == "ws" else "POST /api/publish"
+        rows.append(metric_row(figures, f"deliveries/s, {way}, K={window}, {size:,} subscribers", case,
+                               "deliveries_per_s"))
+        rows.append(metric_row(figures, "  p99 ms", case, "p99_ms", 1))
+        rows.append(metric_row(figures, "  undelivered after 5 s of drain", case, "lost"))
+        rows.extend(cost_rows(figures, case))
+    return table("Fan-out at saturation, one publisher (K broadcasts outstanding, each done when its copy reached "
+                 "connection 0: the publisher itself over WebSocket, a subscriber over HTTP; no rate cap)", rows,
+                 ["(over HTTP each request takes a connection of its own: websocketpp, under switchboard and both "
+                  "websocketpp baselines, closes every HTTP connection after its response; the baselines' "
+                  "POST /api/publish serves the broadcast form only)",
+                  "(receive calls over HTTP include the accepts' first reads; send calls include the responses)"])
 
 
 def nagle_notes(figures, sizes):
@@ -214,10 +255,6 @@ def storm_table(figures, sizes):
 
 def targets(figures, fan_sizes):
     lines = ["Targets of issue 4", "------------------"]
-
-    def verdict(ok):
-        return "MET   " if ok else "MISSED"
-
     small = f"saturation_{fan_sizes[0]}"
     ours = figures.median(small, "switchboard", "deliveries_per_s")
     for baseline, wanted in [("websocketpp", 2.0), ("websocketpp-frame-once", 0.9), ("node-ws", 8.0)]:
@@ -255,6 +292,31 @@ def targets(figures, fan_sizes):
     return "\n".join(lines) + "\n"
 
 
+def verdict(ok):
+    return "MET   " if ok else "MISSED"
+
+
+def targets_issue_12(figures, fan_sizes, cases):
+    """Both fan-out shapes, at every subscriber count: >= 1.5x the frame-once baseline and >= 3x plain
+    websocketpp, medians of this run."""
+    lines = ["Targets of issue 12 (fan-out: >= 1.5x websocketpp frame-once and >= 3x plain websocketpp, medians)",
+             "-------------------------------------------------------------------------------------------------"]
+    shapes = [(f"saturation_{size}", f"many senders, {int(size):,} subscribers") for size in fan_sizes]
+    shapes += [(publish_case(via, window, size),
+                f"one publisher {'over WebSocket' if via == 'ws' else 'over HTTP'}, K={window}, {size:,} subscribers")
+               for via, window, size in cases]
+    for case, label in shapes:
+        ours = figures.median(case, "switchboard", "deliveries_per_s")
+        once = figures.median(case, "websocketpp-frame-once", "deliveries_per_s")
+        plain = figures.median(case, "websocketpp", "deliveries_per_s")
+        if not ours or not once or not plain:
+            continue
+        ok = ours >= 1.5 * once and ours >= 3 * plain
+        lines.append(f"{verdict(ok)} {label}: {ours / once:.2f}x frame-once, {ours / plain:.2f}x plain "
+                     f"({ours:,.0f} vs {once:,.0f} and {plain:,.0f} deliveries/s)")
+    return "\n".join(lines) + "\n"
+
+
 def latency_data(figures, sizes):
     lines = ["# subscribers " + " ".join(f"{s}_p50 {s}_p99" for s in SERVERS)]
     for size in sizes:
@@ -279,6 +341,7 @@ def main(raw_path, machine_path, results_path, latency_path):
     figures.storm_timeout = max(timeouts) if timeouts else 60.0
     reps = max((figures.count(f"rate_{s}", "switchboard") for s in sizes_of(runs, "rate_")), default=1)
     fan_sizes = sizes_of(runs, "saturation_")
+    cases = publish_cases(runs)
     rate_sizes = sizes_of(runs, "rate_")
     storm_sizes = sorted({case.split("_")[-1] for case, _ in runs if case.startswith("storm_")}, key=int)
     with open(machine_path) as machine:
@@ -290,15 +353,17 @@ def main(raw_path, machine_path, results_path, latency_path):
                    "ratios within this run suffer less\n")
     sections = [
         "Switchboard side-by-side WebSocket benchmark (bench/load/run.sh; make bench)\n" + header
-        + f"figures: medians of {reps} repetitions for fan-out and direct, one run for idle, storms and the "
-          "smaller fixed-rate sizes\nratios: switchboard / baseline (above 1 is better for rates, below 1 for "
-          "latencies, memory and times)\n",
+        + f"figures: medians of {reps} repetitions for both fan-out shapes and direct, one run for idle, storms "
+          "and the smaller fixed-rate sizes\nratios: switchboard / baseline (above 1 is better for rates, below 1 "
+          "for latencies, memory and times)\n",
         saturation_table(figures, fan_sizes) if fan_sizes else "",
+        publish_table(figures, cases) if cases else "",
         rate_table(figures, rate_sizes) if rate_sizes else "",
         direct_table(figures),
         idle_table(figures),
         storm_table(figures, storm_sizes) if storm_sizes else "",
         targets(figures, fan_sizes or ["1000"]),
+        targets_issue_12(figures, fan_sizes, cases),
     ]
     with open(results_path, "w") as results:
         results.write("\n".join(s for s in sections if s))

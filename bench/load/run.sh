@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
 #
-# The side-by-side WebSocket benchmark (issue 4): the same workloads, driven by bench/load's own
-# load generator, against the example server (switchboard) and three baselines built here: bare
+# The side-by-side WebSocket benchmark (issues 4 and 12): the same workloads, driven by bench/load's
+# own load generator, against the example server (switchboard) and three baselines built here: bare
 # websocketpp sending with send(hdl, text), the same framing each broadcast once, and Node.js `ws`.
-# Fan-out saturation also runs switchboard with --tcp-nodelay off, to show what TCP_NODELAY costs.
-# Prints one table per workload with ratios switchboard/baseline and writes bench/results/
-# (results.txt, raw.txt, latency.png).
+# Fan-out runs in two shapes at saturation: many senders (up to 400, 15/s each), and one publisher
+# keeping K broadcasts outstanding (counted by its own copy), over WebSocket and through
+# `POST /api/publish`; perf counts the servers' system calls there, when it can. Fan-out also runs
+# switchboard with --tcp-nodelay off, to show what TCP_NODELAY costs. Prints one table per workload
+# with ratios switchboard/baseline and writes bench/results/ (results.txt, raw.txt, latency.png).
 #
 #   bench/load/run.sh BUILD_DIR        (`make bench` passes build-bench)
 #
@@ -69,7 +71,8 @@ start_server() {
     case $name in
     switchboard | switchboard-nagle)
         [ "$presence" = quiet ] && presence=scoped
-        command=("$social_server" --port "$port" --threads 1 --jwt-secret "$secret" --presence "$presence")
+        # No inbound rate limit, as in the baselines: one publisher sends more than 20 messages/s.
+        command=("$social_server" --port "$port" --threads 1 --jwt-secret "$secret" --presence "$presence" --rate 0)
         [ "$name" = switchboard-nagle ] && command+=(--tcp-nodelay off) ;;
     websocketpp) command=("$wspp" --port "$port" --jwt-secret "$secret" --presence "$baseline_presence") ;;
     websocketpp-frame-once | websocketpp-frame-once-nodelay)
@@ -115,7 +118,7 @@ run_case() {
         "$@" 2>> "$logs/loadgen.log") || line="error=loadgen_failed"
     stop_server
     echo "case=$case_name server=$server presence=$presence rep=$rep $line" >> "$raw"
-    printf '  %-14s %-24s rep %s: %s\n' "$case_name" "$server" "$rep" "$(cut -c1-110 <<< "$line")"
+    printf '  %-20s %-30s rep %s: %s\n' "$case_name" "$server" "$rep" "$(cut -c1-110 <<< "$line")"
 }
 
 servers=(switchboard websocketpp websocketpp-frame-once node-ws)
@@ -128,8 +131,23 @@ run_saturation() {
     done
 }
 
+# run_publish SERVER REP: one publisher at saturation, with each window over WebSocket and with
+# one through HTTP, to the small and large subscriber counts.
+run_publish() {
+    local n window
+    for n in $fan_small $fan_large; do
+        for window in $publish_windows; do
+            run_case "publish_ws_${window}_$n" "$1" quiet "$2" --workload publish --via ws --window "$window" \
+                --clients "$n" --seconds 3
+        done
+        run_case "publish_http_${http_window}_$n" "$1" quiet "$2" --workload publish --via http \
+            --window "$http_window" --clients "$n" --seconds 3
+    done
+}
+
 run_all() {
     local sizes_idle="1000,5000,10000,19000" fan_small=1000 fan_large=10000 users=2000 rate_seconds=8
+    local publish_windows="16 64 256" http_window=64
     local storm_small=1000 storm_large=10000
     if [ "$quick" = 1 ]; then
         reps=1 sizes_idle="500,1000" fan_large=2000 users=2000 rate_seconds=3 storm_large=2000
@@ -139,9 +157,10 @@ run_all() {
         run_case idle "$server" quiet 1 --workload idle --steps "$sizes_idle"
     done
     for rep in $(seq "$reps"); do
-        echo "fan-out and direct, repetition $rep of $reps"
+        echo "fan-out (both shapes) and direct, repetition $rep of $reps"
         for server in "${servers[@]}"; do
             run_saturation "$server" "$rep"
+            run_publish "$server" "$rep"
             run_case "rate_$fan_large" "$server" quiet "$rep" --workload rate --clients "$fan_large" --rate 20 \
                 --seconds "$rate_seconds"
         done
@@ -183,6 +202,7 @@ describe_machine() {
     echo "toolchain: $(c++ --version | head -1); node $(node --version); ws $(node -p "require('$here/node/node_modules/ws/package.json').version"); websocketpp $(dpkg-query -W -f='${Version}' libwebsocketpp-dev 2>/dev/null || echo '?')"
     echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "pinning: servers on CPU 0, load generator on CPU 1; every server --threads 1 / one io thread"
+    echo "system calls: $(perf --version 2> /dev/null || echo 'no perf: not counted') (syscalls:sys_enter_* over each measured interval)"
 }
 
 main() {

@@ -30,14 +30,21 @@ std::uint64_t joins_of(std::string_view payload) {
     return quotes / 2;
 }
 
+/// Valid for an hour.
+std::string signed_token(const std::string& secret, const std::string& user, bool admin) {
+    nlohmann::json claims{{"sub", user}, {"exp", static_cast<long>(std::time(nullptr)) + 3600}};
+    if (admin) claims["admin"] = true;
+    return switchboard::sign_hs256(secret, claims);
+}
+
+} // namespace
+
 std::string for_report(std::string_view text) {
     std::string clean(text.substr(0, 100));
     for (char& c : clean)
         if (c == ' ' || c == '\t' || c == '\n' || c == '\r') c = '_';
     return clean;
 }
-
-} // namespace
 
 std::string_view event_type(std::string_view payload) {
     constexpr std::string_view key = "\"type\":\"";
@@ -60,19 +67,20 @@ std::int64_t timestamp_of(std::string_view payload) {
     return any ? value : -1;
 }
 
-Session::Session(const Settings& settings, std::size_t users, bool admin) {
-    const long expires = static_cast<long>(std::time(nullptr)) + 3600;
+Session::Session(const Settings& settings, std::size_t users, bool admin) : secret_(settings.secret) {
     std::vector<std::string> targets;
     users_.reserve(users);
     targets.reserve(users);
     for (std::size_t i = 0; i < users; ++i) {
         users_.push_back(switchboard::UserId::random().to_string());
-        nlohmann::json claims{{"sub", users_.back()}, {"exp", expires}};
-        if (admin) claims["admin"] = true;
-        targets.push_back("/ws?token=" + switchboard::sign_hs256(settings.secret, claims));
+        targets.push_back("/ws?token=" + signed_token(secret_, users_.back(), admin));
     }
     clients_ = std::make_unique<WsClients>(settings.server, std::move(targets), *this);
     clients_->set_quick_ack(settings.quick_ack);
+}
+
+std::string Session::admin_token() const {
+    return signed_token(secret_, switchboard::UserId::random().to_string(), /*admin=*/true);
 }
 
 bool Session::connect_range(std::size_t from, std::size_t to, std::size_t max_in_flight, std::int64_t deadline_ns) {
@@ -110,10 +118,11 @@ void Session::on_failed(std::uint32_t, std::string_view why) {
     note_error(why);
 }
 
-void Session::on_text(std::uint32_t, std::string_view payload) {
+void Session::on_text(std::uint32_t index, std::string_view payload) {
     const std::string_view type = event_type(payload);
     if (type == "Broadcast") {
         ++counters.broadcasts;
+        counters.first_broadcasts += index == 0;
         record_timestamp(payload);
     } else if (type == "MessageSent") {
         ++counters.messages;

@@ -25,14 +25,15 @@ struct Settings {
     ServerAddress server;
     std::string secret;               ///< HS256, the same for every server under test
     pid_t server_pid = 0;             ///< for memory and CPU figures; 0: not reported
-    std::string workload;             ///< idle, saturation, rate, direct, storm
+    std::string workload;             ///< idle, saturation, publish, rate, direct, storm
     std::size_t clients = 1000;
     std::vector<std::size_t> steps;   ///< idle: connection counts to measure at
     double rate = 0;                  ///< rate: broadcasts/s; direct: messages/s
     double seconds = 5;               ///< how long to send (after any warm-up)
     double timeout = 60;              ///< storm: give up after this
     std::size_t senders = 0;          ///< connections that send; 0: the workload decides
-    std::size_t window = 0;           ///< saturation: broadcasts outstanding at most; 0: the default
+    std::size_t window = 0;           ///< saturation, publish: broadcasts outstanding at most; 0: the default
+    std::string via = "ws";           ///< publish: the publisher's way in, "ws" or "http" (POST /api/publish)
     bool quick_ack = false;           ///< diagnostic: TCP_QUICKACK after every read (see WsClients)
     double hold = 0;                  ///< idle: seconds every connection stays open after the last step
 };
@@ -46,6 +47,7 @@ struct Counters {
     std::uint64_t failed = 0;
     std::uint64_t closed = 0;          ///< closed by the server
     std::uint64_t broadcasts = 0;      ///< Broadcast events received
+    std::uint64_t first_broadcasts = 0; ///< of those, by connection 0 (the publish workload's echo)
     std::uint64_t messages = 0;        ///< MessageSent events received
     std::uint64_t presence = 0;        ///< UserOnline, UserOffline and PresenceDiff events received
     std::uint64_t presence_joins = 0;  ///< users named online: one per UserOnline, the joins of a PresenceDiff
@@ -63,6 +65,8 @@ public:
     Session(const Settings& settings, std::size_t users, bool admin);
 
     WsClients& clients() { return *clients_; }
+    /// A bearer token for one more admin user, e.g. an HTTP publisher.
+    std::string admin_token() const;
     const std::string& user(std::size_t index) const { return users_[index]; }
     std::size_t size() const { return users_.size(); }
 
@@ -95,10 +99,13 @@ private:
     void note_error(std::string_view text);
     void record_timestamp(std::string_view payload);
 
+    const std::string secret_;
     std::vector<std::string> users_;
     std::unique_ptr<WsClients> clients_;
 };
 
+/// `text` fit for a report's value: its first 100 characters, blanks replaced by '_'.
+std::string for_report(std::string_view text);
 /// The "type" of a `{"type":...,"data":...}` event (keys in either order); empty if none.
 std::string_view event_type(std::string_view payload);
 /// The number after `"ts":` in a payload; -1 if none.

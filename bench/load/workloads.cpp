@@ -9,6 +9,10 @@
 #include <cmath>
 #include <cstdio>
 #include <optional>
+#include <stdexcept>
+
+#include "http_publisher.hpp"
+#include "syscall_counter.hpp"
 
 namespace loadgen {
 namespace {
@@ -20,6 +24,8 @@ constexpr double max_rate_per_sender = 15;
 /// Saturation: broadcasts whose deliveries may be outstanding at once. Enough to keep any server
 /// busy, few enough that no connection's backlog nears a slow-consumer limit (32 x ~120 bytes).
 constexpr std::uint64_t saturation_window = 32;
+/// Publish: broadcasts outstanding at most, counted by the copy reaching connection 0.
+constexpr std::uint64_t publish_window = 64;
 
 std::int64_t seconds_ns(double seconds) { return static_cast<std::int64_t>(seconds * 1e9); }
 
@@ -36,6 +42,23 @@ void report_latency(Report& report, const LatencyHistogram& latency) {
     report.emplace_back("p95_ms", fixed(latency.percentile_ms(0.95)));
     report.emplace_back("p99_ms", fixed(latency.percentile_ms(0.99)));
     report.emplace_back("p999_ms", fixed(latency.percentile_ms(0.999)));
+}
+
+/// The server's send and receive calls over the measured interval, deliveries per send call and
+/// the clients' messages (broadcasts asked for) per receive call.
+void report_syscalls(Report& report, const std::optional<SyscallCounts>& calls, const std::string& problem,
+                     double delivered, double received) {
+    if (!calls) {
+        std::fprintf(stderr, "loadgen: no system call counts: %s\n", problem.c_str());
+        return;
+    }
+    report.emplace_back("send_calls", std::to_string(calls->sends));
+    report.emplace_back("recv_calls", std::to_string(calls->receives));
+    const auto per = [](double count, std::uint64_t calls) {
+        return fixed(calls ? count / static_cast<double>(calls) : 0);
+    };
+    report.emplace_back("deliveries_per_send", per(delivered, calls->sends));
+    report.emplace_back("messages_per_recv", per(received, calls->receives));
 }
 
 void report_cpu(Report& report, const CpuMeter& cpu, double wall_seconds) {
@@ -55,6 +78,11 @@ void connect_everyone(Session& session, Report& report) {
 std::string broadcast_payload(std::uint64_t sequence) {
     return "{\"type\":\"Broadcast\",\"data\":{\"ts\":" + std::to_string(now_ns()) + ",\"seq\":" +
            std::to_string(sequence) + ",\"text\":\"fan-out benchmark payload, sixty-four bytes of text...\"}}";
+}
+
+/// The same broadcast through `POST /api/publish`: subscribers receive the same frame.
+std::string publish_body(std::uint64_t sequence) {
+    return "{\"broadcast\":true,\"event\":" + broadcast_payload(sequence) + "}";
 }
 
 /// Round-robin over the first `count` connections, each sending at most `per_sender_rate` per second.
@@ -86,9 +114,12 @@ struct Fanout {
 
     bool send(Session& session, std::uint32_t sender) {
         if (!session.clients().send_text(sender, broadcast_payload(sent))) return false;
+        count_sent(session);
+        return true;
+    }
+    void count_sent(const Session& session) {
         ++sent;
         expected += session.counters.opened - session.counters.closed;
-        return true;
     }
     std::uint64_t outstanding(const Session& session) const {
         return expected > session.counters.broadcasts ? expected - session.counters.broadcasts : 0;
@@ -126,6 +157,54 @@ void warm_up(const Settings& settings) {
     session.connect_range(0, connections, connections, now_ns() + 10 * second_ns);
     session.pause(0.2);
 } // closed here; run_idle's pause lets the server finish with them
+
+/// The server's system calls over one more second of the same load: counting slows each of them,
+/// so not while the rates are measured.
+template <class Pump>
+void count_syscalls(Session& session, const Settings& settings, const Fanout& fanout, Report& report,
+                    const Pump& pump) {
+    SyscallCounter syscalls(settings.server_pid);
+    syscalls.start();
+    session.run_until(now_ns() + 10 * second_ns, [&] { return pump() && !syscalls.ready(); });
+    const std::uint64_t received_before = session.counters.broadcasts;
+    const std::uint64_t sent_before = fanout.sent;
+    session.run_until(now_ns() + second_ns, pump);
+    const std::optional<SyscallCounts> calls = syscalls.stop();
+    const auto delivered = static_cast<double>(session.counters.broadcasts - received_before);
+    report_syscalls(report, calls, syscalls.problem(), delivered, static_cast<double>(fanout.sent - sent_before));
+}
+
+/// Fan-out at saturation, alike for every shape: `keep_sending` runs between polls; after a warm-up
+/// second, `settings.seconds` of deliveries and the server's CPU; then its system calls, latency,
+/// and the drain of what is still owed.
+template <class KeepSending>
+void measure_saturation(Session& session, const Settings& settings, Fanout& fanout, Report& report,
+                        KeepSending&& keep_sending) {
+    const auto pump = [&] {
+        keep_sending();
+        return true;
+    };
+    session.run_until(now_ns() + second_ns, pump); // warm-up
+
+    CpuMeter cpu(settings.server_pid);
+    const std::uint64_t received_before = session.counters.broadcasts;
+    const std::int64_t start = now_ns();
+    session.record_latency = true;
+    session.run_until(start + seconds_ns(settings.seconds), pump);
+    const double elapsed = static_cast<double>(now_ns() - start) / 1e9;
+    session.record_latency = false;
+    const double delivered = static_cast<double>(session.counters.broadcasts - received_before);
+    report.emplace_back("deliveries_per_s", fixed(delivered / elapsed, 0));
+    report.emplace_back("broadcasts_per_s", fixed(delivered / elapsed / static_cast<double>(session.size()), 1));
+    report_cpu(report, cpu, elapsed);
+    // Steadier than deliveries/s where others' work takes part of the server's core.
+    const double server_cpu_seconds = cpu.server_share(elapsed) * elapsed;
+    report.emplace_back("deliveries_per_cpu_s", fixed(server_cpu_seconds > 0 ? delivered / server_cpu_seconds : 0, 0));
+    count_syscalls(session, settings, fanout, report, pump);
+    report_latency(report, session.latency);
+    fanout.drain(session, 5, report);
+    session.report_health(report);
+}
 
 } // namespace
 
@@ -172,29 +251,42 @@ Report run_saturation(const Settings& settings) {
     Senders senders(sender_count, max_rate_per_sender);
     Fanout fanout;
     const std::uint64_t window = (settings.window ? settings.window : saturation_window) * session.size();
-    auto pump = [&] {
+    measure_saturation(session, settings, fanout, report, [&] {
         while (fanout.outstanding(session) < window) {
             const auto sender = senders.take(now_ns());
             if (!sender || !fanout.send(session, *sender)) break;
         }
+    });
+    return report;
+}
+
+Report run_publish(const Settings& settings) {
+    if (settings.via != "ws" && settings.via != "http") throw std::invalid_argument("--via must be ws or http");
+    Session session(settings, settings.clients, /*admin=*/true);
+    Report report;
+    connect_everyone(session, report);
+    std::optional<HttpPublisher> http;
+    if (settings.via == "http") {
+        http.emplace(settings.server, session.admin_token());
+        session.clients().wake_on(http->fd());
+    }
+    const std::uint64_t window = settings.window ? settings.window : publish_window;
+    Fanout fanout;
+    const auto publish_one = [&] {
+        if (!http) return fanout.send(session, 0);
+        if (http->in_flight() >= window || !http->post(publish_body(fanout.sent))) return false;
+        fanout.count_sent(session);
         return true;
     };
-    session.run_until(now_ns() + second_ns, pump); // warm-up
-
-    CpuMeter cpu(settings.server_pid);
-    const std::uint64_t received_before = session.counters.broadcasts;
-    const std::int64_t start = now_ns();
-    session.record_latency = true;
-    session.run_until(start + seconds_ns(settings.seconds), pump);
-    const double elapsed = static_cast<double>(now_ns() - start) / 1e9;
-    session.record_latency = false;
-    const double delivered = static_cast<double>(session.counters.broadcasts - received_before);
-    report.emplace_back("deliveries_per_s", fixed(delivered / elapsed, 0));
-    report.emplace_back("broadcasts_per_s", fixed(delivered / elapsed / static_cast<double>(session.size()), 1));
-    report_cpu(report, cpu, elapsed);
-    report_latency(report, session.latency);
-    fanout.drain(session, 5, report);
-    session.report_health(report);
+    measure_saturation(session, settings, fanout, report, [&] {
+        if (http) http->poll();
+        while (fanout.sent - session.counters.first_broadcasts < window && publish_one()) {}
+    });
+    if (http) {
+        report.emplace_back("http_answered", std::to_string(http->answered));
+        report.emplace_back("http_failed", std::to_string(http->failed));
+        report.emplace_back("http_first_error", http->first_error.empty() ? "-" : for_report(http->first_error));
+    }
     return report;
 }
 

@@ -5,8 +5,14 @@
 /// The workloads: each connects its own users, runs for a bounded time and reports.
 ///
 /// - idle: hold connections, at each of `steps`; server RSS per connection and its slope.
-/// - saturation: admin Broadcast to `clients` subscribers, as fast as the server keeps up (at most
-///   32 broadcasts' deliveries outstanding); deliveries/s, latency, lost.
+/// - saturation: admins Broadcast to `clients` subscribers, as fast as the server keeps up (up to
+///   400 senders at 15/s each, at most 32 broadcasts' deliveries outstanding); deliveries/s,
+///   latency, lost.
+/// - publish: one admin publishes Broadcasts, over WebSocket or `POST /api/publish` (`via`), with
+///   no rate cap, keeping `window` (64) outstanding, each counted done when its copy reaches
+///   connection 0 (the publisher itself over WebSocket); deliveries/s, latency, lost.
+/// Both fan-out shapes also report the server's send and receive system calls (perf, if present)
+/// over one more second, after the rates.
 /// - rate: Broadcast at `rate` per second to `clients` subscribers; deliveries/s, latency, lost.
 /// - direct: SendMessage from each user in turn to a random other user, `rate` per second in all.
 /// - storm: `clients` users connect at once; time until all upgrades finished and presence went quiet.
@@ -17,6 +23,7 @@ namespace loadgen {
 
 Report run_idle(const Settings& settings);
 Report run_saturation(const Settings& settings);
+Report run_publish(const Settings& settings);
 Report run_rate(const Settings& settings);
 Report run_direct(const Settings& settings);
 Report run_storm(const Settings& settings);

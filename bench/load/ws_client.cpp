@@ -24,6 +24,7 @@ constexpr int opcode_close = 0x8;
 constexpr int opcode_ping = 0x9;
 constexpr std::size_t read_chunk = 256 * 1024;
 constexpr std::size_t max_message = 16 * 1024 * 1024; ///< a server sending more is broken
+constexpr std::uint32_t foreign_fd = UINT32_MAX; ///< the epoll tag of a `wake_on` descriptor
 
 [[noreturn]] void throw_errno(const char* what) { throw std::system_error(errno, std::generic_category(), what); }
 
@@ -121,11 +122,19 @@ void WsClients::poll(std::chrono::milliseconds timeout) {
     for (int i = 0; i < ready; ++i) on_event(events[i].data.u32, events[i].events);
 }
 
+void WsClients::wake_on(int fd) {
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.u32 = foreign_fd;
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) throw_errno("epoll_ctl");
+}
+
 void WsClients::close_all() {
     for (std::uint32_t index = 0; index < connections_.size(); ++index) release(index);
 }
 
 void WsClients::on_event(std::uint32_t index, std::uint32_t events) {
+    if (index == foreign_fd) return;
     Connection& connection = connections_[index];
     if (connection.state == State::connecting) {
         if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) on_connected(index);

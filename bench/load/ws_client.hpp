@@ -57,6 +57,8 @@ public:
     std::size_t handshakes_in_flight() const { return in_flight_; }
     /// Handles what is ready, waiting at most `timeout` for something to be.
     void poll(std::chrono::milliseconds timeout);
+    /// `poll` also returns when `fd` (another poll set, say) is readable, handling none of it.
+    void wake_on(int fd);
     /// Closes every connection at once, abortively.
     void close_all();
     /// Diagnostic: acknowledge every read at once (TCP_QUICKACK) instead of delaying ACKs as a normal

@@ -6,7 +6,9 @@
 //   wspp_baseline --port N --jwt-secret S [--bind 127.0.0.1] [--presence all|none] [--frame-once]
 //                 [--tcp-nodelay]
 //
-// One io thread, one std::unordered_map of user -> handles, each event serialized once. By default
+// One io thread, one std::unordered_map of user -> handles, each event serialized once. The
+// example server's `POST /api/publish` too, for its broadcast form only (`{"broadcast":true,
+// "event":{...}}`, admin bearer token), sent as a client's Broadcast would be. By default
 // every recipient gets `send(hdl, text)`, which copies and frames the text per recipient
 // (websocketpp's default settings otherwise, 16 KiB read buffer included). With --frame-once the
 // frame is built once with the hybi13 processor and the prepared message shared by every recipient.
@@ -77,6 +79,7 @@ public:
         server_.set_close_handler([this](Handle h) { gone(h); });
         server_.set_fail_handler([this](Handle h) { gone(h); });
         server_.set_message_handler([this](Handle h, MessagePtr m) { received(h, m); });
+        server_.set_http_handler([this](Handle h) { answer_http(h); });
         if (options.tcp_no_delay)
             server_.set_tcp_post_init_handler([this](Handle h) {
                 std::error_code ignored;
@@ -102,14 +105,25 @@ private:
         return options;
     }
 
-    bool validate(Handle handle) {
-        const Server::connection_ptr con = server_.get_con_from_hdl(handle);
+    /// The request's path, query and headers, as the authenticator reads them.
+    static switchboard::UpgradeRequest credentials(const Server::connection_ptr& con) {
         switchboard::UpgradeRequest request;
         const std::string& resource = con->get_resource();
         const std::size_t question = resource.find('?');
         request.path = resource.substr(0, question);
         if (question != std::string::npos) request.query = resource.substr(question + 1);
         for (const auto& [name, value] : con->get_request().get_headers()) request.headers.emplace_back(name, value);
+        return request;
+    }
+
+    static bool is_admin(const switchboard::Identity& identity) {
+        const json& claims = identity.claims;
+        return claims.contains("admin") && claims["admin"] == true;
+    }
+
+    bool validate(Handle handle) {
+        const Server::connection_ptr con = server_.get_con_from_hdl(handle);
+        const switchboard::UpgradeRequest request = credentials(con);
         if (request.path != "/ws") {
             con->set_status(websocketpp::http::status_code::not_found);
             return false;
@@ -121,9 +135,35 @@ private:
             return false;
         }
         con->user = verdict.identity().user;
-        const json& claims = verdict.identity().claims;
-        con->admin = claims.contains("admin") && claims["admin"] == true;
+        con->admin = is_admin(verdict.identity());
         return true;
+    }
+
+    /// `POST /api/publish` `{"broadcast":true,"event":{"type":..,"data":..}}` -> `{"delivered":n}`.
+    void answer_http(Handle handle) {
+        namespace status = websocketpp::http::status_code;
+        const Server::connection_ptr con = server_.get_con_from_hdl(handle);
+        const auto reply = [&](status::value code, const json& body) {
+            con->set_status(code);
+            con->append_header("Content-Type", "application/json");
+            con->set_body(body.dump());
+        };
+        const switchboard::UpgradeRequest request = credentials(con);
+        if (request.path != "/api/publish") return reply(status::not_found, {{"error", "not_found"}});
+        if (con->get_request().get_method() != "POST")
+            return reply(status::method_not_allowed, {{"error", "use POST"}});
+        const switchboard::AuthResult verdict = auth_.authenticate(request);
+        if (!verdict) return reply(status::unauthorized, {{"error", "unauthorized"}});
+        if (!is_admin(verdict.identity())) return reply(status::forbidden, {{"error", "forbidden"}});
+        const json body = json::parse(con->get_request_body(), nullptr, /*allow_exceptions=*/false);
+        const bool to_everyone = body.is_object() && body.contains("broadcast") && body["broadcast"] == true;
+        const json& published = to_everyone && body.contains("event") ? body["event"] : json::object();
+        if (!published.contains("type") || !published["type"].is_string())
+            return reply(status::bad_request,
+                         {{"error", "bad_request"}, {"reason", "this baseline publishes to everyone only"}});
+        const std::size_t delivered =
+            send_to_all(event(published["type"].get<std::string>(), published.value("data", json::object())));
+        reply(status::ok, {{"delivered", delivered}});
     }
 
     void opened(Handle handle) {
@@ -160,7 +200,8 @@ private:
         if (type == "SendMessage") return send_message(handle, *con, data);
         if (type == "Broadcast") {
             if (!con->admin) return reply_error(handle, "forbidden", "only admins may broadcast");
-            return send_to_all(event("Broadcast", data));
+            send_to_all(event("Broadcast", data));
+            return;
         }
         reply_error(handle, "unknown_type", "no handler for " + type);
     }
@@ -204,22 +245,33 @@ private:
         server_.send(handle, text, websocketpp::frame::opcode::text, ignored);
     }
 
-    void send_to_all(const std::string& text) {
+    /// Returns the connections sent to.
+    std::size_t send_to_all(const std::string& text) {
         if (options_.frame_once) return send_prepared_to_all(text);
+        std::size_t sent = 0;
         for (const auto& [user, handles] : users_)
-            for (const Handle& handle : handles) send(handle, text);
+            for (const Handle& handle : handles) {
+                send(handle, text);
+                ++sent;
+            }
+        return sent;
     }
 
     /// One frame for everyone: server frames are unmasked, so the same bytes suit every connection.
-    void send_prepared_to_all(const std::string& text) {
+    std::size_t send_prepared_to_all(const std::string& text) {
         MessagePtr in = message_manager_->get_message(websocketpp::frame::opcode::text, text.size());
         in->append_payload(text);
         MessagePtr out = message_manager_->get_message();
-        if (framer_.prepare_data_frame(in, out)) return;
+        if (framer_.prepare_data_frame(in, out)) return 0;
         std::error_code ignored;
+        std::size_t sent = 0;
         for (const auto& [user, handles] : users_)
             for (const Handle& handle : handles)
-                if (const Server::connection_ptr con = server_.get_con_from_hdl(handle, ignored)) con->send(out);
+                if (const Server::connection_ptr con = server_.get_con_from_hdl(handle, ignored)) {
+                    con->send(out);
+                    ++sent;
+                }
+        return sent;
     }
 
     Options options_;

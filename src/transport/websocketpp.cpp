@@ -46,7 +46,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <future>
-#include <iterator>
 #include <limits>
 #include <mutex>
 #include <stdexcept>
@@ -66,6 +65,7 @@
 #include <switchboard/detail/spin_lock.hpp>
 #include <switchboard/detail/text.hpp>
 
+#include "batching_connection.hpp"
 #include "upgrade_check.hpp"
 
 namespace switchboard {
@@ -121,166 +121,13 @@ struct ConnectionState {
     ConnectionId id;                  ///< once the listener registered it
     bool reported_closed = false;
     bool awaiting_pong = false; ///< one ping at a time
+    bool write_waiting = false; ///< single-threaded: its write waits in the I/O thread's round
     std::uint32_t entry = no_entry; ///< in the endpoint's table of open connections, while open
     Clock::time_point next_ping = never;
     Clock::time_point pong_deadline = never; ///< while `awaiting_pong`
     Clock::time_point expires = never;       ///< the credentials' expiry
     std::atomic<bool> open{false};
     mutable Backlog backlog;
-};
-
-/// Single-threaded, the I/O thread's queue of the work websocketpp hands its transport to run
-/// later (`dispatch`): above all a connection's next write, which websocketpp dispatches after
-/// every send that finds no write in flight, so a broadcast dispatches one per recipient. They
-/// run in order from one posted handler, rather than each from a post of its own (perf at fan-out
-/// saturation: the scheduler's and malloc's time per delivery more than halved; throughput 1.02x,
-/// medians of 7 alternating runs, 5 of them faster).
-class DispatchQueue {
-public:
-    using Work = std::function<void()>;
-    explicit DispatchQueue(asio::io_context& io) : io_(io) {}
-
-    /// On the I/O thread.
-    void add(Work work) {
-        if (pending_.empty()) asio::post(io_, [this] { run(); });
-        pending_.push_back(std::move(work));
-    }
-
-    /// The queue of the I/O thread running this, if single-threaded; else null.
-    static DispatchQueue*& current() {
-        thread_local DispatchQueue* queue = nullptr;
-        return queue;
-    }
-
-private:
-    void run() {
-        running_.swap(pending_); // what runs may add more: it waits for the next round
-        for (Work& work : running_) work();
-        running_.clear();
-    }
-
-    asio::io_context& io_;
-    std::vector<Work> pending_;
-    std::vector<Work> running_;
-};
-
-/// A sequence of asio buffers over websocketpp's, from `skip` bytes into the first. Multi-pass,
-/// as asio needs (it walks the sequence again when a write is retried), though `*` yields a value.
-class GatheredBuffers {
-public:
-    using Buffer = websocketpp::transport::buffer;
-
-    class iterator {
-    public:
-        using iterator_category = std::input_iterator_tag;
-        using value_type = asio::const_buffer;
-        using difference_type = std::ptrdiff_t;
-        using pointer = void;
-        using reference = asio::const_buffer;
-
-        iterator(const Buffer* at, std::size_t skip) : at_(at), skip_(skip) {}
-        asio::const_buffer operator*() const { return {at_->buf + skip_, at_->len - skip_}; }
-        iterator& operator++() {
-            ++at_;
-            skip_ = 0;
-            return *this;
-        }
-        iterator operator++(int) {
-            iterator before = *this;
-            ++*this;
-            return before;
-        }
-        bool operator==(const iterator& other) const { return at_ == other.at_; }
-        bool operator!=(const iterator& other) const { return at_ != other.at_; }
-
-    private:
-        const Buffer* at_;
-        std::size_t skip_;
-    };
-
-    GatheredBuffers(const std::vector<Buffer>& buffers, std::size_t first, std::size_t skip)
-        : first_(buffers.data() + first), last_(buffers.data() + buffers.size()), skip_(skip) {}
-    iterator begin() const { return {first_, skip_}; }
-    iterator end() const { return {last_, 0}; }
-
-private:
-    const Buffer* first_;
-    const Buffer* last_;
-    std::size_t skip_;
-};
-
-/// websocketpp's asio transport connection, batching two things:
-/// - single-threaded, `dispatch` goes through the I/O thread's `DispatchQueue`;
-/// - a write over plain TCP hands the socket up to 64 buffers per system call (asio's limit for
-///   one operation), where asio's `async_write`, which websocketpp calls, hands it at most 16 (its
-///   `prepared_buffers`) and 64 KiB: with a header and a payload per message, 8 messages per
-///   `sendmsg`, however many wait. At fan-out saturation 16 to 48 wait per connection: 32 per
-///   call delivered 2.28 times as much single-threaded (bench/load/ab.sh, medians of 7), 1.84
-///   times with two threads (of 3). TLS writes one record at a time anyway.
-template <class TransportConfig>
-class BatchingConnection : public websocketpp::transport::asio::connection<TransportConfig> {
-    using Base = websocketpp::transport::asio::connection<TransportConfig>;
-    static constexpr bool plain_tcp =
-        std::is_same_v<typename TransportConfig::socket_type, websocketpp::transport::asio::basic_socket::endpoint>;
-
-public:
-    using type = BatchingConnection;
-    using ptr = std::shared_ptr<type>;
-    using Base::Base;
-    using Base::async_write; // the handshake's single buffer, which the overload below would hide
-
-    /// The thread's queue belongs to the single-threaded transport whose I/O thread this is: a
-    /// multi-threaded connection sent to from there must not use it.
-    std::error_code dispatch(websocketpp::transport::dispatch_handler handler) {
-        DispatchQueue* queue = TransportConfig::enable_multithreading ? nullptr : DispatchQueue::current();
-        if (!queue) return Base::dispatch(std::move(handler));
-        queue->add(std::move(handler));
-        return {};
-    }
-
-    /// websocketpp 0.8 passes its connection's send buffers and neither changes nor frees them
-    /// until the handler has run: the write points into that vector's storage.
-    void async_write(const std::vector<websocketpp::transport::buffer>& buffers,
-                     websocketpp::transport::write_handler handler) {
-        static_assert(websocketpp::major_version == 0 && websocketpp::minor_version == 8,
-                      "check that websocketpp still keeps the buffers of a write until its handler");
-        if constexpr (plain_tcp)
-            write_from(buffers, 0, 0, std::move(handler));
-        else
-            Base::async_write(buffers, std::move(handler));
-    }
-
-private:
-    void write_from(const std::vector<websocketpp::transport::buffer>& buffers, std::size_t first, std::size_t skip,
-                    websocketpp::transport::write_handler handler) {
-        auto on_written = [this, self = this->get_shared(), &buffers, first, skip, handler = std::move(handler)](
-                              const std::error_code& error, std::size_t written) mutable {
-            this->on_written(buffers, first, skip, written, error, std::move(handler));
-        };
-        const GatheredBuffers rest(buffers, first, skip);
-        if constexpr (TransportConfig::enable_multithreading)
-            this->get_socket().async_write_some(rest, asio::bind_executor(*this->get_strand(), std::move(on_written)));
-        else
-            this->get_socket().async_write_some(rest, std::move(on_written));
-    }
-
-    /// `written` bytes went out from `skip` bytes into buffer `first` on.
-    void on_written(const std::vector<websocketpp::transport::buffer>& buffers, std::size_t first, std::size_t skip,
-                    std::size_t written, const std::error_code& error, websocketpp::transport::write_handler handler) {
-        std::size_t done = skip + written;
-        while (first < buffers.size() && done >= buffers[first].len) done -= buffers[first++].len;
-        if (first == buffers.size() && !error) return handler({});
-        // Nothing written without an error would repeat forever; asio's own write gives up too.
-        if (error || written == 0) return handler(make_error_code(websocketpp::transport::error::pass_through));
-        write_from(buffers, first, done, std::move(handler));
-    }
-};
-
-/// websocketpp's asio transport, with `BatchingConnection` as the base of its connections.
-template <class TransportConfig>
-struct BatchingEndpoint : websocketpp::transport::asio::endpoint<TransportConfig> {
-    using transport_con_type = BatchingConnection<TransportConfig>;
-    using transport_con_ptr = typename transport_con_type::ptr;
 };
 
 /// websocketpp's HTTP request, checked as a WebSocket upgrade once complete (upgrade_check.hpp).
@@ -330,11 +177,13 @@ struct Config : Base {
         using elog_type = Config::elog_type;
         using alog_type = Config::alog_type;
         static const bool enable_multithreading = Multithreaded;
+        /// The connection built on this transport's (see `detail::BatchingConnection`).
+        using connection_type = websocketpp::connection<Config>;
         /// A TLS peer that never sends close_notify would otherwise keep a closed connection, and
         /// its user's presence, for websocketpp's default 5 s.
         static const long timeout_socket_shutdown = 1000;
     };
-    using transport_type = BatchingEndpoint<transport_config>;
+    using transport_type = detail::BatchingEndpoint<transport_config>;
     using connection_base = ConnectionState;
     static const websocketpp::log::level elog_level = websocketpp::log::elevel::none;
     static const websocketpp::log::level alog_level = websocketpp::log::alevel::none;
@@ -468,7 +317,7 @@ public:
         if (owns_io_)
             for (std::size_t i = 0; i < io_threads(); ++i)
                 threads_.emplace_back([this] {
-                    if constexpr (!multithreaded) DispatchQueue::current() = &dispatch_queue_;
+                    if constexpr (!multithreaded) detail::DispatchQueue::current() = &dispatch_queue_;
                     server_.run();
                 });
     }
@@ -1100,7 +949,7 @@ private:
     const std::size_t max_connections_;
     const std::unique_ptr<asio::io_context> own_io_; ///< before `server_`, which uses it to the end
     asio::io_context& io_;
-    DispatchQueue dispatch_queue_{io_}; ///< used single-threaded only
+    detail::DispatchQueue dispatch_queue_{io_}; ///< used single-threaded only
     Server server_;
     typename ConfigType::rng_type rng_;
     std::shared_ptr<typename ConfigType::con_msg_manager_type> message_manager_ =

@@ -30,8 +30,11 @@ social::ServerOptions server_options() {
     return options;
 }
 
-TestServer::TestServer(social::ServerOptions options)
+TestServer::TestServer(social::ServerOptions options) : TestServer(std::move(options), [](social::Manager&) {}) {}
+
+TestServer::TestServer(social::ServerOptions options, const std::function<void(social::Manager&)>& before_start)
     : secure_(options.transport.tls.has_value()), server_(std::move(options)) {
+    before_start(server_.manager());
     server_.start();
 }
 
@@ -91,10 +94,10 @@ void disconnect_user(TestServer& server, TestClient& client, const UserId& user)
 }
 
 std::unique_ptr<RawWebSocket> connect_raw_user(TestServer& server, const UserId& user,
-                                               const RawSocketOptions& options) {
+                                               const RawSocketOptions& options, bool admin) {
     const std::size_t before = server.manager().connection_count(user);
     INFO("connecting " << user.to_string() << " on a raw socket");
-    auto client = std::make_unique<RawWebSocket>(server.port(), token_for(user), options);
+    auto client = std::make_unique<RawWebSocket>(server.port(), token_for(user, admin), options);
     REQUIRE(client->status() == 101);
     REQUIRE(eventually([&] { return server.manager().connection_count(user) == before + 1; }));
     return client;
@@ -157,6 +160,12 @@ std::vector<json> errors_of(const ClientState& state) {
 }
 
 std::vector<json> errors_of(const TestClient& client) { return errors_of(client.state()); }
+
+void check_in_order(const ClientState& state, std::string_view type, int count) {
+    const std::vector<json> received = events_of(state, type);
+    REQUIRE(received.size() == static_cast<std::size_t>(count));
+    for (int seq = 0; seq < count; ++seq) CHECK(received[static_cast<std::size_t>(seq)]["data"]["seq"] == seq);
+}
 
 std::function<bool(const json& data)> about_user(const UserId& user) {
     return [id = user.to_string()](const json& data) { return data.value("user_id", "") == id; };

@@ -40,6 +40,8 @@ social::ServerOptions server_options();
 class TestServer {
 public:
     explicit TestServer(social::ServerOptions options = server_options());
+    /// `before_start` may register handlers of its own (`on` must come before the transport serves).
+    TestServer(social::ServerOptions options, const std::function<void(social::Manager&)>& before_start);
     ~TestServer();
     TestServer(const TestServer&) = delete;
     TestServer& operator=(const TestServer&) = delete;
@@ -82,7 +84,7 @@ void disconnect_user(TestServer& server, TestClient& client, const UserId& user)
 /// Connects one device of `user` on a raw socket (see raw_socket.hpp) and waits until the server has
 /// registered it. Fails the test otherwise.
 std::unique_ptr<RawWebSocket> connect_raw_user(TestServer& server, const UserId& user,
-                                               const RawSocketOptions& options = {});
+                                               const RawSocketOptions& options = {}, bool admin = false);
 
 /// Polls a condition on the server's side until it holds; false on timeout.
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = default_wait);
@@ -106,6 +108,9 @@ void round_trip(TestClient& client);
 /// The `Error` events received, except the ones `round_trip` caused.
 std::vector<json> errors_of(const ClientState& state);
 std::vector<json> errors_of(const TestClient& client);
+
+/// Checks that the client received exactly `count` events of `type`, their "seq" 0 to `count` - 1 in order.
+void check_in_order(const ClientState& state, std::string_view type, int count);
 
 /// Matches event data whose `user_id` is `user` (UserOnline, UserOffline, Typing*).
 std::function<bool(const json& data)> about_user(const UserId& user);

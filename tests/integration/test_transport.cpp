@@ -89,13 +89,6 @@ std::vector<bool> accepted_sockets_no_delay(std::uint16_t port) {
     return no_delay;
 }
 
-/// The client received exactly `count` Notes, numbered 0 to `count` - 1 in order.
-void check_notes_in_order(const ClientState& state, int count) {
-    const std::vector<json> received = events_of(state, "Note");
-    REQUIRE(received.size() == static_cast<std::size_t>(count));
-    for (int seq = 0; seq < count; ++seq) CHECK(received[static_cast<std::size_t>(seq)]["data"]["seq"] == seq);
-}
-
 } // namespace
 
 TEST_CASE("Accepted sockets have TCP_NODELAY unless tcp_no_delay is off", "[integration][transport]") {
@@ -167,7 +160,7 @@ TEST_CASE("Graceful shutdown delivers what was sent before it and then closes ev
         REQUIRE(state.close);
         CHECK(state.close->code == going_away);
         // Every note arrived, in order, before the close.
-        check_notes_in_order(state, notes);
+        check_in_order(state, "Note", notes);
     }
 }
 
@@ -252,7 +245,7 @@ TEST_CASE("The I/O thread of a single-threaded transport may send to a multi-thr
     release.set_value();
 
     REQUIRE(all_arrived);
-    check_notes_in_order(client->state(), notes);
+    check_in_order(client->state(), "Note", notes);
 }
 
 TEST_CASE("A burst of events larger than the socket's buffers arrives whole and in order",

@@ -3,7 +3,9 @@
 // The Node.js baseline of the side-by-side benchmark: the example server's protocol (README.md,
 // "Wire protocol") on npm's `ws` 8.x, written the way its documentation suggests (serialize once,
 // `client.send(text)` per recipient). Tokens: HS256 JWTs checked with node's crypto, like
-// Switchboard's JwtAuthenticator (pinned algorithm, exp with 30 s leeway, sub a UUID).
+// Switchboard's JwtAuthenticator (pinned algorithm, exp with 30 s leeway, sub a UUID). The example
+// server's `POST /api/publish` too, for its broadcast form only (`{"broadcast":true,"event":{...}}`,
+// admin bearer token), sent as a client's Broadcast would be.
 //
 //   node server.js --port N --jwt-secret S [--bind 127.0.0.1] [--presence all|none]
 
@@ -63,16 +65,45 @@ class BaselineServer {
         this.options = options;
         this.users = new Map(); // user id -> Set of sockets
         this.wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
-        this.http = http.createServer((request, response) => {
-            response.writeHead(404, { 'Content-Type': 'application/json' });
-            response.end('{"error":"not_found"}');
-        });
+        this.http = http.createServer((request, response) => this.answerHttp(request, response));
         this.http.on('upgrade', (request, socket, head) => this.upgrade(request, socket, head));
     }
 
     listen() {
         this.http.listen(this.options.port, this.options.bind, () => {
             console.log(`listening on ws://${this.options.bind}:${this.options.port}/ws`);
+        });
+    }
+
+    /** `POST /api/publish` `{"broadcast":true,"event":{"type":..,"data":..}}` -> `{"delivered":n}`. */
+    answerHttp(request, response) {
+        const reply = (status, body) => {
+            response.writeHead(status, { 'Content-Type': 'application/json' });
+            response.end(JSON.stringify(body));
+        };
+        const path = new URL(request.url, 'http://localhost').pathname;
+        if (path !== '/api/publish') return reply(404, { error: 'not_found' });
+        if (request.method !== 'POST') return reply(405, { error: 'use POST' });
+        const authorization = request.headers.authorization || '';
+        const token = authorization.startsWith('Bearer ') ? authorization.slice(7) : null;
+        const identity = verifyToken(token, this.options.secret);
+        if (!identity) return reply(401, { error: 'unauthorized' });
+        if (!identity.admin) return reply(403, { error: 'forbidden' });
+        const chunks = [];
+        request.on('data', (chunk) => chunks.push(chunk));
+        request.on('end', () => {
+            let body;
+            try {
+                body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+            } catch {
+                return reply(400, { error: 'invalid_json' });
+            }
+            const published = body && body.broadcast === true ? body.event : null;
+            if (!published || typeof published.type !== 'string') {
+                return reply(400, { error: 'bad_request', reason: 'this baseline publishes to everyone only' });
+            }
+            const data = published.data === undefined ? {} : published.data;
+            reply(200, { delivered: this.sendToAll(event(published.type, data)) });
         });
     }
 
@@ -146,8 +177,16 @@ class BaselineServer {
         ws.send(event('Error', { code, message }));
     }
 
+    /** Returns the sockets sent to. */
     sendToAll(text) {
-        for (const sockets of this.users.values()) for (const socket of sockets) socket.send(text);
+        let sent = 0;
+        for (const sockets of this.users.values()) {
+            for (const socket of sockets) {
+                socket.send(text);
+                ++sent;
+            }
+        }
+        return sent;
     }
 }
 
