@@ -303,4 +303,7 @@ private:
 
 } // namespace switchboard
 
-#include <switchboard/impl/connection_manager.hpp>
+#include <switchboard/impl/manager_lifecycle.hpp>
+#include <switchboard/impl/manager_presence.hpp>
+#include <switchboard/impl/manager_delivery.hpp>
+#include <switchboard/impl/manager_inbound.hpp>
