@@ -12,7 +12,9 @@
 /// across a call into the transport, the authenticator, a handler or the backplane.
 ///
 /// Ordering. Events sent to one connection from one thread go out in call order (the transport
-/// sends synchronously on the calling thread). Presence events (`UserOnline` on a user's first
+/// sends synchronously on the calling thread). With a transport that registers a connection
+/// before its handshake response (websocketpp's), an event sent once the client has its 101
+/// reaches it, from any thread. Presence events (`UserOnline` on a user's first
 /// connection, `UserOffline` on the last, or their coalesced `PresenceDiff`) are produced exactly
 /// once per transition and delivered in transition order, by one thread at a time: usually the
 /// registering thread before its call returns, or another thread already delivering presence,

@@ -77,13 +77,16 @@ class TransportListener {
 public:
     /// An HTTP upgrade arrived. Refused: the transport answers with `failure().status`.
     virtual AuthResult on_upgrade(const UpgradeRequest& request) = 0;
-    /// The WebSocket of an accepted upgrade is open; `identity` is the one `on_upgrade` returned.
-    /// Returns the id the transport passes to the calls below.
+    /// The connection of an accepted upgrade is to be registered; `identity` is the one
+    /// `on_upgrade` returned. Returns the id the transport passes to the calls below. So that an
+    /// event sent once the client has its 101 reaches it, a transport may call this before it
+    /// writes the 101 (websocketpp's does); it then holds what is sent to the connection until the
+    /// socket is open, and reports `on_close` if the handshake fails after all.
     virtual ConnectionId on_open(const Handle& handle, Identity identity) = 0;
     /// An accepted upgrade will never open: release what `on_upgrade` reserved for `identity`.
     virtual void on_abandon(const Identity& identity) = 0;
     virtual void on_message(ConnectionId connection, std::string_view payload, MessageKind kind) = 0;
-    /// The connection is closed, whoever closed it. Called once per opened connection.
+    /// The connection is closed, whoever closed it. Called once per connection `on_open` reported.
     virtual void on_close(ConnectionId connection) = 0;
     /// The transport is shutting down and about to close every connection: what the listener
     /// would tell the others about each close (presence) is moot.

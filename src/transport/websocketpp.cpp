@@ -22,12 +22,17 @@
 // Below, a connection's "strand" is its websocketpp strand in the first model and the I/O thread
 // in the second: where its handlers run, one at a time.
 //
+// Registration: an accepted upgrade is registered with the listener before websocketpp writes its
+// 101, so that every event sent after the client saw the 101 reaches it, whatever thread sends it.
+// Until websocketpp reports the socket open, what is sent to the connection (and a close asked
+// for) is held in order, and then handed to websocketpp before anything sent later.
+//
 // Connection limits: an upgrade takes its slot (global and per address) at validation, in the
 // same critical section as the check, and holds it until the connection is gone, whether it
 // opened or not; so upgrades arriving together cannot overshoot a limit. websocketpp follows a
 // validated upgrade with the open handler or the fail handler, and an opened connection with the
-// close handler: `on_gone` releases the slot, and tells the listener of an upgrade it accepted
-// that never opened (`on_abandon`).
+// close handler: `on_gone` releases the slot, and tells the listener the connection is closed,
+// whether it opened or not.
 //
 // Memory: an idle connection costs what websocketpp allocates for it (its connection object with
 // the read buffer below, its send queue, what it keeps of the upgrade) plus a few dozen bytes here.
@@ -49,6 +54,7 @@
 #include <thread>
 #include <type_traits>
 #include <unordered_map>
+#include <variant>
 
 #include <sys/resource.h>
 
@@ -82,6 +88,7 @@ struct Backlog {
     detail::SpinLock lock;
     // Under `lock`:
     bool sample_pending = false;
+    bool handshaking = false;  ///< registered, not yet open in websocketpp: sends are held
     std::uint32_t posted = 0;  ///< sends posted to the I/O thread that have not reached websocketpp
     std::size_t accepted = 0;  ///< bytes ever reported sent
     std::size_t applied = 0;   ///< of those, bytes that reached websocketpp
@@ -91,13 +98,21 @@ struct Backlog {
     std::size_t estimate() const { return at_sample + accepted - applied_at_sample; }
 };
 
+/// What a connection registered before its 101 is sent until websocketpp opens it, in order: the
+/// payloads (a `Frame` or a prepared message), then a close, if one was asked for.
+struct HeldUntilOpen {
+    std::vector<std::variant<Frame, std::shared_ptr<void>>> payloads;
+    std::size_t bytes = 0; ///< of the payloads
+    std::optional<std::pair<CloseCode, std::string>> close;
+};
+
 /// Per-connection state, stored inside each websocketpp connection (its `connection_base`).
 /// Plain members belong to the connection's strand; `open` and `backlog` are shared with sending
 /// threads.
 struct ConnectionState {
-    /// From the listener's acceptance until it hears the connection open; still set when gone:
-    /// the upgrade was abandoned. Not inline: idle connections would pay for it.
-    std::unique_ptr<Identity> identity;
+    /// While `backlog.handshaking`, and under `backlog.lock`: what was sent and asked meanwhile.
+    /// Not inline: open connections would pay for it.
+    std::unique_ptr<HeldUntilOpen> held;
     /// From validation until gone, the slot it holds: its remote IP and how many slots that IP
     /// holds (an entry of the endpoint's `per_address_`, whose nodes stay put).
     std::pair<const std::string, std::size_t>* per_address = nullptr;
@@ -476,10 +491,7 @@ public:
         const ConnectionPtr con = connection_of(connection);
         if (!con) return;
         con->open = false;
-        post_to_strand(con, [con, code, reason = std::string(reason)] {
-            std::error_code ignored;
-            con->close(static_cast<websocketpp::close::status::value>(code), reason, ignored);
-        });
+        post_to_strand(con, [con, code, reason = std::string(reason)] { close_now(*con, code, reason); });
     }
 
     bool is_open(const handle_type& connection) const override {
@@ -586,8 +598,24 @@ private:
             if (verdict.failure().status == 401) con->append_header("WWW-Authenticate", "Bearer");
             return refuse(*con, verdict.failure().status, verdict.failure().reason);
         }
-        con->identity = std::make_unique<Identity>(verdict.identity());
+        register_accepted(connection, *con, *listener, verdict.identity());
         return true;
+    }
+
+    /// Before websocketpp writes the 101: from now on the listener may send to the connection, and
+    /// what it sends is held until websocketpp opens it (`release_held`).
+    void register_accepted(const handle_type& connection, Connection& con, TransportListener<handle_type>& listener,
+                           Identity identity) {
+        const auto& expires_at = identity.expires_at;
+        if (expires_at && options_.close_on_credential_expiry)
+            con.expires = Clock::now() +
+                          std::chrono::duration_cast<Clock::duration>(*expires_at - std::chrono::system_clock::now());
+        {
+            std::lock_guard lock(con.backlog.lock);
+            con.backlog.handshaking = true;
+        }
+        con.open = true;
+        con.id = listener.on_open(connection, std::move(identity));
     }
 
     bool origin_allowed(std::optional<std::string_view> origin) const {
@@ -684,29 +712,47 @@ private:
 
     // --- Open connections --------------------------------------------------------------------------
 
-    /// When stopping, closes without telling the listener: `on_gone` reports the upgrade abandoned.
+    /// The 101 is written. When stopping (`shutdown` closes the connections open before it), this
+    /// one closes too, after what was sent to it before: held, or posted and still waiting.
     void on_open(const handle_type& connection) {
         const ConnectionPtr con = server_.get_con_from_hdl(connection);
-        TransportListener<handle_type>* listener = listener_;
-        if (!listener || stopping_) {
-            con->close(websocketpp::close::status::going_away, "server shutting down");
-            return;
-        }
-        const Clock::time_point now = Clock::now();
-        const auto& expires_at = con->identity->expires_at;
-        if (expires_at && options_.close_on_credential_expiry)
-            con->expires =
-                now + std::chrono::duration_cast<Clock::duration>(*expires_at - std::chrono::system_clock::now());
-        if (options_.ping_interval.count() > 0) con->next_ping = now + options_.ping_interval;
-        con->open = true;
-        {
-            std::lock_guard lock(connections_mutex_);
-            con->entry = enter(connection, due_time(*con));
-            ++open_count_;
-        }
-        con->id = listener->on_open(connection, std::move(*con->identity));
-        con->identity.reset();
+        const bool stopping = !listener_ || stopping_;
+        if (!stopping) start_serving(connection, *con);
         release_upgrade(*con);
+        release_held(*con);
+        if (stopping) close(connection, CloseCode::going_away, "server shutting down");
+    }
+
+    /// Into the table of open connections, whose ticks serve its heartbeat and expiry.
+    void start_serving(const handle_type& connection, Connection& con) {
+        if (options_.ping_interval.count() > 0) con.next_ping = Clock::now() + options_.ping_interval;
+        std::lock_guard lock(connections_mutex_);
+        con.entry = enter(connection, due_time(con));
+        ++open_count_;
+    }
+
+    /// On the strand, once websocketpp has opened the connection: what was held goes to it first,
+    /// under the lock that later sends take, so none of them overtakes; then a close asked for.
+    static void release_held(Connection& con) {
+        std::unique_ptr<HeldUntilOpen> held;
+        {
+            std::lock_guard lock(con.backlog.lock);
+            con.backlog.handshaking = false;
+            held = std::move(con.held);
+            if (!held) return;
+            for (const auto& payload : held->payloads)
+                std::visit([&con](const auto& each) { send_now(con, each); }, payload);
+            con.backlog.applied += held->bytes;
+        }
+        if (held->close) close_now(con, held->close->first, held->close->second);
+    }
+
+    /// Under the backlog lock, while the connection is handshaking.
+    template <class Payload>
+    static void hold(ConnectionState& state, const Payload& payload, std::size_t bytes) {
+        if (!state.held) state.held = std::make_unique<HeldUntilOpen>();
+        state.held->payloads.emplace_back(payload);
+        state.held->bytes += bytes;
     }
 
     /// websocketpp keeps the upgrade's URI, request and response (~1.1 KB of headers and strings,
@@ -740,9 +786,9 @@ private:
         con->open = false;
         if (con->get_local_close_code() == websocketpp::close::status::message_too_big)
             counters_.oversized_messages.fetch_add(1, std::memory_order_relaxed);
+        if (con->id && con->entry == no_entry) counters_.upgrades_abandoned.fetch_add(1, std::memory_order_relaxed);
         // The listener hears of it first: once the last slot is back, shutdown() may return.
         report_closed(*con);
-        report_abandoned(*con);
         release_slot(*con);
     }
 
@@ -751,15 +797,6 @@ private:
         if (!state.id || state.reported_closed) return;
         state.reported_closed = true;
         if (TransportListener<handle_type>* listener = listener_) listener->on_close(state.id);
-    }
-
-    /// Tells the listener that an upgrade it accepted will never open, so that it releases what
-    /// it reserved.
-    void report_abandoned(ConnectionState& state) {
-        if (!state.identity) return;
-        const std::unique_ptr<Identity> identity = std::move(state.identity);
-        counters_.upgrades_abandoned.fetch_add(1, std::memory_order_relaxed);
-        if (TransportListener<handle_type>* listener = listener_) listener->on_abandon(*identity);
     }
 
     /// A connection that is dead to us: report it now, close it (the handshake may time out).
@@ -900,6 +937,8 @@ private:
             post = post || backlog.posted != 0;
             if (post) {
                 ++backlog.posted;
+            } else if (backlog.handshaking) {
+                hold(*con, payload, bytes);
             } else {
                 if (send_now(*con, payload)) return SendStatus::failed;
                 backlog.applied += bytes;
@@ -917,10 +956,28 @@ private:
     /// close is reported as any other.
     template <class Payload>
     static void send_posted(Connection& con, const Payload& payload, std::size_t bytes) {
+        {
+            std::lock_guard lock(con.backlog.lock);
+            --con.backlog.posted;
+            if (con.backlog.handshaking) return hold(con, payload, bytes);
+        }
         send_now(con, payload);
         std::lock_guard lock(con.backlog.lock);
         con.backlog.applied += bytes;
-        --con.backlog.posted;
+    }
+
+    /// On the strand. websocketpp ignores a close before the connection is open: it is held till then.
+    static void close_now(Connection& con, CloseCode code, const std::string& reason) {
+        {
+            std::lock_guard lock(con.backlog.lock);
+            if (con.backlog.handshaking) {
+                if (!con.held) con.held = std::make_unique<HeldUntilOpen>();
+                con.held->close.emplace(code, reason);
+                return;
+            }
+        }
+        std::error_code ignored;
+        con.close(static_cast<websocketpp::close::status::value>(code), reason, ignored);
     }
 
     /// websocketpp's send; a nonzero error if it failed.

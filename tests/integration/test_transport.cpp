@@ -4,6 +4,7 @@
 // graceful shutdown, wss://, the TCP options of its sockets, sends from threads of the host, and
 // writes that the client's window cuts short.
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <future>
@@ -281,6 +282,45 @@ TEST_CASE("A burst of events larger than the socket's buffers arrives whole and 
         const json data = json::parse(frame->payload)["data"];
         CHECK(data["seq"] == seq);
         CHECK(data["text"] == text_of(seq));
+    }
+}
+
+TEST_CASE("An event sent once the client has its 101 reaches it, directly and by broadcast",
+          "[integration][transport]") {
+    // The race is between the client seeing its 101 and the server registering the connection:
+    // each round connects a new client and, as soon as connect() returns, sends to it from a host
+    // thread (directly and by broadcast) and has an admin broadcast through its own connection
+    // (the broadcast then starts on an I/O thread).
+    constexpr int rounds = 40;
+    TestServer server;
+    auto admin = connect_user(server, UserId::random(), ConnectOptions{true, {}});
+    std::vector<std::unique_ptr<TestClient>> clients;
+    for (int round = 0; round < rounds; ++round) {
+        const UserId user = UserId::random();
+        auto& client = clients.emplace_back(std::make_unique<TestClient>());
+        REQUIRE(client->connect(server.url(), bearer(token_for(user))));
+        server.manager().send_to_user(user, switchboard::Event("Note", {{"direct", true}}));
+        server.manager().broadcast(switchboard::Event("Note", {{"direct", false}}));
+        REQUIRE(admin->send_text(envelope("Broadcast", {{"round", round}})));
+    }
+    // Round r's client gets its own direct note, and the broadcasts of rounds r and later (the
+    // admin's of round r - 1 may reach it too: the server may handle it after r's registration).
+    REQUIRE(wait_for_events(*admin, "Broadcast", rounds));
+    for (int round = 0; round < rounds; ++round) {
+        const TestClient& client = *clients[static_cast<std::size_t>(round)];
+        const auto broadcasts = static_cast<std::size_t>(rounds - round);
+        CHECK(client.wait_until([&](const ClientState& state) {
+            return events_of(state, "Note").size() >= broadcasts + 1 && events_of(state, "Broadcast").size() >= broadcasts;
+        }));
+        const std::vector<json> notes = events_of(client, "Note");
+        REQUIRE(notes.size() == broadcasts + 1);
+        CHECK(notes.front()["data"]["direct"] == true);
+        std::vector<int> admin_rounds;
+        for (const json& broadcast : events_of(client, "Broadcast")) admin_rounds.push_back(broadcast["data"]["round"]);
+        const auto first_due = std::find(admin_rounds.begin(), admin_rounds.end(), round);
+        REQUIRE(first_due != admin_rounds.end());
+        CHECK(std::distance(first_due, admin_rounds.end()) == static_cast<std::ptrdiff_t>(broadcasts));
+        CHECK(std::is_sorted(admin_rounds.begin(), admin_rounds.end()));
     }
 }
 

@@ -14,8 +14,11 @@
 ///   so upgrades arriving together cannot overshoot); then the manager's Auth policy decides,
 ///   before any WebSocket frame. A refusal answers the policy's HTTP status (401 with
 ///   `WWW-Authenticate: Bearer`) and a short JSON body, and keeps no slot or other state.
-///   An accepted upgrade that never opens (the client leaves, the response cannot be written,
-///   the transport is stopping) gives its slots back and is reported to the listener abandoned.
+///   An accepted upgrade is registered with the listener before its 101 is written, so that
+///   every event sent once the client has its 101 reaches it, in every threading model: what
+///   is sent before the socket is open is held, and goes out first, in order. One that then
+///   never opens (the client leaves, the response cannot be written, the transport is stopping)
+///   gives its slots back and is reported closed.
 ///   Answers carry no Server header; websocketpp's copy of the upgrade is dropped once open.
 /// - Other HTTP requests go to the host's `HttpHandler` (404 without one).
 /// - Heartbeat: a ping every `ping_interval`; no pong within `pong_timeout` closes the
