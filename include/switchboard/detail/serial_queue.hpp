@@ -1,6 +1,8 @@
 // Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -17,6 +19,15 @@ public:
     void push(Item item) {
         std::lock_guard lock(mutex_);
         items_.push_back(std::move(item));
+    }
+
+    /// Queues what `make()` returns, calling it under the queue's lock: whatever `make` decides
+    /// in order (an offset in a stream), the queue keeps in that order. `make` must be quick and
+    /// must not touch this queue.
+    template <class Make>
+    void push_made(Make&& make) {
+        std::lock_guard lock(mutex_);
+        items_.push_back(make());
     }
 
     /// Processes everything pushed so far and everything pushed while it runs, unless another
@@ -60,6 +71,20 @@ private:
     std::mutex mutex_;
     std::vector<Item> items_;
     bool draining_ = false;
+};
+
+/// `SerialQueue`s by key: items with one key go through one queue, in order, while keys of
+/// different stripes neither wait for nor contend with each other.
+template <class Item, std::size_t stripe_count>
+class StripedSerialQueues {
+public:
+    SerialQueue<Item>& of(std::size_t key_hash) noexcept { return stripes_[key_hash % stripe_count].queue; }
+
+private:
+    struct alignas(64) Stripe {
+        SerialQueue<Item> queue;
+    };
+    std::array<Stripe, stripe_count> stripes_;
 };
 
 } // namespace switchboard::detail
