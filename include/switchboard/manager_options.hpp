@@ -3,7 +3,7 @@
 
 /// @file
 /// What a `ConnectionManager` is configured with (`ManagerOptions`: presence, limits, hooks, the
-/// backplane) and what it reports (`ManagerMetrics`). Plain values: build them on any thread
+/// backplane, the history) and what it reports (`ManagerMetrics`). Plain values: build them on any thread
 /// before constructing the manager; the manager copies them.
 
 #include <chrono>
@@ -19,6 +19,7 @@
 #include <switchboard/backplane.hpp>
 #include <switchboard/connection_id.hpp>
 #include <switchboard/event.hpp>
+#include <switchboard/history.hpp>
 #include <switchboard/user_id.hpp>
 
 namespace switchboard {
@@ -85,6 +86,12 @@ struct ManagerOptions {
     std::chrono::milliseconds stale_sweep_interval{std::chrono::seconds(60)};
     /// Other nodes to share delivery with; none means this node alone.
     std::shared_ptr<Backplane> backplane;
+    /// Per-user streams of durable events for offline redelivery (`MemoryHistory`, or a shared
+    /// store); none means no `Session` frame, no offsets and no `resume`, exactly as without.
+    std::shared_ptr<History> history;
+    /// With history: the most events one resume replays; a client further behind is told
+    /// `unavailable`. 0: no limit.
+    std::size_t max_replay = 1000;
     PresenceOptions presence;
     LimitOptions limits;
     ManagerHooks hooks;
@@ -109,6 +116,13 @@ struct ManagerMetrics {
     std::uint64_t closed_slow = 0;      ///< slow consumers closed
     std::uint64_t dropped_ephemeral = 0; ///< ephemeral events skipped for slow consumers
     std::uint64_t refused_user_limit = 0; ///< upgrades refused by `max_connections_per_user`
+    // With history:
+    std::uint64_t resumes_complete = 0;    ///< `Session` with recovery `complete`
+    std::uint64_t resumes_unavailable = 0; ///< `Session` with recovery `unavailable`
+    std::uint64_t resumes_beyond_replay = 0; ///< of those, further behind than `max_replay`
+    std::uint64_t events_replayed = 0;
+    std::uint64_t closed_stream_reset = 0; ///< closed (1012) because the store lost their stream's epoch
+    HistoryMetrics history;                ///< the store's figures (zero without one)
 };
 
 } // namespace switchboard

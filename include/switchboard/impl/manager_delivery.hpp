@@ -18,8 +18,19 @@ std::size_t ConnectionManager<Transport, Auth>::send_to_connection(ConnectionId 
 template <class Transport, class Auth>
 std::size_t ConnectionManager<Transport, Auth>::send_to_connections(const std::vector<ConnectionId>& connections,
                                                                     const Event& event) {
-    const typename Registry::Targets targets = registered_targets(connections);
-    return targets.empty() ? 0 : deliver(targets, event.to_frame());
+    typename Registry::Targets targets = registered_targets(connections);
+    return targets.empty() ? 0 : deliver_to_connections(std::move(targets), event.to_frame());
+}
+
+/// Holds the frame for those still starting (history on: their `Session` has not gone out yet).
+template <class Transport, class Auth>
+std::size_t ConnectionManager<Transport, Auth>::deliver_to_connections(typename Registry::Targets targets,
+                                                                       const Frame& frame) {
+    const auto held = [&](const typename Registry::Target& target) {
+        return registry_.hold_if_starting(target.id, frame);
+    };
+    if (options_.history) targets.erase(std::remove_if(targets.begin(), targets.end(), held), targets.end());
+    return deliver(targets, frame);
 }
 
 /// The registered ones among `ids`, each once.
@@ -35,14 +46,17 @@ ConnectionManager<Transport, Auth>::registered_targets(std::vector<ConnectionId>
 }
 
 template <class Transport, class Auth>
-std::size_t ConnectionManager<Transport, Auth>::send_to_user(const UserId& user, const Event& event) {
-    return send_to_users({user}, event);
+std::size_t ConnectionManager<Transport, Auth>::send_to_user(const UserId& user, const Event& event,
+                                                             ConnectionId except) {
+    return send_to_users({user}, event, except);
 }
 
 template <class Transport, class Auth>
-std::size_t ConnectionManager<Transport, Auth>::send_to_users(const std::vector<UserId>& users, const Event& event) {
+std::size_t ConnectionManager<Transport, Auth>::send_to_users(const std::vector<UserId>& users, const Event& event,
+                                                              ConnectionId except) {
+    if (options_.history && event.durability() == Durability::durable) return append_to_streams(users, event, except);
     const Frame frame = event.to_frame();
-    const std::size_t reached = deliver_to_users_locally(users, frame);
+    const std::size_t reached = deliver_to_users_locally(users, frame, except);
     if (options_.backplane) options_.backplane->publish_to_users(users, frame);
     return reached;
 }
@@ -55,18 +69,20 @@ std::size_t ConnectionManager<Transport, Auth>::broadcast(const Event& event) {
     return reached;
 }
 
+/// Holds the frame for connections still starting (history on).
 template <class Transport, class Auth>
 std::size_t ConnectionManager<Transport, Auth>::deliver_to_users_locally(const std::vector<UserId>& users,
-                                                                         const Frame& frame) {
+                                                                         const Frame& frame, ConnectionId except) {
     typename Registry::Targets targets;
     if (users.size() == 1) { // send_to_user: nothing to deduplicate
-        registry_.collect_user(users.front(), targets);
-        return deliver(targets, frame);
+        registry_.collect_user(users.front(), targets, &frame);
+    } else {
+        std::vector<UserId> unique_users = users;
+        std::sort(unique_users.begin(), unique_users.end());
+        unique_users.erase(std::unique(unique_users.begin(), unique_users.end()), unique_users.end());
+        for (const UserId& user : unique_users) registry_.collect_user(user, targets, &frame);
     }
-    std::vector<UserId> unique_users = users;
-    std::sort(unique_users.begin(), unique_users.end());
-    unique_users.erase(std::unique(unique_users.begin(), unique_users.end()), unique_users.end());
-    for (const UserId& user : unique_users) registry_.collect_user(user, targets);
+    if (except) Registry::leave_out(targets, except);
     return deliver(targets, frame);
 }
 
@@ -80,21 +96,24 @@ decltype(auto) ConnectionManager<Transport, Auth>::payload_of(const Frame& frame
         return (frame);
 }
 
-/// The frame is prepared once for every shard.
+/// The frame is prepared once for every shard, and held for connections still starting.
 template <class Transport, class Auth>
 std::size_t ConnectionManager<Transport, Auth>::deliver_to_all_locally(const Frame& frame) {
     const auto& payload = payload_of(frame);
+    const std::size_t max_backlog = backlog_limit(frame.durability());
     std::size_t reached = 0;
-    registry_.for_each_shard([&](const typename Registry::Targets& targets) {
-        reached += send_each(targets, payload, frame.durability());
-    });
+    registry_.for_each_shard(
+        [&](const typename Registry::Targets& targets) {
+            reached += send_each(targets, payload, frame.durability(), max_backlog);
+        },
+        &frame);
     return reached;
 }
 
 template <class Transport, class Auth>
 std::size_t ConnectionManager<Transport, Auth>::deliver(const typename Registry::Targets& targets, const Frame& frame) {
     if (targets.empty()) return 0;
-    return send_each(targets, payload_of(frame), frame.durability());
+    return send_each(targets, payload_of(frame), frame.durability(), backlog_limit(frame.durability()));
 }
 
 /// One transport call per target: it checks the backlog and sends. A slow consumer is dealt with
@@ -102,8 +121,8 @@ std::size_t ConnectionManager<Transport, Auth>::deliver(const typename Registry:
 template <class Transport, class Auth>
 template <class Payload>
 std::size_t ConnectionManager<Transport, Auth>::send_each(const typename Registry::Targets& targets,
-                                                          const Payload& payload, Durability durability) {
-    const std::size_t max_backlog = backlog_limit(durability);
+                                                          const Payload& payload, Durability durability,
+                                                          std::size_t max_backlog) {
     std::size_t reached = 0;
     for (const auto& target : targets) {
         switch (detail::try_send(transport_, target.handle, payload, max_backlog)) {

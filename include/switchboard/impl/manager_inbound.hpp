@@ -92,6 +92,12 @@ ManagerMetrics ConnectionManager<Transport, Auth>::metrics() const {
     metrics.closed_slow = counters_.closed_slow.load(relaxed);
     metrics.dropped_ephemeral = counters_.dropped_ephemeral.load(relaxed);
     metrics.refused_user_limit = counters_.refused_user_limit.load(relaxed);
+    metrics.resumes_complete = counters_.resumes_complete.load(relaxed);
+    metrics.resumes_unavailable = counters_.resumes_unavailable.load(relaxed);
+    metrics.resumes_beyond_replay = counters_.resumes_beyond_replay.load(relaxed);
+    metrics.events_replayed = counters_.events_replayed.load(relaxed);
+    metrics.closed_stream_reset = counters_.closed_stream_reset.load(relaxed);
+    if (options_.history) metrics.history = options_.history->metrics();
     return metrics;
 }
 

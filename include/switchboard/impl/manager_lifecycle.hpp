@@ -37,7 +37,7 @@ class ConnectionManager<Transport, Auth>::Sink final : public BackplaneSink {
 public:
     explicit Sink(ConnectionManager& manager) : manager_(manager) {}
     void deliver_to_users(const std::vector<UserId>& users, const Frame& frame) override {
-        manager_.deliver_to_users_locally(users, frame);
+        manager_.deliver_to_users_locally(users, frame, ConnectionId{});
     }
     void deliver_to_all(const Frame& frame) override { manager_.deliver_to_all_locally(frame); }
 
@@ -60,6 +60,7 @@ ConnectionManager<Transport, Auth>::ConnectionManager(Transport& transport, Auth
         sink_ = std::make_unique<Sink>(*this);
         options_.backplane->attach(sink_.get());
     }
+    if (options_.history) streams_ = std::make_unique<StreamQueues>();
     if (options_.presence.mode == PresenceMode::coalesced) {
         if (!options_.presence.executor)
             throw std::invalid_argument("PresenceMode::coalesced needs PresenceOptions::executor for its timer");
@@ -84,11 +85,18 @@ AuthResult ConnectionManager<Transport, Auth>::authenticate(const UpgradeRequest
     return auth_.authenticate(request);
 }
 
-/// Authentication, then one of the user's slots under the per-user connection limit, reserved
-/// until the transport reports the upgrade open or abandoned. Counts and reports refusals.
+/// Authentication, then (history on) the `resume` parameter, then one of the user's slots under
+/// the per-user connection limit, reserved until the transport reports the upgrade open or
+/// abandoned. Counts and reports refusals.
 template <class Transport, class Auth>
 AuthResult ConnectionManager<Transport, Auth>::admit(const UpgradeRequest& request) {
     AuthResult result = authenticate(request);
+    if (result && options_.history) {
+        ResumeParameter resume = parse_resume(request.query);
+        Identity identity = result.identity();
+        identity.resume = resume.position;
+        result = resume.failure ? AuthResult(std::move(*resume.failure)) : AuthResult(std::move(identity));
+    }
     const std::size_t per_user = options_.limits.max_connections_per_user;
     if (result && !registry_.reserve(result.identity().user, per_user)) {
         counters_.refused_user_limit.fetch_add(1, std::memory_order_relaxed);
@@ -122,11 +130,12 @@ template <class Transport, class Auth>
 ConnectionId ConnectionManager<Transport, Auth>::add(Identity identity, handle_type handle,
                                                      typename Registry::Slot slot) {
     auto state = std::make_shared<detail::ConnectionState>(std::move(identity), inbound_limit_);
-    const ConnectionId id = registry_.add(state, std::move(handle), slot, [this](const UserId& user) {
-        presence_changes_.push(PresenceChange{user, true});
-    });
+    const auto online = [this](const UserId& user) { presence_changes_.push(PresenceChange{user, true}); };
+    const auto start = options_.history ? Registry::Start::later : Registry::Start::at_once;
+    const ConnectionId id = registry_.add(state, std::move(handle), slot, online, start);
     counters_.registered.fetch_add(1, std::memory_order_relaxed);
     if (options_.hooks.connected) options_.hooks.connected(id, state->identity);
+    if (options_.history) start_stream(id, state->identity);
     publish_presence();
     return id;
 }

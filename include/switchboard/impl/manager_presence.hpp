@@ -114,7 +114,7 @@ void ConnectionManager<Transport, Auth>::deliver_scoped_presence(const PresenceC
     const bool publish = options_.backplane && !related.empty();
     if (watchers.empty() && !publish) return;
     const Frame frame = presence_frame(change);
-    deliver(registered_targets(std::move(watchers)), frame);
+    deliver_to_connections(registered_targets(std::move(watchers)), frame);
     if (publish) options_.backplane->publish_to_users(related, frame);
 }
 
