@@ -5,7 +5,7 @@
 //   social_server [--bind ADDR] [--port N] [--threads N] [--jwt-secret S]
 //                 [--tls-cert FILE --tls-key FILE] [--ping-interval MS] [--pong-timeout MS]
 //                 [--presence all|coalesced|scoped] [--tcp-nodelay on|off] [--production]
-//                 [limits, see usage()]
+//                 [--history memory|off] [limits and history bounds, see usage()]
 //   social_server token <user-uuid> [--admin] [--ttl SECONDS] [--jwt-secret S]
 
 #include <algorithm>
@@ -49,6 +49,8 @@ void log_line(std::string_view line) {
                  "                     [--max-connections-per-user N] [--rate N] [--burst N] [--max-queued-bytes N]\n"
                  "                     [--max-queued-bytes-hard N] [--slow-consumer close|drop]\n"
                  "                     [--max-message-size BYTES]\n"
+                 "                     [--history memory|off] [--history-max-events N] [--history-max-bytes N]\n"
+                 "                     [--history-ttl SECONDS] [--history-max-replay N] [--history-memory-cap BYTES]\n"
                  "       social_server token <user-uuid> [--admin] [--ttl SECONDS] [--jwt-secret S]\n",
                  problem.c_str());
     std::exit(2);
@@ -135,6 +137,20 @@ void apply_limits(const Arguments& arguments, social::ServerOptions& options) {
                                              : switchboard::SlowConsumerPolicy::drop_ephemeral;
 }
 
+/// `--history memory` (the default): the embedded store, with one flag per bound (0 disables one).
+void apply_history(const Arguments& arguments, social::ServerOptions& options) {
+    constexpr long unlimited = 1L << 40;
+    const std::string store = arguments.get("--history", "memory");
+    if (store != "memory" && store != "off") usage("--history must be memory or off");
+    options.max_replay = arguments.number("--history-max-replay", 1000, 0, unlimited);
+    switchboard::MemoryHistoryOptions bounds;
+    bounds.max_events_per_user = arguments.number("--history-max-events", 1000, 0, unlimited);
+    bounds.max_bytes_per_user = arguments.number("--history-max-bytes", 1L << 20, 0, unlimited);
+    bounds.max_age = std::chrono::seconds(arguments.number("--history-ttl", 24 * 3600, 0, 100L * 365 * 24 * 3600));
+    bounds.memory_cap = arguments.number("--history-memory-cap", 256L << 20, 0, unlimited);
+    if (store == "memory") options.history = bounds;
+}
+
 int print_token(const Arguments& arguments) {
     if (arguments.positional.size() != 2) usage("token needs exactly one user id");
     const auto user = switchboard::UserId::try_parse(arguments.positional[1]);
@@ -172,6 +188,7 @@ social::ServerOptions server_options(const Arguments& arguments) {
     if (no_delay != "on" && no_delay != "off") usage("--tcp-nodelay must be on or off");
     options.transport.tcp_no_delay = no_delay == "on";
     apply_limits(arguments, options);
+    apply_history(arguments, options);
     if (arguments.options.count("--production")) apply_production_settings(arguments, options);
     options.log = log_line;
     return options;
