@@ -26,9 +26,10 @@ public:
     constexpr Epoch() noexcept = default;
 
     /// 128 bits from `std::random_device` (the operating system's or the CPU's generator, not a
-    /// seeded pseudo-random engine: two processes must not pick the same epoch).
+    /// seeded pseudo-random engine: two processes must not pick the same epoch). One device per
+    /// thread: opening one costs more than drawing from it.
     static Epoch random() {
-        std::random_device source;
+        thread_local std::random_device source;
         Epoch epoch;
         for (std::uint64_t& half : epoch.bits_)
             half = (std::uint64_t{source()} << 32) ^ source(); // random_device yields 32 bits

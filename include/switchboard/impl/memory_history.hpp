@@ -135,11 +135,15 @@ inline void MemoryHistory::put_back(Shard& shard, detail::MemoryStream& stream, 
     (stream.events.empty() ? shard.idle : shard.holding).push_newest(stream);
 }
 
-/// Appends at the next offset, then drops the oldest events over the stream's bounds.
+/// Appends at the next offset, making room first under the event bound, then drops the oldest
+/// events over the byte bound.
 inline void MemoryHistory::push(Shard& shard, detail::MemoryStream& stream, const StoredEvent& event,
                                 std::uint32_t now) {
+    const std::size_t max_events = options_.max_events_per_user;
+    while (max_events != 0 && stream.events.size() >= max_events)
+        drop_oldest(shard, stream, shard.counters.dropped_over_events);
     const std::size_t buffer_before = stream.events.buffer_bytes();
-    stream.events.push_back(event, now);
+    stream.events.push_back(event, now, max_events);
     charge(stream.events.buffer_bytes() - buffer_before + event.memory_size());
     ++stream.top;
     stream.bytes += event.size();
@@ -147,10 +151,7 @@ inline void MemoryHistory::push(Shard& shard, detail::MemoryStream& stream, cons
     detail::add<std::uint64_t>(shard.counters.appended, 1);
     detail::add<std::size_t>(shard.counters.events, 1);
     detail::add(shard.counters.bytes, event.size());
-    const std::size_t max_events = options_.max_events_per_user;
     const std::size_t max_bytes = options_.max_bytes_per_user;
-    while (max_events != 0 && stream.events.size() > max_events)
-        drop_oldest(shard, stream, shard.counters.dropped_over_events);
     while (max_bytes != 0 && stream.bytes > max_bytes) drop_oldest(shard, stream, shard.counters.dropped_over_bytes);
 }
 
@@ -169,7 +170,7 @@ inline void MemoryHistory::drop_oldest(Shard& shard, detail::MemoryStream& strea
 /// Drops the stream's events older than `max_age`.
 inline void MemoryHistory::expire(Shard& shard, detail::MemoryStream& stream, std::uint32_t now) {
     const auto max_age = static_cast<std::uint64_t>(options_.max_age.count());
-    while (max_age != 0 && !stream.events.empty() && stream.events.front().time + max_age <= now)
+    while (max_age != 0 && !stream.events.empty() && stream.events.oldest_time() + max_age <= now)
         drop_oldest(shard, stream, shard.counters.expired);
 }
 
