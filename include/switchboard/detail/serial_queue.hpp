@@ -4,6 +4,7 @@
 #include <array>
 #include <cstddef>
 #include <mutex>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -21,15 +22,6 @@ public:
         items_.push_back(std::move(item));
     }
 
-    /// Queues what `make()` returns, calling it under the queue's lock: whatever `make` decides
-    /// in order (an offset in a stream), the queue keeps in that order. `make` must be quick and
-    /// must not touch this queue.
-    template <class Make>
-    void push_made(Make&& make) {
-        std::lock_guard lock(mutex_);
-        items_.push_back(make());
-    }
-
     /// Processes everything pushed so far and everything pushed while it runs, unless another
     /// thread is already doing so.
     template <class Process>
@@ -39,7 +31,33 @@ public:
             if (draining_) return;
             draining_ = true;
         }
+        drain_as_drainer(process, nullptr);
+    }
+
+    /// Queues what `make()` returns, calling it under the queue's lock, then drains as `drain`
+    /// does: whatever `make` decides in order (an offset in a stream), the queue keeps in that
+    /// order. An idle, empty queue processes the item at once, without queuing it. `make` must be
+    /// quick and must not touch this queue.
+    template <class Make, class Process>
+    void push_and_drain(Make&& make, Process&& process) {
+        std::optional<Item> own;
+        {
+            std::lock_guard lock(mutex_);
+            if (draining_ || !items_.empty()) items_.push_back(make());
+            else own.emplace(make());
+            if (draining_) return;
+            draining_ = true;
+        }
+        drain_as_drainer(process, own ? &*own : nullptr);
+    }
+
+private:
+    /// Processes `first` (if any), then what is queued until the queue is empty; the caller has
+    /// taken the drainer's role.
+    template <class Process>
+    void drain_as_drainer(Process& process, Item* first) {
         ReleaseOnThrow guard{this};
+        if (first) process(*first);
         std::vector<Item> batch;
         while (take_all(batch)) {
             for (Item& item : batch) process(item);
@@ -48,7 +66,6 @@ public:
         guard.queue = nullptr;
     }
 
-private:
     /// Hands the drainer's role back if processing throws, so the queue never stalls.
     struct ReleaseOnThrow {
         SerialQueue* queue;

@@ -54,10 +54,10 @@ std::size_t ConnectionManager<Transport, Auth>::append_to_streams(std::vector<Us
 template <class Transport, class Auth>
 template <class Make>
 std::size_t ConnectionManager<Transport, Auth>::order(const UserId& user, Make&& make, std::uintptr_t call) {
-    detail::SerialQueue<StreamItem>& queue = streams_->of(std::hash<UserId>{}(user));
-    queue.push_made(std::forward<Make>(make));
     std::size_t reached = 0;
-    queue.drain([&](StreamItem& item) { reached += process(item, call); });
+    streams_->of(std::hash<UserId>{}(user)).push_and_drain(std::forward<Make>(make), [&](StreamItem& item) {
+        reached += process(item, call);
+    });
     return reached;
 }
 
