@@ -84,8 +84,9 @@ bench: deps-bench
 # --- Fuzzing -------------------------------------------------------------------------------------
 # `make fuzz` builds the libFuzzer targets of tests/fuzz with clang in build-fuzz/ and runs each for FUZZ_SECONDS on a
 # copy of its seed corpus (FUZZ_TARGETS picks some, e.g. FUZZ_TARGETS="event_parse"); a crash fails the make.
-# `make test` runs the inbound-message and JWT fuzzers for 60 s each, and the two smaller ones (Event::parse, upgrade
-# requests) for 30 s each, which keeps the whole `make test` within its 20 minutes on 2 cores.
+# `make test` runs the inbound-message and JWT fuzzers for 60 s each, the two smaller ones (Event::parse, upgrade
+# requests) for 30 s each and the resume parameter's for 15 s, which keeps the whole `make test` within its 25 minutes
+# on 2 cores.
 FUZZ_SECONDS ?= 30
 FUZZ_TARGETS ?=
 FUZZ_CMAKE   := -DCMAKE_CXX_COMPILER=clang++ -DSWITCHBOARD_FUZZ=ON -DSWITCHBOARD_BUILD_TESTS=OFF \
@@ -104,6 +105,7 @@ fuzz-build: deps-fuzz
 test-fuzz: fuzz-build
 	tests/fuzz/run.sh build-fuzz 60 inbound_message jwt_verify
 	tests/fuzz/run.sh build-fuzz 30 event_parse upgrade_request
+	tests/fuzz/run.sh build-fuzz 15 resume_parameter
 
 deps-fuzz:
 	$(call install_packages,$(FUZZ_PACKAGES))

@@ -70,6 +70,12 @@ constexpr Flag server_flags[] = {
     {"--max-queued-bytes-hard", "N", "4194304", "backlog that closes one under --slow-consumer drop"},
     {"--slow-consumer", "close|drop", "close", "close a slow consumer, or spare it typing and presence"},
     {"--max-message-size", "BYTES", "65536", "largest message a client may send"},
+    {"--history", "memory|off", "memory", "keep each user's durable events for resume, in memory, or not"},
+    {"--history-max-events", "N", "1000", "events kept per user; 0: no limit"},
+    {"--history-max-bytes", "N", "1048576", "bytes of events kept per user; 0: no limit"},
+    {"--history-ttl", "SECONDS", "86400", "how long an event is kept; 0: no limit"},
+    {"--history-max-replay", "N", "1000", "events replayed in one resume; past it, recovery is unavailable"},
+    {"--history-memory-cap", "BYTES", "268435456", "all history, past which least recently used streams go"},
 };
 
 /// Every flag of `social_server token`.
@@ -217,6 +223,20 @@ void apply_limits(const Arguments& arguments, social::ServerOptions& options) {
                                              : switchboard::SlowConsumerPolicy::drop_ephemeral;
 }
 
+/// `--history memory` (the default): the embedded store, with one flag per bound (0 disables one).
+void apply_history(const Arguments& arguments, social::ServerOptions& options) {
+    constexpr long unlimited = 1L << 40;
+    const std::string store = arguments.get("--history");
+    if (store != "memory" && store != "off") usage("--history must be memory or off");
+    options.max_replay = arguments.number("--history-max-replay", 0, unlimited);
+    switchboard::MemoryHistoryOptions bounds;
+    bounds.max_events_per_user = arguments.number("--history-max-events", 0, unlimited);
+    bounds.max_bytes_per_user = arguments.number("--history-max-bytes", 0, unlimited);
+    bounds.max_age = std::chrono::seconds(arguments.number("--history-ttl", 0, 100L * 365 * 24 * 3600));
+    bounds.memory_cap = arguments.number("--history-memory-cap", 0, unlimited);
+    if (store == "memory") options.history = bounds;
+}
+
 int print_token(const Arguments& arguments) {
     if (arguments.positional.size() != 1) usage("token needs exactly one user id");
     const auto user = switchboard::UserId::try_parse(arguments.positional[0]);
@@ -255,6 +275,7 @@ social::ServerOptions server_options(const Arguments& arguments) {
     if (no_delay != "on" && no_delay != "off") usage("--tcp-nodelay must be on or off");
     options.transport.tcp_no_delay = no_delay == "on";
     apply_limits(arguments, options);
+    apply_history(arguments, options);
     if (production) apply_production_settings(arguments, options);
     options.log = log_line;
     return options;

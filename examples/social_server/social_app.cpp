@@ -1,7 +1,6 @@
 // Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
 #include "social_app.hpp"
 
-#include <algorithm>
 #include <optional>
 #include <string>
 #include <variant>
@@ -105,7 +104,9 @@ SocialApp::SocialApp(Manager& manager, AppSettings settings) : manager_(manager)
 }
 
 /// The client's data unchanged, plus the server's `from` (never the client's) and `message_id`,
-/// to every listed user and to the sender's other devices.
+/// to every listed user and to the sender's other devices: into the sender's stream too (with
+/// history), so that a device offline meanwhile sees what was sent from another, but not live
+/// to the sending connection.
 void SocialApp::send_message(const Inbound& inbound) const {
     const json& data = object_payload(inbound);
     std::vector<UserId> to = user_list(data, "to", settings_.max_recipients);
@@ -114,14 +115,8 @@ void SocialApp::send_message(const Inbound& inbound) const {
     json message = data;
     message["from"] = sender;
     message["message_id"] = UserId::random().to_string();
-    const switchboard::Event event("MessageSent", std::move(message));
-
-    to.erase(std::remove(to.begin(), to.end(), sender), to.end());
-    manager_.send_to_users(to, event);
-    std::vector<switchboard::ConnectionId> other_devices = manager_.connections_of(sender);
-    other_devices.erase(std::remove(other_devices.begin(), other_devices.end(), inbound.connection),
-                        other_devices.end());
-    manager_.send_to_connections(other_devices, event);
+    to.push_back(sender);
+    manager_.send_to_users(to, switchboard::Event("MessageSent", std::move(message)), inbound.connection);
 }
 
 void SocialApp::mark_read(const Inbound& inbound) const {
@@ -206,6 +201,8 @@ switchboard::ManagerOptions manager_options(const ServerOptions& server, asio::a
     switchboard::ManagerOptions options;
     options.presence.mode = server.presence;
     options.limits = server.limits;
+    if (server.history) options.history = std::make_shared<switchboard::MemoryHistory>(*server.history);
+    options.max_replay = server.max_replay;
     options.presence.executor = std::move(executor);
     options.hooks.connected = [log](switchboard::ConnectionId id, const switchboard::Identity& identity) {
         log("connect user=" + identity.user.to_string() + " connection=" + id.to_string());

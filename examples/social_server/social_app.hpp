@@ -9,10 +9,12 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include <switchboard/auth/jwt.hpp>
 #include <switchboard/connection_manager.hpp>
+#include <switchboard/history/memory.hpp>
 #include <switchboard/transport/websocketpp.hpp>
 
 namespace social {
@@ -50,6 +52,10 @@ struct ServerOptions {
     AppSettings app;
     switchboard::PresenceMode presence = switchboard::PresenceMode::broadcast;
     switchboard::LimitOptions limits;
+    /// Offline redelivery from the embedded store with these bounds; none: no history (the
+    /// program's `--history memory`, its default, sets one).
+    std::optional<switchboard::MemoryHistoryOptions> history;
+    std::size_t max_replay = 1000; ///< with history: the most events one resume replays
     /// One line per connect, disconnect and refused upgrade; called from I/O threads.
     std::function<void(std::string_view line)> log = [](std::string_view) {};
 };

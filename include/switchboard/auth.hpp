@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include <switchboard/detail/text.hpp>
+#include <switchboard/stream_position.hpp>
 #include <switchboard/user_id.hpp>
 
 namespace switchboard {
@@ -120,6 +121,10 @@ struct Identity {
     /// close the connection then (`WebsocketppTransport`: 1008), so an authenticator must never
     /// set it earlier than it accepts the credentials.
     std::optional<std::chrono::system_clock::time_point> expires_at;
+    /// Where the client resumes its user's event stream (`ManagerOptions::history`): set by the
+    /// manager at the upgrade from `?resume=<epoch>:<offset>`, never by an authenticator. A host
+    /// registering its own connections may set it.
+    std::optional<StreamPosition> resume;
 };
 
 /// Either an `Identity` (accepted) or an `AuthFailure` (refused).

@@ -20,6 +20,21 @@
 /// registering thread before its call returns, or another thread already delivering presence,
 /// shortly after. See `PresenceMode` for who receives them.
 ///
+/// History (`ManagerOptions::history`). Each durable event sent to users is appended to each
+/// user's stream, online or not, and delivered as `{"type":...,"offset":N,"data":...}`; each
+/// connection's first frame is `Session` (see history.hpp), then what it missed when it resumes
+/// (`?resume=<epoch>:<offset>`, or `Identity::resume`). Until its Session has gone out a
+/// connection is starting: it counts as registered (presence, counts), but what is sent to it
+/// is held and follows its Session and replay, in order. A connection receives each offset of
+/// its user's stream at most once and in order, from its Session on without a gap (while the
+/// stream keeps its epoch; if the store forgets the stream, its connections are closed with
+/// 1012 to resume). Locks: a user's appends and connection starts are ordered under the lock of
+/// the user's stripe (one of 64), held only to call the store's `append`/`open` and queue; the
+/// queued deliveries run with no lock held, by the calling thread or, if another thread is
+/// delivering for that stripe, by that thread shortly after. So a durable send to users may go
+/// out after a later send from the same thread that is not one (ephemeral, to connections,
+/// broadcast).
+///
 /// Failures. A connection whose send fails is closed (1011) and unregistered at once. Inbound
 /// messages that are not JSON, not an envelope, of an unknown type or with a bad payload are
 /// answered with an `Error` event to that connection only; nothing escapes the manager.
@@ -39,9 +54,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
 #include <asio/any_io_executor.hpp>
@@ -56,98 +73,12 @@
 #include <switchboard/detail/serial_queue.hpp>
 #include <switchboard/event.hpp>
 #include <switchboard/events.hpp>
+#include <switchboard/history.hpp>
+#include <switchboard/manager_options.hpp>
 #include <switchboard/transport.hpp>
 #include <switchboard/user_id.hpp>
 
 namespace switchboard {
-
-/// Optional observers of the connection lifecycle (logging, audit). Each runs on the thread
-/// where the event happened, with no manager lock held; it must not throw.
-struct ManagerHooks {
-    std::function<void(ConnectionId, const Identity&)> connected;
-    std::function<void(ConnectionId, const UserId&)> disconnected;
-    std::function<void(const UpgradeRequest&, const AuthFailure&)> refused;
-};
-
-/// How presence changes reach other users.
-enum class PresenceMode {
-    /// `UserOnline`/`UserOffline` to everyone connected: simple, but N users connecting at once
-    /// cost N^2 deliveries.
-    broadcast,
-    /// One `PresenceDiff {"joins","leaves"}` per `coalesce_interval` to everyone connected; a user
-    /// who joins and leaves within one interval appears in neither list.
-    coalesced,
-    /// `UserOnline`/`UserOffline` only to the user's watchers: those the host's `watchers`
-    /// relation names (friends, conversation participants) and connections that asked with
-    /// `watch_presence`.
-    scoped,
-};
-
-struct PresenceOptions {
-    PresenceMode mode = PresenceMode::broadcast;
-    std::chrono::milliseconds coalesce_interval{100};
-    /// Runs the coalesced flush timer; required for `PresenceMode::coalesced`.
-    asio::any_io_executor executor;
-    /// Scoped: the users who watch `user`. Called with no lock held; must be thread-safe.
-    std::function<std::vector<UserId>(const UserId& user)> watchers;
-    /// Scoped: how many users one connection may watch through `watch_presence`.
-    std::size_t max_watched_per_connection = 1000;
-};
-
-/// What happens to a connection whose transport backlog passes `max_queued_bytes`.
-enum class SlowConsumerPolicy {
-    close,          ///< close it with 1013 "slow consumer" and unregister it
-    /// Skip ephemeral events (typing, presence) for it; durable ones still go, up to
-    /// `LimitOptions::max_queued_bytes_hard`, past which it is closed as under `close`.
-    drop_ephemeral,
-};
-
-/// Per-connection limits. 0 disables a limit.
-struct LimitOptions {
-    std::size_t max_queued_bytes = 1024 * 1024; ///< outbound backlog that makes a slow consumer
-    SlowConsumerPolicy slow_consumer = SlowConsumerPolicy::close;
-    /// Under `drop_ephemeral`: the backlog at which the connection is closed (1013) anyway. Durable
-    /// events are never dropped, so only closing bounds the memory a reader that stalls can hold.
-    std::size_t max_queued_bytes_hard = 4 * 1024 * 1024;
-    double inbound_rate = 20;  ///< messages per second
-    double inbound_burst = 40; ///< messages at once
-    /// Rate-limited messages in a row after which the connection is closed with 1008.
-    std::size_t max_rate_limit_strikes = 20;
-    /// Registered connections plus accepted upgrades not yet open; over it an upgrade gets 429.
-    std::size_t max_connections_per_user = 10;
-    std::size_t max_json_depth = Event::default_max_depth;
-};
-
-struct ManagerOptions {
-    /// Period of the stale-connection sweep started by `start_stale_sweep`.
-    std::chrono::milliseconds stale_sweep_interval{std::chrono::seconds(60)};
-    /// Other nodes to share delivery with; none means this node alone.
-    std::shared_ptr<Backplane> backplane;
-    PresenceOptions presence;
-    LimitOptions limits;
-    ManagerHooks hooks;
-};
-
-/// Counters since construction, and current sizes. Read with relaxed atomics: each figure is
-/// exact, but figures read together need not come from one instant.
-struct ManagerMetrics {
-    std::size_t connections = 0;
-    std::size_t users_online = 0;
-    std::uint64_t connections_registered = 0;
-    std::uint64_t connections_unregistered = 0;
-    std::uint64_t upgrades_refused = 0;
-    std::size_t upgrades_pending = 0;     ///< accepted, neither open nor abandoned yet: they hold slots
-    std::uint64_t upgrades_abandoned = 0; ///< accepted, then never opened (slot released)
-    std::uint64_t frames_delivered = 0; ///< successful sends, one per recipient connection
-    std::uint64_t send_failures = 0;
-    std::uint64_t inbound_messages = 0;
-    std::uint64_t inbound_errors = 0;   ///< inbound messages answered with an `Error` event
-    std::uint64_t rate_limited = 0;     ///< inbound messages refused by the rate limit
-    std::uint64_t closed_for_abuse = 0; ///< connections closed for sustained rate-limit violations
-    std::uint64_t closed_slow = 0;      ///< slow consumers closed
-    std::uint64_t dropped_ephemeral = 0; ///< ephemeral events skipped for slow consumers
-    std::uint64_t refused_user_limit = 0; ///< upgrades refused by `max_connections_per_user`
-};
 
 /// One inbound message, as a handler sees it.
 struct Inbound {
@@ -221,16 +152,27 @@ public:
     /// Coalesced presence: sends the pending `PresenceDiff` now (the timer calls this).
     void flush_presence();
 
-    // --- Delivery (serialized once per call; each returns the connections reached) ------------
+    // --- Delivery (serialized once per call; each returns the connections it reached) ---------
+    //
+    // With history, a durable event sent to users goes into each user's stream (online or not:
+    // that is the offline queue) and out with its offset, from a per-user order point: the
+    // calling thread delivers it before returning, unless another thread is delivering from a
+    // stream of the same stripe at that moment, which then delivers it shortly after; what that
+    // thread reaches is not counted in this call's return value. Ephemeral events, events to
+    // connections and broadcasts are never stored.
 
+    /// To connections, not stored (with history too): they are not a user's stream.
     std::size_t send_to_connection(ConnectionId connection, const Event& event);
     /// Each listed connection once; unknown ids are ignored.
     std::size_t send_to_connections(const std::vector<ConnectionId>& connections, const Event& event);
-    /// Every connection of the user.
-    std::size_t send_to_user(const UserId& user, const Event& event);
-    /// Every connection of each listed user; duplicates and offline users are ignored.
-    std::size_t send_to_users(const std::vector<UserId>& users, const Event& event);
-    /// Every connection.
+    /// Every connection of the user but `except` (the sending device of a message, say). With
+    /// history the event still enters the user's stream, so `except` gets it if it ever resumes
+    /// from before it; live, it never gets it.
+    std::size_t send_to_user(const UserId& user, const Event& event, ConnectionId except = {});
+    /// Every connection of each listed user but `except`; duplicates and offline users are ignored.
+    std::size_t send_to_users(const std::vector<UserId>& users, const Event& event, ConnectionId except = {});
+    /// Every connection; live only, never stored (with history too): an event for everyone would
+    /// be copied into every user's stream, and whoever was offline can reload what concerns all.
     std::size_t broadcast(const Event& event);
 
     // --- Inbound ------------------------------------------------------------------------------
@@ -259,18 +201,51 @@ private:
     class Listener;
     class Sink;
 
+    // A user's stream order point (with history): what is queued there runs in queue order.
+    struct StreamStart { ///< a connection's `Session`, replay, then its live start
+        ConnectionId connection;
+        UserId user;
+        std::optional<StreamPosition> resume;
+        StreamTop top; ///< when queued
+    };
+    struct StreamDelivery { ///< one durable event to a user's started connections
+        UserId user;
+        StoredEvent event;
+        std::uint64_t offset;
+        bool reset; ///< the store made the stream anew: those started had another epoch
+        ConnectionId except;
+        std::uintptr_t call; ///< names the send that queued it, while it runs
+    };
+    using StreamItem = std::variant<StreamStart, StreamDelivery>;
+    using StreamQueues = detail::StripedSerialQueues<StreamItem, 64>;
+    struct Resumption {
+        Session session;
+        std::vector<StoredEvent> replay;
+    };
+
     ConnectionId add(Identity identity, handle_type handle, typename Registry::Slot slot);
     AuthResult admit(const UpgradeRequest& request);
     void abandon(const Identity& identity);
     typename Registry::Targets registered_targets(std::vector<ConnectionId> ids) const;
+    std::size_t deliver_to_connections(typename Registry::Targets targets, const Frame& frame);
     std::size_t deliver(const typename Registry::Targets& targets, const Frame& frame);
     decltype(auto) payload_of(const Frame& frame);
     template <class Payload>
-    std::size_t send_each(const typename Registry::Targets& targets, const Payload& payload, Durability durability);
+    std::size_t send_each(const typename Registry::Targets& targets, const Payload& payload, Durability durability,
+                          std::size_t max_backlog);
     std::size_t backlog_limit(Durability durability) const;
     void on_backlogged(const typename Registry::Target& target, Durability durability);
     bool drop(const typename Registry::Target& target, CloseCode code, std::string_view reason);
-    std::size_t deliver_to_users_locally(const std::vector<UserId>& users, const Frame& frame);
+    std::size_t deliver_to_users_locally(const std::vector<UserId>& users, const Frame& frame, ConnectionId except);
+    void start_stream(ConnectionId connection, const Identity& identity);
+    std::size_t append_to_streams(std::vector<UserId> users, const Event& event, ConnectionId except);
+    template <class Make>
+    std::size_t order(const UserId& user, Make&& make, std::uintptr_t call);
+    std::size_t process(StreamItem& item, std::uintptr_t call);
+    void begin_session(const StreamStart& start);
+    Resumption resumption(const StreamStart& start);
+    void close_for_reset(const UserId& user);
+    std::size_t deliver_from_stream(const StreamDelivery& delivery);
     std::size_t deliver_to_all_locally(const Frame& frame);
     void publish_presence();
     void deliver_presence(const PresenceChange& change);
@@ -290,6 +265,7 @@ private:
     std::shared_ptr<detail::PeriodicTask> presence_flush_;
     std::atomic<bool> shutting_down_{false};
     std::unordered_map<std::string, Handler> handlers_;
+    std::unique_ptr<StreamQueues> streams_; ///< with history only
     std::unique_ptr<Listener> listener_;
     std::unique_ptr<Sink> sink_;
     std::mutex sweep_mutex_;
@@ -298,11 +274,16 @@ private:
     struct Counters {
         std::atomic<std::uint64_t> registered{0}, unregistered{0}, upgrades_refused{0}, delivered{0},
             send_failures{0}, inbound{0}, inbound_errors{0}, rate_limited{0}, closed_for_abuse{0}, closed_slow{0},
-            dropped_ephemeral{0}, refused_user_limit{0}, upgrades_abandoned{0};
+            dropped_ephemeral{0}, refused_user_limit{0}, upgrades_abandoned{0}, resumes_complete{0},
+            resumes_unavailable{0}, resumes_beyond_replay{0}, events_replayed{0}, closed_stream_reset{0};
     };
     Counters counters_;
 };
 
 } // namespace switchboard
 
-#include <switchboard/impl/connection_manager.hpp>
+#include <switchboard/impl/manager_lifecycle.hpp>
+#include <switchboard/impl/manager_presence.hpp>
+#include <switchboard/impl/manager_delivery.hpp>
+#include <switchboard/impl/manager_history.hpp>
+#include <switchboard/impl/manager_inbound.hpp>

@@ -106,14 +106,17 @@ public:
     /// Serializes to `{"type":...,"data":...}` (type first, for readers of raw traffic). Invalid
     /// UTF-8 in strings becomes U+FFFD: a text frame must be valid UTF-8, and one bad string must
     /// not make an event undeliverable.
-    Frame to_frame() const {
+    Frame to_frame() const { return Frame(to_text(), durability_); }
+
+    /// The text of `to_frame`.
+    std::string to_text() const {
         constexpr auto replace = nlohmann::json::error_handler_t::replace;
         std::string text = R"({"type":)";
         text += nlohmann::json(type_).dump(-1, ' ', false, replace);
         text += R"(,"data":)";
         text += data_.dump(-1, ' ', false, replace);
         text += '}';
-        return Frame(std::move(text), durability_);
+        return text;
     }
 
     /// Parses one inbound frame. Throws `ProtocolError` with `errc::invalid_json` (also for

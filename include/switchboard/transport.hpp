@@ -52,6 +52,7 @@ enum class CloseCode : std::uint16_t {
     policy_violation = 1008, ///< e.g. credentials expired, sustained abuse
     message_too_big = 1009,
     internal_error = 1011,   ///< e.g. a send failed
+    service_restart = 1012,  ///< e.g. the history lost the connection's stream: reconnect and resume
     try_again_later = 1013,  ///< e.g. slow consumer
 };
 

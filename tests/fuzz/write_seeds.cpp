@@ -158,6 +158,25 @@ Seeds upgrade_seeds() {
     };
 }
 
+/// The resume target's form: a raw query string.
+Seeds resume_seeds() {
+    const std::string epoch = "0123456789abcdef0123456789abcdef";
+    return {
+        {"position", "resume=" + epoch + ":17"},
+        {"with-token", "token=abc&resume=" + epoch + ":0"},
+        {"percent-encoded", "resume=" + epoch + "%3A42"},
+        {"largest-offset", "resume=" + epoch + ":18446744073709551615"},
+        {"overflow", "resume=" + epoch + ":18446744073709551616"},
+        {"leading-zero", "resume=" + epoch + ":007"},
+        {"upper-case-epoch", "resume=0123456789ABCDEF0123456789ABCDEF:1"},
+        {"short-epoch", "resume=0123:1"},
+        {"no-colon", "resume=" + epoch},
+        {"no-value", "resume"},
+        {"twice", "resume=" + epoch + ":1&resume=" + epoch + ":2"},
+        {"malformed-escape", "resume=%zz"},
+    };
+}
+
 /// Only valid seeds reach the claim checks; a seed the authenticator refuses would be a silent waste.
 bool seeds_are_valid() {
     const JwtAuthenticator plain(fuzz::hs256_options());
@@ -193,6 +212,7 @@ int main(int argc, char** argv) {
     const fs::path corpus = argv[1];
     const bool written =
         write(corpus / "event_parse", envelope_seeds()) && write(corpus / "inbound_message", inbound_seeds()) &&
-        write(corpus / "jwt_verify", jwt_seeds()) && write(corpus / "upgrade_request", upgrade_seeds());
+        write(corpus / "jwt_verify", jwt_seeds()) && write(corpus / "upgrade_request", upgrade_seeds()) &&
+        write(corpus / "resume_parameter", resume_seeds());
     return written ? 0 : 1;
 }

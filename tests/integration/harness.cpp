@@ -75,11 +75,12 @@ std::string base64url(std::string_view bytes) {
 
 // --- Connections ------------------------------------------------------------------------------------
 
-std::unique_ptr<TestClient> connect_user(TestServer& server, const UserId& user, ConnectOptions options) {
+std::unique_ptr<TestClient> connect_user(TestServer& server, const UserId& user, ConnectOptions options,
+                                         std::string_view query) {
     const std::size_t before = server.manager().connection_count(user);
     auto client = std::make_unique<TestClient>(options.client);
     INFO("connecting " << user.to_string());
-    REQUIRE(client->connect(server.url(), bearer(token_for(user, options.admin))));
+    REQUIRE(client->connect(server.url(query), bearer(token_for(user, options.admin))));
     // The client sees the 101 before the server has registered the connection: wait for the registration.
     REQUIRE(eventually([&] { return server.manager().connection_count(user) == before + 1; }));
     return client;

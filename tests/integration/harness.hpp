@@ -74,9 +74,10 @@ struct ConnectOptions {
     ClientOptions client;
 };
 
-/// Connects one device of `user` (token in the Authorization header) and waits until the server has
-/// registered it, so that later steps of a test happen after its registration. Fails the test otherwise.
-std::unique_ptr<TestClient> connect_user(TestServer& server, const UserId& user, ConnectOptions options = {});
+/// Connects one device of `user` (token in the Authorization header; `query` in the URL) and waits until the
+/// server has registered it, so that later steps of a test happen after its registration. Fails the test otherwise.
+std::unique_ptr<TestClient> connect_user(TestServer& server, const UserId& user, ConnectOptions options = {},
+                                         std::string_view query = {});
 
 /// Closes one device of `user` and waits until the server has unregistered it. Fails the test otherwise.
 void disconnect_user(TestServer& server, TestClient& client, const UserId& user);

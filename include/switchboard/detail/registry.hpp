@@ -14,6 +14,7 @@
 
 #include <switchboard/auth.hpp>
 #include <switchboard/connection_id.hpp>
+#include <switchboard/event.hpp>
 #include <switchboard/detail/token_bucket.hpp>
 #include <switchboard/user_id.hpp>
 
@@ -45,11 +46,18 @@ struct ConnectionState {
 /// (`reserve`), and the connection takes that slot when it opens (`add` with `Slot::reserved`)
 /// unless the upgrade is abandoned (`release`). A user's slots are counted, checked and taken
 /// under the user's shard lock, so upgrades arriving together cannot overshoot a limit.
+///
+/// Starting connections (`add` with `Start::later`; the manager's history uses it): registered
+/// and counted, but left out of `collect_user` and of broadcasts until `start` says they have
+/// had their first frame. What is sent to one meanwhile is held for it (`Frame`s passed as
+/// `hold`, or `hold_if_starting`), under the user's shard lock, and `start` hands it over.
 template <class Handle>
 class Registry {
 public:
     /// Whether a connection being added takes a slot that `reserve` set aside for it.
     enum class Slot { unreserved, reserved };
+    /// Whether a connection being added gets sends at once or only after `start`.
+    enum class Start { at_once, later };
 
     struct Target {
         ConnectionId id;
@@ -86,7 +94,8 @@ public:
     /// `on_first(user)` runs under the user's shard lock when this is the user's first
     /// connection, so presence transitions of one user are observed in order.
     template <class OnFirst>
-    ConnectionId add(std::shared_ptr<ConnectionState> state, Handle handle, Slot slot, OnFirst&& on_first) {
+    ConnectionId add(std::shared_ptr<ConnectionState> state, Handle handle, Slot slot, OnFirst&& on_first,
+                     Start start = Start::at_once) {
         const ConnectionId id = ConnectionId::next();
         const UserId user = state->identity.user;
         {
@@ -99,6 +108,10 @@ public:
         if (slot == Slot::reserved) unreserve(shard, user);
         const bool first = shard.users.find(user) == shard.users.end();
         shard.users.emplace(user, Target{id, std::move(handle)});
+        if (start == Start::later) {
+            shard.starting.try_emplace(id);
+            starting_.fetch_add(1, std::memory_order_relaxed);
+        }
         shard.cached.reset();
         size_.fetch_add(1, std::memory_order_relaxed);
         if (first) {
@@ -120,6 +133,7 @@ public:
         std::lock_guard lock(shard.mutex);
         const auto [begin, end] = shard.users.equal_range(user);
         shard.users.erase(std::find_if(begin, end, [id](const auto& entry) { return entry.second.id == id; }));
+        if (shard.starting.erase(id) != 0) starting_.fetch_sub(1, std::memory_order_relaxed);
         shard.cached.reset();
         size_.fetch_sub(1, std::memory_order_relaxed);
         if (shard.users.find(user) == shard.users.end()) {
@@ -137,21 +151,61 @@ public:
         return found->second;
     }
 
-    /// Appends the user's connections to `out`.
-    void collect_user(const UserId& user, Targets& out) const {
-        const UserShard& shard = user_shard(user);
+    /// Appends the user's started connections to `out`, and holds `*hold` (if given) for those
+    /// still starting.
+    void collect_user(const UserId& user, Targets& out, const Frame* hold = nullptr) {
+        UserShard& shard = user_shard(user);
         std::lock_guard lock(shard.mutex);
         const auto [begin, end] = shard.users.equal_range(user);
-        for (auto entry = begin; entry != end; ++entry) out.push_back(entry->second);
+        for (auto entry = begin; entry != end; ++entry) {
+            const auto starting = shard.starting.empty() ? shard.starting.end() : shard.starting.find(entry->second.id);
+            if (starting == shard.starting.end()) out.push_back(entry->second);
+            else if (hold) starting->second.push_back(*hold);
+        }
     }
 
-    /// Calls `visit(targets)` once per shard with that shard's connections, after its lock is released.
+    /// Calls `visit(targets)` once per shard with that shard's started connections, after its
+    /// lock is released; holds `*hold` (if given) for those still starting.
     template <class Visit>
-    void for_each_shard(Visit&& visit) const {
-        for (const UserShard& shard : user_shards_) {
-            const std::shared_ptr<const Targets> snapshot = shard.snapshot();
+    void for_each_shard(Visit&& visit, const Frame* hold = nullptr) {
+        for (UserShard& shard : user_shards_) {
+            const std::shared_ptr<const Targets> snapshot = shard.snapshot(hold);
             if (!snapshot->empty()) visit(*snapshot);
         }
+    }
+
+    /// Holds `frame` for the connection if it is still starting; false if it is not (started,
+    /// or not registered).
+    bool hold_if_starting(ConnectionId id, const Frame& frame) {
+        if (starting_.load(std::memory_order_relaxed) == 0) return false;
+        const std::optional<Record> record = find(id);
+        if (!record) return false;
+        UserShard& shard = user_shard(record->state->identity.user);
+        std::lock_guard lock(shard.mutex);
+        const auto starting = shard.starting.find(id);
+        if (starting == shard.starting.end()) return false;
+        starting->second.push_back(frame);
+        return true;
+    }
+
+    /// Ends a connection's start, unless frames were held for it meanwhile: then it takes them
+    /// (and the connection is still starting) and must send them and call again. Empty once
+    /// the connection is started, or if it was not starting. Frames held while the caller sends
+    /// come after those it has, so a sender's order holds.
+    std::vector<Frame> start(const UserId& user, ConnectionId id) {
+        UserShard& shard = user_shard(user);
+        std::lock_guard lock(shard.mutex);
+        const auto starting = shard.starting.find(id);
+        if (starting == shard.starting.end()) return {};
+        std::vector<Frame> held = std::move(starting->second);
+        if (!held.empty()) {
+            starting->second.clear();
+            return held;
+        }
+        shard.starting.erase(starting);
+        starting_.fetch_sub(1, std::memory_order_relaxed);
+        shard.cached.reset();
+        return {};
     }
 
     std::size_t connection_count(const UserId& user) const {
@@ -160,11 +214,19 @@ public:
         return shard.connection_count(user);
     }
 
+    /// Removes `id` from `targets`, if there.
+    static void leave_out(Targets& targets, ConnectionId id) {
+        const auto named = [id](const Target& target) { return target.id == id; };
+        targets.erase(std::remove_if(targets.begin(), targets.end(), named), targets.end());
+    }
+
+    /// Started or starting.
     std::vector<ConnectionId> connections_of(const UserId& user) const {
-        Targets targets;
-        collect_user(user, targets);
+        const UserShard& shard = user_shard(user);
+        std::lock_guard lock(shard.mutex);
         std::vector<ConnectionId> ids;
-        for (const Target& target : targets) ids.push_back(target.id);
+        const auto [begin, end] = shard.users.equal_range(user);
+        for (auto entry = begin; entry != end; ++entry) ids.push_back(entry->second.id);
         return ids;
     }
 
@@ -199,8 +261,10 @@ private:
         /// A node per connection: most users have one, and a map of vectors would cost them a vector.
         std::unordered_multimap<UserId, Target> users;
         std::size_t user_total = 0;                        ///< distinct users in `users`
-        mutable std::shared_ptr<const Targets> cached;     ///< of `users`; reset on change
+        mutable std::shared_ptr<const Targets> cached;     ///< of `users` started; reset on change
         std::unordered_map<UserId, std::size_t> reservations; ///< users with reserved slots only
+        /// Connections of `users` not started yet, each with what is held for it.
+        std::unordered_map<ConnectionId, std::vector<Frame>> starting;
 
         /// Under `mutex`.
         std::size_t connection_count(const UserId& user) const {
@@ -213,12 +277,16 @@ private:
             return found == reservations.end() ? 0 : found->second;
         }
 
-        std::shared_ptr<const Targets> snapshot() const {
+        /// The started connections; holds `*hold` (if given) for the starting ones.
+        std::shared_ptr<const Targets> snapshot(const Frame* hold) {
             std::lock_guard lock(mutex);
+            if (hold)
+                for (auto& held : starting) held.second.push_back(*hold);
             if (!cached) {
                 auto targets = std::make_shared<Targets>();
-                targets->reserve(users.size());
-                for (const auto& entry : users) targets->push_back(entry.second);
+                targets->reserve(users.size() - starting.size());
+                for (const auto& entry : users)
+                    if (starting.empty() || starting.count(entry.second.id) == 0) targets->push_back(entry.second);
                 cached = std::move(targets);
             }
             return cached;
@@ -258,6 +326,7 @@ private:
     std::array<IdShard, shard_count> id_shards_;
     std::atomic<std::size_t> size_{0};
     std::atomic<std::size_t> reservations_{0};
+    std::atomic<std::size_t> starting_{0}; ///< over all shards
 };
 
 } // namespace switchboard::detail

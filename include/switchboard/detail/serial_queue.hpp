@@ -1,7 +1,10 @@
 // Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <mutex>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -28,7 +31,33 @@ public:
             if (draining_) return;
             draining_ = true;
         }
+        drain_as_drainer(process, nullptr);
+    }
+
+    /// Queues what `make()` returns, calling it under the queue's lock, then drains as `drain`
+    /// does: whatever `make` decides in order (an offset in a stream), the queue keeps in that
+    /// order. An idle, empty queue processes the item at once, without queuing it. `make` must be
+    /// quick and must not touch this queue.
+    template <class Make, class Process>
+    void push_and_drain(Make&& make, Process&& process) {
+        std::optional<Item> own;
+        {
+            std::lock_guard lock(mutex_);
+            if (draining_ || !items_.empty()) items_.push_back(make());
+            else own.emplace(make());
+            if (draining_) return;
+            draining_ = true;
+        }
+        drain_as_drainer(process, own ? &*own : nullptr);
+    }
+
+private:
+    /// Processes `first` (if any), then what is queued until the queue is empty; the caller has
+    /// taken the drainer's role.
+    template <class Process>
+    void drain_as_drainer(Process& process, Item* first) {
         ReleaseOnThrow guard{this};
+        if (first) process(*first);
         std::vector<Item> batch;
         while (take_all(batch)) {
             for (Item& item : batch) process(item);
@@ -37,7 +66,6 @@ public:
         guard.queue = nullptr;
     }
 
-private:
     /// Hands the drainer's role back if processing throws, so the queue never stalls.
     struct ReleaseOnThrow {
         SerialQueue* queue;
@@ -60,6 +88,20 @@ private:
     std::mutex mutex_;
     std::vector<Item> items_;
     bool draining_ = false;
+};
+
+/// `SerialQueue`s by key: items with one key go through one queue, in order, while keys of
+/// different stripes neither wait for nor contend with each other.
+template <class Item, std::size_t stripe_count>
+class StripedSerialQueues {
+public:
+    SerialQueue<Item>& of(std::size_t key_hash) noexcept { return stripes_[key_hash % stripe_count].queue; }
+
+private:
+    struct alignas(64) Stripe {
+        SerialQueue<Item> queue;
+    };
+    std::array<Stripe, stripe_count> stripes_;
 };
 
 } // namespace switchboard::detail

@@ -1,0 +1,147 @@
+// Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
+#pragma once
+
+// ConnectionManager with history: each user's stream order point.
+//
+// A user's appends (which decide offsets) and connection starts are queued under the lock of
+// the user's stripe, in the same critical section, so queue order is offset order. Whoever finds
+// the stripe idle processes what is queued, with no lock held (`detail::SerialQueue`):
+// - a delivery sends its event, with its offset, to the user's started connections;
+// - a start sends the connection's `Session`, then what its client missed up to the top the
+//   start was queued at, then what was held for it meanwhile, and only then makes it started.
+// Deliveries queued before a start skip that connection (their offsets are at most that top:
+// replayed, or at or before the client's position); those queued after reach it. So across the
+// seam between replay and live delivery no offset is skipped or repeated, whatever the threads.
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <utility>
+
+namespace switchboard {
+
+template <class Transport, class Auth>
+void ConnectionManager<Transport, Auth>::start_stream(ConnectionId connection, const Identity& identity) {
+    const UserId& user = identity.user;
+    const auto make = [&] {
+        return StreamItem{StreamStart{connection, user, identity.resume, options_.history->open(user)}};
+    };
+    order(user, make, /*call=*/0);
+}
+
+/// Serializes the event once; each user's frame differs only in its offset.
+template <class Transport, class Auth>
+std::size_t ConnectionManager<Transport, Auth>::append_to_streams(std::vector<UserId> users, const Event& event,
+                                                                  ConnectionId except) {
+    std::sort(users.begin(), users.end());
+    users.erase(std::unique(users.begin(), users.end()), users.end());
+    const StoredEvent stored(event);
+    const auto call = reinterpret_cast<std::uintptr_t>(&stored);
+    std::size_t reached = 0;
+    for (const UserId& user : users) {
+        const auto make = [&] {
+            const StreamTop top = options_.history->append(user, stored);
+            return StreamItem{StreamDelivery{user, stored, top.position.offset, top.created, except, call}};
+        };
+        reached += order(user, make, call);
+    }
+    if (options_.backplane) options_.backplane->publish_to_users(users, Frame(std::string(stored.text())));
+    return reached;
+}
+
+/// Queues what `make` returns at the user's order point and processes the queue unless another
+/// thread is; returns what the deliveries of `call` reached here.
+template <class Transport, class Auth>
+template <class Make>
+std::size_t ConnectionManager<Transport, Auth>::order(const UserId& user, Make&& make, std::uintptr_t call) {
+    std::size_t reached = 0;
+    streams_->of(std::hash<UserId>{}(user)).push_and_drain(std::forward<Make>(make), [&](StreamItem& item) {
+        reached += process(item, call);
+    });
+    return reached;
+}
+
+template <class Transport, class Auth>
+std::size_t ConnectionManager<Transport, Auth>::process(StreamItem& item, std::uintptr_t call) {
+    if (const auto* start = std::get_if<StreamStart>(&item)) {
+        begin_session(*start);
+        return 0;
+    }
+    const StreamDelivery& delivery = std::get<StreamDelivery>(item);
+    const std::size_t reached = deliver_from_stream(delivery);
+    return delivery.call == call ? reached : 0;
+}
+
+/// `Session`, the replay and what was held go out unlimited by the backlog: the history's
+/// bounds limit the replay, and the connection's first frames must all arrive.
+template <class Transport, class Auth>
+void ConnectionManager<Transport, Auth>::begin_session(const StreamStart& start) {
+    const auto record = registry_.find(start.connection);
+    if (!record) return; // gone before its start
+    if (start.top.created) close_for_reset(start.user);
+    const typename Registry::Targets target{{start.connection, record->handle}};
+    const auto send = [&](const Frame& frame) {
+        return send_each(target, payload_of(frame), Durability::durable, /*max_backlog=*/0) == 1;
+    };
+    const Resumption resumed = resumption(start);
+    bool open = send(Event(resumed.session).to_frame());
+    for (std::size_t i = 0; open && i < resumed.replay.size(); ++i)
+        open = send(resumed.replay[i].frame_at(resumed.session.offset + 1 + i));
+    for (std::vector<Frame> held = registry_.start(start.user, start.connection); !held.empty();
+         held = registry_.start(start.user, start.connection))
+        for (const Frame& frame : held) send(frame);
+}
+
+/// What the connection's client is told, and what it missed (`replay`, from its offset on).
+template <class Transport, class Auth>
+typename ConnectionManager<Transport, Auth>::Resumption
+ConnectionManager<Transport, Auth>::resumption(const StreamStart& start) {
+    constexpr auto relaxed = std::memory_order_relaxed;
+    const StreamPosition& top = start.top.position;
+    Resumption resumed{Session{top.epoch, top.offset, Recovery::none, 0}, {}};
+    if (!start.resume) return resumed;
+    const StreamPosition& from = *start.resume;
+    const bool behind = from.epoch == top.epoch && from.offset <= top.offset;
+    const bool beyond_replay = behind && options_.max_replay != 0 && top.offset - from.offset > options_.max_replay;
+    std::optional<std::vector<StoredEvent>> missed;
+    if (behind && !beyond_replay)
+        missed = from.offset == top.offset ? std::vector<StoredEvent>{}
+                                           : options_.history->read(start.user, from, top.offset);
+    if (!missed) {
+        resumed.session.recovery = Recovery::unavailable;
+        counters_.resumes_unavailable.fetch_add(1, relaxed);
+        if (beyond_replay) counters_.resumes_beyond_replay.fetch_add(1, relaxed);
+        return resumed;
+    }
+    resumed.session = Session{top.epoch, from.offset, Recovery::complete, missed->size()};
+    resumed.replay = std::move(*missed);
+    counters_.resumes_complete.fetch_add(1, relaxed);
+    counters_.events_replayed.fetch_add(resumed.replay.size(), relaxed);
+    return resumed;
+}
+
+template <class Transport, class Auth>
+std::size_t ConnectionManager<Transport, Auth>::deliver_from_stream(const StreamDelivery& delivery) {
+    if (delivery.reset) {
+        close_for_reset(delivery.user);
+        return 0; // whoever starts from now on gets it in its replay
+    }
+    typename Registry::Targets targets;
+    registry_.collect_user(delivery.user, targets);
+    if (delivery.except) Registry::leave_out(targets, delivery.except);
+    return targets.empty() ? 0 : deliver(targets, delivery.event.frame_at(delivery.offset));
+}
+
+/// The store made the user's stream anew (it had forgotten it): the user's started connections
+/// know an epoch whose offsets will not go on, so they are closed, to reconnect and resume
+/// (`unavailable`: their app reloads).
+template <class Transport, class Auth>
+void ConnectionManager<Transport, Auth>::close_for_reset(const UserId& user) {
+    typename Registry::Targets started;
+    registry_.collect_user(user, started);
+    for (const auto& target : started)
+        if (drop(target, CloseCode::service_restart, "history lost: reconnect"))
+            counters_.closed_stream_reset.fetch_add(1, std::memory_order_relaxed);
+}
+
+} // namespace switchboard
