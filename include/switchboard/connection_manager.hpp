@@ -244,6 +244,7 @@ private:
     std::size_t process(StreamItem& item, std::uintptr_t call);
     void begin_session(const StreamStart& start);
     Resumption resumption(const StreamStart& start);
+    bool within_replay_bytes(const std::vector<StoredEvent>& replay) const;
     void close_for_reset(const UserId& user);
     std::size_t deliver_from_stream(const StreamDelivery& delivery);
     std::size_t deliver_to_all_locally(const Frame& frame);

@@ -90,7 +90,9 @@ struct ManagerOptions {
     /// store); none means no `Session` frame, no offsets and no `resume`, exactly as without.
     std::shared_ptr<History> history;
     /// With history: the most events one resume replays; a client further behind is told
-    /// `unavailable`. 0: no limit.
+    /// `unavailable`. 0: no limit. A replay is also bounded in bytes by half the durable backlog
+    /// limit (`LimitOptions::max_queued_bytes`, or the hard one under `drop_ephemeral`): it is
+    /// queued at once, and live events must still find room behind it.
     std::size_t max_replay = 1000;
     PresenceOptions presence;
     LimitOptions limits;
@@ -119,7 +121,7 @@ struct ManagerMetrics {
     // With history:
     std::uint64_t resumes_complete = 0;    ///< `Session` with recovery `complete`
     std::uint64_t resumes_unavailable = 0; ///< `Session` with recovery `unavailable`
-    std::uint64_t resumes_beyond_replay = 0; ///< of those, further behind than `max_replay`
+    std::uint64_t resumes_beyond_replay = 0; ///< of those, beyond `max_replay` events or its bytes
     std::uint64_t events_replayed = 0;
     std::uint64_t closed_stream_reset = 0; ///< closed (1012) because the store lost their stream's epoch
     HistoryMetrics history;                ///< the store's figures (zero without one)

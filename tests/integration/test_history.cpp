@@ -193,7 +193,7 @@ TEST_CASE("a full replay and the live events right after it all arrive", "[integ
     auto device = connect_user(server, alice);
     const std::string at = position_of(*device);
     disconnect_user(server, *device, alice);
-    const std::string text(900, 'x'); // 1,000 events near the 1 MiB bound
+    const std::string text(300, 'x'); // 1,000 events, within a replay's 512 KiB
     for (int n = 1; n <= 1000; ++n)
         server.manager().send_to_user(alice, switchboard::Event("MessageSent", {{"n", n}, {"text", text}}));
     REQUIRE(server.manager().metrics().history.events == 1000);
@@ -201,7 +201,9 @@ TEST_CASE("a full replay and the live events right after it all arrive", "[integ
     auto back = resume_user(server, alice, at);
     for (int n = 1001; n <= 1010; ++n)
         server.manager().send_to_user(alice, switchboard::Event("MessageSent", {{"n", n}, {"text", text}}));
-    REQUIRE(wait_for_events(*back, "MessageSent", 1010));
+    // Up to 30 s: a third of a megabyte through two instrumented ends takes a while under ThreadSanitizer.
+    REQUIRE(back->wait_until([](const ClientState& state) { return events_of(state, "MessageSent").size() >= 1010; },
+                             30s));
     CHECK(session_of(*back)["replayed"] == 1000);
     CHECK(offsets_of(*back) == range(1, 1010));
     CHECK(back->is_open());

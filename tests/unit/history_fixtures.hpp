@@ -42,9 +42,10 @@ inline switchboard::Session session_of(const Received& received) {
 
 /// A manager with history whose authenticator knows the tokens "alice", "bob" and "carol".
 struct HistoryFixture {
-    explicit HistoryFixture(switchboard::MemoryHistoryOptions store = {}, std::size_t max_replay = 1000)
+    explicit HistoryFixture(switchboard::MemoryHistoryOptions store = {}, std::size_t max_replay = 1000,
+                            switchboard::LimitOptions limits = {})
         : history(std::make_shared<switchboard::MemoryHistory>(std::move(store))),
-          manager(transport, authenticator(), options(history, max_replay)) {}
+          manager(transport, authenticator(), options(history, max_replay, limits)) {}
 
     struct Device {
         Handle handle;
@@ -59,10 +60,12 @@ struct HistoryFixture {
         return auth;
     }
 
-    static switchboard::ManagerOptions options(std::shared_ptr<switchboard::History> history, std::size_t max_replay) {
+    static switchboard::ManagerOptions options(std::shared_ptr<switchboard::History> history, std::size_t max_replay,
+                                               switchboard::LimitOptions limits = {}) {
         switchboard::ManagerOptions options;
         options.history = std::move(history);
         options.max_replay = max_replay;
+        options.limits = limits;
         return options;
     }
 

@@ -179,6 +179,26 @@ TEST_CASE("a position the store cannot serve is unavailable: the top, nothing re
     CHECK(fixture.offsets(within) == range(6, 9));
 }
 
+TEST_CASE("a replay is bounded in bytes by half the backlog limit, so live events fit behind it",
+          "[manager][history]") {
+    LimitOptions limits;
+    limits.max_queued_bytes = 4096; // a replay of at most 2 KiB
+    HistoryFixture fixture({}, 1000, limits);
+    const auto device = fixture.connect("alice");
+    const StreamPosition start = fixture.position(device);
+    fixture.leave(device);
+    const Event sizeable("MessageSent", {{"text", std::string(300, 'x')}});
+    for (int n = 1; n <= 5; ++n) fixture.manager.send_to_user(alice, sizeable); // ~1.7 KiB
+    const StreamPosition five = {start.epoch, 5};
+    for (int n = 6; n <= 10; ++n) fixture.manager.send_to_user(alice, sizeable);
+
+    const auto far_behind = fixture.connect("alice", start); // 10 events, ~3.4 KiB
+    CHECK(session_of(fixture.received(far_behind).front()).recovery == Recovery::unavailable);
+    CHECK(fixture.manager.metrics().resumes_beyond_replay == 1);
+    const auto near = fixture.connect("alice", five);
+    CHECK(fixture.offsets(near) == range(6, 10));
+}
+
 TEST_CASE_METHOD(HistoryFixture, "a malformed resume is refused with 400 and a reason, before any state",
                  "[manager][history]") {
     const std::string epoch = "0123456789abcdef0123456789abcdef";

@@ -102,11 +102,15 @@ ConnectionManager<Transport, Auth>::resumption(const StreamStart& start) {
     if (!start.resume) return resumed;
     const StreamPosition& from = *start.resume;
     const bool behind = from.epoch == top.epoch && from.offset <= top.offset;
-    const bool beyond_replay = behind && options_.max_replay != 0 && top.offset - from.offset > options_.max_replay;
+    bool beyond_replay = behind && options_.max_replay != 0 && top.offset - from.offset > options_.max_replay;
     std::optional<std::vector<StoredEvent>> missed;
     if (behind && !beyond_replay)
         missed = from.offset == top.offset ? std::vector<StoredEvent>{}
                                            : options_.history->read(start.user, from, top.offset);
+    if (missed && !within_replay_bytes(*missed)) {
+        missed.reset();
+        beyond_replay = true;
+    }
     if (!missed) {
         resumed.session.recovery = Recovery::unavailable;
         counters_.resumes_unavailable.fetch_add(1, relaxed);
@@ -118,6 +122,17 @@ ConnectionManager<Transport, Auth>::resumption(const StreamStart& start) {
     counters_.resumes_complete.fetch_add(1, relaxed);
     counters_.events_replayed.fetch_add(resumed.replay.size(), relaxed);
     return resumed;
+}
+
+/// A replay is queued at once, outside the backlog limit: at most half of it, so that live
+/// events still find room behind a replay the client is reading (0: no limit).
+template <class Transport, class Auth>
+bool ConnectionManager<Transport, Auth>::within_replay_bytes(const std::vector<StoredEvent>& replay) const {
+    constexpr std::size_t offset_bytes = 30; // `"offset":<up to 20 digits>,` spliced into each
+    const std::size_t budget = backlog_limit(Durability::durable) / 2;
+    std::size_t bytes = 0;
+    for (const StoredEvent& event : replay) bytes += event.size() + offset_bytes;
+    return budget == 0 || bytes <= budget;
 }
 
 template <class Transport, class Auth>
