@@ -155,15 +155,21 @@ TEST_CASE("while a host thread sends, a device that resumes again and again gets
         disconnect_user(server, *first, alice);
     }
     std::atomic<bool> sending{true};
+    std::atomic<int> sessions{0};
     std::thread host([&] {
+        // Paced by the resumes (each quarter waits, boundedly, for one more session), so that
+        // sessions overlap the sending however slow the build (ThreadSanitizer) makes them.
+        constexpr int quarter = messages / 4;
         for (int n = 1; n <= messages; ++n) {
             server.manager().send_to_user(alice, switchboard::Event("MessageSent", {{"n", n}}));
             if (n % 8 == 0) std::this_thread::sleep_for(1ms);
+            const auto deadline = std::chrono::steady_clock::now() + 10s;
+            while (n % quarter == 0 && sessions < n / quarter && std::chrono::steady_clock::now() < deadline)
+                std::this_thread::sleep_for(1ms);
         }
         sending = false;
     });
     std::vector<std::uint64_t> got;
-    int sessions = 0;
     const auto one_session = [&] {
         auto device = resume_user(server, alice, position);
         std::this_thread::sleep_for(5ms);
