@@ -1,13 +1,13 @@
 // Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
 #include "social_app.hpp"
 
-#include "http_replies.hpp"
-#include "web_assets.hpp"
-
 #include <optional>
 #include <string>
 #include <variant>
 #include <vector>
+
+#include "http_replies.hpp"
+#include "web_assets.hpp"
 
 namespace social {
 namespace {
