@@ -8,7 +8,7 @@
 import { SwitchboardClient } from '/switchboard-client.js';
 
 const $ = (id) => document.getElementById(id);
-const names = new Map(); // user id -> name, of the users this page has heard named
+const names = new Map(); // user id -> name: this page's user and peer (others show as a short id)
 const online = new Set();
 const shown = new Map(); // client_id -> <li>
 let client = null;
@@ -92,7 +92,6 @@ function showMessage({ client_id: key, text, from, message_id: messageId }) {
 
 function onMessage(message) {
     if (message.conversation_id !== conversationId || typeof message.client_id !== 'string') return;
-    if (message.from === peer.id && typeof message.from_name === 'string') names.set(peer.id, message.from_name);
     const isNew = !shown.has(message.client_id);
     showMessage(message);
     if (isNew && message.from === peer.id) {
@@ -109,8 +108,7 @@ function onRead({ message_id: key, reader }) {
 }
 
 function sendMessage(text) {
-    const message = { to: [peer.id], conversation_id: conversationId, client_id: crypto.randomUUID(), text,
-        from_name: me.name };
+    const message = { to: [peer.id], conversation_id: conversationId, client_id: crypto.randomUUID(), text };
     if (!client.send('SendMessage', message)) return false;
     showMessage({ ...message, from: me.id });
     return true;
