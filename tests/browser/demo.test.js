@@ -6,7 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { Proxy, Server, freePort, launchBrowser, networkBack, openChat, send, texts, waitForCount } from './support.js';
+import {
+    Proxy, Server, freePort, launchBrowser, networkBack, openChat, send, texts, until, waitForCount,
+} from './support.js';
 
 const server = new Server(await freePort());
 const proxy = new Proxy(server.port); // between alice's page and the server
@@ -59,6 +61,7 @@ test('a page cut off the network gets the 20 messages sent meanwhile, each once,
     const sent = Array.from({ length: 20 }, (_, i) => `while you were away ${i + 1}`);
     for (const text of sent) await send(bob, text);
     await waitForCount(bob, '#messages li[data-from="me"]', 2 + sent.length);
+    await until(() => proxy.refused > 0); // the page tried to come back, and could not
 
     proxy.restore();
     await networkBack(alice);

@@ -59,6 +59,7 @@ export class Proxy {
     constructor(target) {
         this.target = target;
         this.refusing = false;
+        this.refused = 0; // connections refused while cut
         this.sockets = new Set();
         this.server = net.createServer((client) => this.#accept(client));
     }
@@ -69,7 +70,10 @@ export class Proxy {
     }
 
     #accept(client) {
-        if (this.refusing) return client.destroy();
+        if (this.refusing) {
+            this.refused += 1;
+            return client.destroy();
+        }
         const upstream = net.connect(this.target, '127.0.0.1');
         for (const [from, to] of [[client, upstream], [upstream, client]]) {
             this.sockets.add(from);
@@ -128,6 +132,14 @@ export async function send(page, text) {
 
 export function texts(page, selector) {
     return page.$$eval(selector, (items) => items.map((item) => item.querySelector('.text').textContent));
+}
+
+/** Polls `condition` until it holds; fails after `timeout` ms. */
+export async function until(condition, timeout = 20_000) {
+    for (const deadline = Date.now() + timeout; !condition();) {
+        if (Date.now() > deadline) throw new Error(`not within ${timeout} ms: ${condition}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+    }
 }
 
 /** As the browser does when the network comes back: the client dials at once instead of waiting out its delay. */
