@@ -65,11 +65,12 @@ deps-test:
 
 # The browser tests' locked npm packages (playwright-core, which drives Debian's chromium: never a
 # browser download), installed again only when package-lock.json is newer than the installed tree,
-# so that a machine without network runs the tests once they are there. npm comes with Node.js's own
-# packages (this machine's Node 20); Debian's nodejs lacks it, and Debian's npm conflicts with those.
+# so that a machine without network runs the tests once they are there. Debian's npm package is
+# installed only when no npm is on the PATH: Node.js's own packages bring theirs, and conflict with it.
 BROWSER_TESTS := tests/browser
-deps-browser:
-	@command -v npm >/dev/null || { echo "The browser tests need npm (it comes with Node.js from nodejs.org)" >&2; false; }
+deps-browser: deps-test
+	@command -v npm >/dev/null || { echo "Installing Debian packages: npm"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm; }
 	@if [ ! -f $(BROWSER_TESTS)/node_modules/.package-lock.json ] || \
 	    [ $(BROWSER_TESTS)/package-lock.json -nt $(BROWSER_TESTS)/node_modules/.package-lock.json ]; then \
 	    echo "Installing the browser tests' npm packages"; \
