@@ -127,6 +127,7 @@ struct ManagerMetrics {
     std::uint64_t closed_for_abuse = 0; ///< connections closed for sustained rate-limit violations
     std::uint64_t closed_slow = 0;      ///< slow consumers closed
     std::uint64_t dropped_ephemeral = 0; ///< ephemeral events skipped for slow consumers
+    std::uint64_t refused_by_auth = 0;    ///< upgrades refused by the Auth policy or the `resume` parameter
     std::uint64_t refused_user_limit = 0; ///< upgrades refused by `max_connections_per_user`
     // With history:
     std::uint64_t resumes_complete = 0;    ///< `Session` with recovery `complete`

@@ -86,13 +86,14 @@ TEST_CASE("Manager metrics: inbound messages count their bytes and sizes; upgrad
 
     CHECK_FALSE(transport.upgrade(UpgradeRequest{})); // no token: refused, and timed all the same
     CHECK(manager.metrics().upgrade_duration.count() == 1);
+    CHECK(manager.metrics().refused_by_auth == 1);
 }
 
 TEST_CASE("Metrics text: every family has HELP and TYPE once, counters end in _total, under one prefix",
           "[metrics][render]") {
     ManagerMetrics metrics;
     metrics.connections = 3;
-    metrics.upgrades_refused = 5;
+    metrics.refused_by_auth = 3;
     metrics.refused_user_limit = 2;
     const std::string text = render(metrics);
     CHECK(has_line(text, "# TYPE switchboard_connections gauge"));

@@ -93,6 +93,7 @@ ManagerMetrics ConnectionManager<Transport, Auth>::metrics() const {
     metrics.closed_for_abuse = counters_.closed_for_abuse.load(relaxed);
     metrics.closed_slow = counters_.closed_slow.load(relaxed);
     metrics.dropped_ephemeral = counters_.dropped_ephemeral.load(relaxed);
+    metrics.refused_by_auth = counters_.refused_by_auth.load(relaxed);
     metrics.refused_user_limit = counters_.refused_user_limit.load(relaxed);
     metrics.resumes_complete = counters_.resumes_complete.load(relaxed);
     metrics.resumes_unavailable = counters_.resumes_unavailable.load(relaxed);

@@ -104,6 +104,7 @@ AuthResult ConnectionManager<Transport, Auth>::admit(const UpgradeRequest& reque
         identity.resume = resume.position;
         result = resume.failure ? AuthResult(std::move(*resume.failure)) : AuthResult(std::move(identity));
     }
+    if (!result) counters_.refused_by_auth.fetch_add(1, std::memory_order_relaxed);
     const std::size_t per_user = options_.limits.max_connections_per_user;
     if (result && !registry_.reserve(result.identity().user, per_user)) {
         counters_.refused_user_limit.fetch_add(1, std::memory_order_relaxed);

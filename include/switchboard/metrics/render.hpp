@@ -26,6 +26,30 @@ namespace switchboard {
 
 namespace detail {
 
+/// A counter family of one sample.
+struct Counter {
+    const char* name;
+    const char* help;
+    std::uint64_t ManagerMetrics::*figure;
+};
+
+inline constexpr Counter manager_counters[] = {
+    {"upgrades_abandoned_total", "Upgrades accepted, then never opened", &ManagerMetrics::upgrades_abandoned},
+    {"messages_out_total", "Frames delivered, one per recipient connection", &ManagerMetrics::frames_delivered},
+    {"messages_in_total", "Messages received", &ManagerMetrics::inbound_messages},
+    {"bytes_out_total", "Payload bytes delivered, once per recipient, uncompressed", &ManagerMetrics::bytes_out},
+    {"bytes_in_total", "Payload bytes received, uncompressed", &ManagerMetrics::bytes_in},
+    {"send_failures_total", "Sends the transport failed (the connection closed with 1011)",
+     &ManagerMetrics::send_failures},
+    {"inbound_errors_total", "Messages answered with an Error event", &ManagerMetrics::inbound_errors},
+    {"rate_limited_messages_total", "Messages refused by the rate limit", &ManagerMetrics::rate_limited},
+    {"rate_limit_closes_total", "Connections closed (1008) for sustained rate-limit violations",
+     &ManagerMetrics::closed_for_abuse},
+    {"slow_consumer_closes_total", "Slow consumers closed (1013)", &ManagerMetrics::closed_slow},
+    {"slow_consumer_dropped_events_total", "Ephemeral events skipped for slow consumers",
+     &ManagerMetrics::dropped_ephemeral},
+};
+
 inline void write_history_metrics(PrometheusText& out, const HistoryMetrics& history) {
     out.gauge("history_streams", "Per-user streams the history keeps", static_cast<double>(history.streams));
     out.gauge("history_events", "Events the history keeps, over all streams", static_cast<double>(history.events));
@@ -79,25 +103,10 @@ inline void write_metrics(PrometheusText& out, const ManagerMetrics& metrics) {
     out.counter("connections_closed_total", "Connections unregistered", count(metrics.connections_unregistered));
     out.family("upgrades_refused_total", MetricType::counter,
                "Upgrades refused by the manager, by reason (the transport's own: transport_upgrades_refused_total)");
-    out.sample(count(metrics.upgrades_refused - metrics.refused_user_limit), {{"reason", "auth"}});
+    out.sample(count(metrics.refused_by_auth), {{"reason", "auth"}});
     out.sample(count(metrics.refused_user_limit), {{"reason", "user_limit"}});
-    out.counter("upgrades_abandoned_total", "Upgrades accepted, then never opened",
-                count(metrics.upgrades_abandoned));
-    out.counter("messages_out_total", "Frames delivered, one per recipient connection",
-                count(metrics.frames_delivered));
-    out.counter("messages_in_total", "Messages received", count(metrics.inbound_messages));
-    out.counter("bytes_out_total", "Payload bytes delivered, once per recipient, uncompressed",
-                count(metrics.bytes_out));
-    out.counter("bytes_in_total", "Payload bytes received, uncompressed", count(metrics.bytes_in));
-    out.counter("send_failures_total", "Sends the transport failed (the connection closed with 1011)",
-                count(metrics.send_failures));
-    out.counter("inbound_errors_total", "Messages answered with an Error event", count(metrics.inbound_errors));
-    out.counter("rate_limited_messages_total", "Messages refused by the rate limit", count(metrics.rate_limited));
-    out.counter("rate_limit_closes_total", "Connections closed (1008) for sustained rate-limit violations",
-                count(metrics.closed_for_abuse));
-    out.counter("slow_consumer_closes_total", "Slow consumers closed (1013)", count(metrics.closed_slow));
-    out.counter("slow_consumer_dropped_events_total", "Ephemeral events skipped for slow consumers",
-                count(metrics.dropped_ephemeral));
+    for (const detail::Counter& counter : detail::manager_counters)
+        out.counter(counter.name, counter.help, count(metrics.*counter.figure));
     if (metrics.with_history) {
         detail::write_resume_metrics(out, metrics);
         detail::write_history_metrics(out, metrics.history);
