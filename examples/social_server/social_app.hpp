@@ -41,10 +41,13 @@ private:
 
     switchboard::HttpResponse publish(const switchboard::HttpRequest& request) const;
     switchboard::HttpResponse presence() const;
+    switchboard::HttpResponse metrics(const switchboard::HttpRequest& request) const;
 
     Manager& manager_;
     AppSettings settings_;
 };
+
+class MetricsListener; // metrics_endpoint.hpp
 
 struct ServerOptions {
     switchboard::WebsocketppOptions transport;
@@ -56,6 +59,9 @@ struct ServerOptions {
     /// program's `--history memory`, its default, sets one).
     std::optional<switchboard::MemoryHistoryOptions> history;
     std::size_t max_replay = 1000; ///< with history: the most events one resume replays
+    /// Also serve `GET /metrics` without a token on 127.0.0.1:port (0: a free one); none: only
+    /// with an admin token on the main port.
+    std::optional<std::uint16_t> metrics_port;
     /// One line per connect, disconnect and refused upgrade; called from I/O threads.
     std::function<void(std::string_view line)> log = [](std::string_view) {};
 };
@@ -69,6 +75,8 @@ public:
     /// Listens; throws if it cannot.
     void start();
     std::uint16_t port() const;
+    /// The unauthenticated metrics listener's port; 0 without one.
+    std::uint16_t metrics_port() const;
     /// Graceful: every connection gets 1001 after what is queued to it.
     void shutdown();
     Manager& manager() { return manager_; }
@@ -77,6 +85,7 @@ private:
     switchboard::WebsocketppTransport transport_;
     Manager manager_;
     SocialApp app_;
+    std::unique_ptr<MetricsListener> metrics_listener_; ///< with `metrics_port`
 };
 
 } // namespace social
