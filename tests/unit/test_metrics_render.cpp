@@ -176,6 +176,7 @@ TEST_CASE("Metrics text: the transport's closes by code, other codes together, r
     metrics.closes_other = 5;
     metrics.refused_origin = 3;
     metrics.pong_timeouts = 4;
+    metrics.upgrades_abandoned = 6;
     PrometheusText out;
     write_metrics(out, metrics);
     const std::string text = std::move(out).str();
@@ -185,6 +186,7 @@ TEST_CASE("Metrics text: the transport's closes by code, other codes together, r
     CHECK(text.find(R"(code="1000")") == std::string::npos); // codes never seen are left out
     CHECK(has_line(text, R"(switchboard_transport_upgrades_refused_total{reason="origin"} 3)"));
     CHECK(has_line(text, "switchboard_heartbeat_timeouts_total 4"));
+    CHECK(has_line(text, "switchboard_transport_upgrades_abandoned_total 6"));
 }
 
 TEST_CASE("Process metrics: read from /proc under the standard names", "[metrics][process]") {

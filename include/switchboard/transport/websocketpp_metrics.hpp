@@ -4,9 +4,9 @@
 /// @file
 /// `write_metrics(out, transport_metrics)`: a `WebsocketppTransport`'s figures as Prometheus
 /// families under the writer's prefix, beside the manager's (`switchboard/metrics/render.hpp`):
-/// upgrades it refused before the Auth policy, closes by code, heartbeat timeouts, expired
-/// credentials and oversized messages. Its pending and abandoned upgrades are the manager's
-/// `upgrades_pending` and `upgrades_abandoned_total`, not written twice.
+/// upgrades it refused before the Auth policy, its pending and abandoned upgrades (it registers an
+/// upgrade with the manager as it accepts it, so the manager's own figures of these stay at zero),
+/// closes by code, heartbeat timeouts, expired credentials and oversized messages.
 ///
 /// Threads: `WebsocketppTransport::metrics()` reads every figure lock-free (relaxed atomics)
 /// but `upgrades_pending`, under the endpoint's connections lock; writing is the caller's own work.
@@ -28,6 +28,11 @@ inline void write_metrics(PrometheusText& out, const WebsocketppTransport::Metri
     out.sample(count(metrics.refused_origin), {{"reason", "origin"}});
     out.sample(count(metrics.refused_capacity), {{"reason", "capacity"}});
     out.sample(count(metrics.refused_address), {{"reason", "address"}});
+
+    out.gauge("transport_upgrades_pending", "Upgrades past the limits, not yet open or gone: they hold slots",
+              count(metrics.upgrades_pending));
+    out.counter("transport_upgrades_abandoned_total", "Upgrades accepted, then never opened (client left, write failed)",
+                count(metrics.upgrades_abandoned));
 
     out.family("closes_total", MetricType::counter,
                "Open connections closed, by the close code the server sent (1006: without a close handshake)");
