@@ -77,6 +77,7 @@ constexpr Flag server_flags[] = {
     {"--history-ttl", "SECONDS", "86400", "how long an event is kept; 0: no limit"},
     {"--history-max-replay", "N", "1000", "events replayed in one resume; past it, recovery is unavailable"},
     {"--history-memory-cap", "BYTES", "268435456", "all history, past which least recently used streams go"},
+    {"--metrics-port", "N", "", "also serve GET /metrics without a token on 127.0.0.1:N; 0 picks a free one"},
 };
 
 /// Every flag of `social_server token`.
@@ -277,6 +278,8 @@ social::ServerOptions server_options(const Arguments& arguments) {
     options.transport.tcp_no_delay = no_delay == "on";
     apply_limits(arguments, options);
     apply_history(arguments, options);
+    if (arguments.has("--metrics-port"))
+        options.metrics_port = static_cast<std::uint16_t>(arguments.number("--metrics-port", 0, 65535));
     if (production) apply_production_settings(arguments, options);
     options.log = log_line;
     return options;
@@ -313,6 +316,8 @@ int main(int argc, char** argv) {
         const std::string bind = options.transport.bind_address;
         social::SocialServer server(std::move(options));
         server.start();
+        if (server.metrics_port() != 0)
+            log_line("metrics on http://127.0.0.1:" + std::to_string(server.metrics_port()) + "/metrics");
         log_line("listening on " + scheme + "://" + bind + ":" + std::to_string(server.port()) + "/ws");
         const int signal = wait_for_stop(stop_signals);
         log_line(std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");

@@ -1,6 +1,8 @@
 // Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
 #include "social_app.hpp"
 
+#include "metrics_endpoint.hpp"
+
 #include <optional>
 #include <string>
 #include <variant>
@@ -148,6 +150,7 @@ void SocialApp::watch(const Inbound& inbound, bool subscribe) const {
 
 HttpResponse SocialApp::handle_http(const HttpRequest& request) const {
     if (request.path == "/healthz") return json_response(200, {{"status", "ok"}});
+    if (request.path == "/metrics") return metrics(request);
     const bool is_publish = request.path == "/api/publish";
     const bool is_presence = request.path == "/api/presence";
     if (!is_publish && !is_presence) return error_response(404, "not_found", "no such resource");
@@ -175,6 +178,18 @@ HttpResponse SocialApp::publish(const HttpRequest& request) const {
     } catch (const ProtocolError& error) {
         return error_response(400, error.code(), error.what());
     }
+}
+
+/// `GET /metrics` with an admin token (or unauthenticated on `--metrics-port`, see metrics_endpoint.hpp).
+HttpResponse SocialApp::metrics(const HttpRequest& request) const {
+    if (request.method != "GET") {
+        HttpResponse refused = error_response(405, "method_not_allowed", "use GET");
+        refused.headers.emplace_back("Allow", "GET");
+        return refused;
+    }
+    auto caller = api_caller(manager_, request);
+    if (auto* refusal = std::get_if<HttpResponse>(&caller)) return std::move(*refusal);
+    return metrics_response(manager_);
 }
 
 HttpResponse SocialApp::presence() const {
@@ -220,6 +235,7 @@ SocialServer::SocialServer(ServerOptions options)
       app_(manager_, options.app) {
     if (options.dev_routes) dev_routes_.emplace(options.jwt.key, app_);
     transport_.set_http_handler([this](const HttpRequest& request) { return handle_http(request); });
+    if (options.metrics_port) metrics_listener_ = std::make_unique<MetricsListener>(manager_, *options.metrics_port);
 }
 
 /// The demo page's fixed files, then the development routes (if mounted), then the app's API.
@@ -233,11 +249,14 @@ HttpResponse SocialServer::handle_http(const HttpRequest& request) const {
 SocialServer::~SocialServer() { shutdown(); }
 
 void SocialServer::start() {
+    if (metrics_listener_) metrics_listener_->start();
     transport_.start();
     manager_.start_stale_sweep(transport_.executor());
 }
 std::uint16_t SocialServer::port() const { return transport_.port(); }
+std::uint16_t SocialServer::metrics_port() const { return metrics_listener_ ? metrics_listener_->port() : 0; }
 void SocialServer::shutdown() {
+    if (metrics_listener_) metrics_listener_->shutdown(); // it reads the manager
     manager_.stop_stale_sweep();
     transport_.shutdown();
 }

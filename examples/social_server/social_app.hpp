@@ -44,10 +44,13 @@ private:
     void watch(const switchboard::Inbound& inbound, bool subscribe) const;
 
     switchboard::HttpResponse publish(const switchboard::HttpRequest& request) const;
+    switchboard::HttpResponse metrics(const switchboard::HttpRequest& request) const;
 
     Manager& manager_;
     AppSettings settings_;
 };
+
+class MetricsListener; // metrics_endpoint.hpp
 
 struct ServerOptions {
     switchboard::WebsocketppOptions transport;
@@ -62,6 +65,9 @@ struct ServerOptions {
     /// Serve `/api/dev/token` and `/api/dev/presence` (dev_routes.hpp): only when `jwt.key` is the
     /// public development secret, which the program alone decides.
     bool dev_routes = false;
+    /// Also serve `GET /metrics` without a token on 127.0.0.1:port (0: a free one); none: only
+    /// with an admin token on the main port.
+    std::optional<std::uint16_t> metrics_port;
     /// One line per connect, disconnect and refused upgrade; called from I/O threads.
     std::function<void(std::string_view line)> log = [](std::string_view) {};
 };
@@ -75,6 +81,8 @@ public:
     /// Listens; throws if it cannot.
     void start();
     std::uint16_t port() const;
+    /// The unauthenticated metrics listener's port; 0 without one.
+    std::uint16_t metrics_port() const;
     /// Graceful: every connection gets 1001 after what is queued to it.
     void shutdown();
     Manager& manager() { return manager_; }
@@ -86,6 +94,7 @@ private:
     Manager manager_;
     SocialApp app_;
     std::optional<DevRoutes> dev_routes_;
+    std::unique_ptr<MetricsListener> metrics_listener_; ///< with `metrics_port`
 };
 
 } // namespace social

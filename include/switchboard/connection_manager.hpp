@@ -81,6 +81,7 @@
 #include <switchboard/events.hpp>
 #include <switchboard/history.hpp>
 #include <switchboard/manager_options.hpp>
+#include <switchboard/metrics/histogram.hpp>
 #include <switchboard/transport.hpp>
 #include <switchboard/user_id.hpp>
 
@@ -237,8 +238,10 @@ private:
     std::size_t deliver(const typename Registry::Targets& targets, const Frame& frame);
     decltype(auto) payload_of(const Frame& frame);
     template <class Payload>
-    std::size_t send_each(const typename Registry::Targets& targets, const Payload& payload, Durability durability,
+    std::size_t send_each(const typename Registry::Targets& targets, const Payload& payload, const Frame& frame,
                           std::size_t max_backlog);
+    void publish_to_users(const std::vector<UserId>& users, const Frame& frame);
+    void publish_to_all(const Frame& frame);
     std::size_t backlog_limit(Durability durability) const;
     void on_backlogged(const typename Registry::Target& target, Durability durability);
     bool drop(const typename Registry::Target& target, CloseCode code, std::string_view reason);
@@ -281,10 +284,20 @@ private:
     struct Counters {
         std::atomic<std::uint64_t> registered{0}, unregistered{0}, upgrades_refused{0}, delivered{0},
             send_failures{0}, inbound{0}, inbound_errors{0}, rate_limited{0}, closed_for_abuse{0}, closed_slow{0},
-            dropped_ephemeral{0}, refused_user_limit{0}, upgrades_abandoned{0}, resumes_complete{0},
-            resumes_unavailable{0}, resumes_beyond_replay{0}, events_replayed{0}, closed_stream_reset{0};
+            dropped_ephemeral{0}, refused_by_auth{0}, refused_user_limit{0}, upgrades_abandoned{0}, resumes_complete{0},
+            resumes_unavailable{0}, resumes_beyond_replay{0}, events_replayed{0}, closed_stream_reset{0}, bytes_in{0},
+            bytes_out{0}, backplane_published{0}, backplane_received{0};
     };
     Counters counters_;
+    /// Durations in nanoseconds, sizes in bytes (bounds: see `ManagerMetrics`).
+    struct Distributions {
+        Histogram send_duration = ManagerMetrics::duration_histogram();
+        Histogram broadcast_duration = ManagerMetrics::duration_histogram();
+        Histogram upgrade_duration = ManagerMetrics::duration_histogram();
+        Histogram outbound_frame_size = ManagerMetrics::size_histogram();
+        Histogram inbound_frame_size = ManagerMetrics::size_histogram();
+    };
+    Distributions distributions_;
 };
 
 } // namespace switchboard

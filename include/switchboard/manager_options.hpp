@@ -20,6 +20,7 @@
 #include <switchboard/connection_id.hpp>
 #include <switchboard/event.hpp>
 #include <switchboard/history.hpp>
+#include <switchboard/metrics/histogram.hpp>
 #include <switchboard/user_id.hpp>
 
 namespace switchboard {
@@ -99,9 +100,16 @@ struct ManagerOptions {
     ManagerHooks hooks;
 };
 
-/// Counters since construction, and current sizes. Read with relaxed atomics: each figure is
-/// exact, but figures read together need not come from one instant.
+/// Counters since construction, current sizes, and distributions. Read with relaxed atomics: each
+/// figure is exact, but figures read together need not come from one instant. Recording them costs
+/// the send path relaxed atomic increments and, per send call, two clock reads.
+/// `switchboard/metrics/render.hpp` writes them in Prometheus' text format.
 struct ManagerMetrics {
+    /// The bounds of the duration histograms, in nanoseconds: 1 µs to 1 s, by fours.
+    static Histogram duration_histogram() { return Histogram::exponential(1'000, 4, 11); }
+    /// The bounds of the size histograms, in bytes: 64 B to 4 MiB, by fours.
+    static Histogram size_histogram() { return Histogram::exponential(64, 4, 9); }
+
     std::size_t connections = 0;
     std::size_t users_online = 0;
     std::uint64_t connections_registered = 0;
@@ -112,11 +120,14 @@ struct ManagerMetrics {
     std::uint64_t frames_delivered = 0; ///< successful sends, one per recipient connection
     std::uint64_t send_failures = 0;
     std::uint64_t inbound_messages = 0;
+    std::uint64_t bytes_in = 0;  ///< payload bytes of the inbound messages
+    std::uint64_t bytes_out = 0; ///< payload bytes of the frames delivered, once per recipient
     std::uint64_t inbound_errors = 0;   ///< inbound messages answered with an `Error` event
     std::uint64_t rate_limited = 0;     ///< inbound messages refused by the rate limit
     std::uint64_t closed_for_abuse = 0; ///< connections closed for sustained rate-limit violations
     std::uint64_t closed_slow = 0;      ///< slow consumers closed
     std::uint64_t dropped_ephemeral = 0; ///< ephemeral events skipped for slow consumers
+    std::uint64_t refused_by_auth = 0;    ///< upgrades refused by the Auth policy or the `resume` parameter
     std::uint64_t refused_user_limit = 0; ///< upgrades refused by `max_connections_per_user`
     // With history:
     std::uint64_t resumes_complete = 0;    ///< `Session` with recovery `complete`
@@ -124,7 +135,18 @@ struct ManagerMetrics {
     std::uint64_t resumes_beyond_replay = 0; ///< of those, beyond `max_replay` events or its bytes
     std::uint64_t events_replayed = 0;
     std::uint64_t closed_stream_reset = 0; ///< closed (1012) because the store lost their stream's epoch
+    bool with_history = false;             ///< the manager has a store
     HistoryMetrics history;                ///< the store's figures (zero without one)
+    // With a backplane:
+    bool with_backplane = false;
+    std::uint64_t backplane_published = 0; ///< frames handed to the backplane for the other nodes
+    std::uint64_t backplane_received = 0;  ///< frames the backplane brought from the other nodes
+    // Distributions:
+    Histogram::Snapshot send_duration;       ///< one `send_to_user(s)` call, ns
+    Histogram::Snapshot broadcast_duration;  ///< one `broadcast` call, ns
+    Histogram::Snapshot upgrade_duration;    ///< admitting one upgrade: the Auth policy and the limits, ns
+    Histogram::Snapshot outbound_frame_size; ///< frames delivered, once per recipient, bytes of payload
+    Histogram::Snapshot inbound_frame_size;  ///< inbound messages, bytes of payload
 };
 
 } // namespace switchboard

@@ -410,6 +410,8 @@ public:
         metrics.oversized_messages = counters_.oversized_messages.load(relaxed);
         metrics.upgrades_abandoned = counters_.upgrades_abandoned.load(relaxed);
         metrics.upgrades_pending = upgrades_pending();
+        for (std::size_t i = 0; i < metrics.closes.size(); ++i) metrics.closes[i] = counters_.closes[i].load(relaxed);
+        metrics.closes_other = counters_.closes_other.load(relaxed);
         return metrics;
     }
 
@@ -685,9 +687,17 @@ private:
         if (con->get_local_close_code() == websocketpp::close::status::message_too_big)
             counters_.oversized_messages.fetch_add(1, std::memory_order_relaxed);
         if (con->id && con->entry == no_entry) counters_.upgrades_abandoned.fetch_add(1, std::memory_order_relaxed);
+        if (con->entry != no_entry) count_close(con->get_local_close_code());
         // The listener hears of it first: once the last slot is back, shutdown() may return.
         report_closed(*con);
         release_slot(*con);
+    }
+
+    /// The code we sent, ours or the client's echoed; 1006 if the TCP connection ended without one.
+    void count_close(websocketpp::close::status::value code) {
+        const std::size_t slot = static_cast<std::size_t>(code) - WebsocketppTransport::Metrics::first_close_code;
+        auto& counter = slot < counters_.closes.size() ? counters_.closes[slot] : counters_.closes_other;
+        counter.fetch_add(1, std::memory_order_relaxed);
     }
 
     /// Tells the listener once that the connection is gone; it may still be closing.
@@ -961,7 +971,8 @@ private:
     struct Counters {
         std::atomic<std::uint64_t> refused_version{0}, refused_malformed{0}, refused_path{0}, refused_origin{0},
             refused_capacity{0}, refused_address{0}, upgrades_abandoned{0}, pong_timeouts{0}, credential_expiries{0},
-            oversized_messages{0};
+            oversized_messages{0}, closes_other{0};
+        std::array<std::atomic<std::uint64_t>, WebsocketppTransport::Metrics::close_codes> closes{};
     };
     Counters counters_;
     std::uint16_t port_ = 0;

@@ -48,6 +48,7 @@ public:
 
     social::Manager& manager() { return server_.manager(); }
     std::uint16_t port() const { return server_.port(); }
+    std::uint16_t metrics_port() const { return server_.metrics_port(); }
     /// ws:// (or wss://) URL of the WebSocket endpoint, with an optional raw query.
     std::string url(std::string_view query = {}) const;
     void shutdown() { server_.shutdown(); }

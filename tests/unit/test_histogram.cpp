@@ -50,3 +50,23 @@ TEST_CASE("Histogram: observations from several threads are all counted", "[hist
                                                            threads * each});
     CHECK(snapshot.sum == threads * (each / 4) * (0 + 1 + 2 + 3));
 }
+
+TEST_CASE("Histogram: a weighted observation counts as that many, and zero times as none", "[histogram]") {
+    Histogram histogram({10, 100});
+    histogram.observe(50, 3);
+    histogram.observe(5000, 0);
+    const Histogram::Snapshot snapshot = histogram.snapshot();
+    CHECK(snapshot.cumulative == std::vector<std::uint64_t>{0, 3, 3});
+    CHECK(snapshot.sum == 150);
+}
+
+TEST_CASE("Histogram: a timer observes the nanoseconds of its lifetime", "[histogram]") {
+    Histogram histogram({1'000'000, 1'000'000'000}); // 1 ms, 1 s
+    {
+        const switchboard::HistogramTimer timer(histogram);
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    const Histogram::Snapshot snapshot = histogram.snapshot();
+    CHECK(snapshot.cumulative == std::vector<std::uint64_t>{0, 1, 1});
+    CHECK(snapshot.sum >= 2'000'000);
+}

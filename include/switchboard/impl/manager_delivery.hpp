@@ -54,19 +54,34 @@ std::size_t ConnectionManager<Transport, Auth>::send_to_user(const UserId& user,
 template <class Transport, class Auth>
 std::size_t ConnectionManager<Transport, Auth>::send_to_users(const std::vector<UserId>& users, const Event& event,
                                                               ConnectionId except) {
+    const HistogramTimer timed(distributions_.send_duration);
     if (options_.history && event.durability() == Durability::durable) return append_to_streams(users, event, except);
     const Frame frame = event.to_frame();
     const std::size_t reached = deliver_to_users_locally(users, frame, except);
-    if (options_.backplane) options_.backplane->publish_to_users(users, frame);
+    if (options_.backplane) publish_to_users(users, frame);
     return reached;
 }
 
 template <class Transport, class Auth>
 std::size_t ConnectionManager<Transport, Auth>::broadcast(const Event& event) {
+    const HistogramTimer timed(distributions_.broadcast_duration);
     const Frame frame = event.to_frame();
     const std::size_t reached = deliver_to_all_locally(frame);
-    if (options_.backplane) options_.backplane->publish_to_all(frame);
+    if (options_.backplane) publish_to_all(frame);
     return reached;
+}
+
+/// To the other nodes through the backplane (there is one), counted.
+template <class Transport, class Auth>
+void ConnectionManager<Transport, Auth>::publish_to_users(const std::vector<UserId>& users, const Frame& frame) {
+    counters_.backplane_published.fetch_add(1, std::memory_order_relaxed);
+    options_.backplane->publish_to_users(users, frame);
+}
+
+template <class Transport, class Auth>
+void ConnectionManager<Transport, Auth>::publish_to_all(const Frame& frame) {
+    counters_.backplane_published.fetch_add(1, std::memory_order_relaxed);
+    options_.backplane->publish_to_all(frame);
 }
 
 /// Holds the frame for connections still starting (history on).
@@ -104,7 +119,7 @@ std::size_t ConnectionManager<Transport, Auth>::deliver_to_all_locally(const Fra
     std::size_t reached = 0;
     registry_.for_each_shard(
         [&](const typename Registry::Targets& targets) {
-            reached += send_each(targets, payload, frame.durability(), max_backlog);
+            reached += send_each(targets, payload, frame, max_backlog);
         },
         &frame);
     return reached;
@@ -113,16 +128,18 @@ std::size_t ConnectionManager<Transport, Auth>::deliver_to_all_locally(const Fra
 template <class Transport, class Auth>
 std::size_t ConnectionManager<Transport, Auth>::deliver(const typename Registry::Targets& targets, const Frame& frame) {
     if (targets.empty()) return 0;
-    return send_each(targets, payload_of(frame), frame.durability(), backlog_limit(frame.durability()));
+    return send_each(targets, payload_of(frame), frame, backlog_limit(frame.durability()));
 }
 
 /// One transport call per target: it checks the backlog and sends. A slow consumer is dealt with
 /// by `on_backlogged`; a target whose send fails is closed (1011) and unregistered: it would fail again.
+/// `payload` is `frame`, or `frame` prepared.
 template <class Transport, class Auth>
 template <class Payload>
 std::size_t ConnectionManager<Transport, Auth>::send_each(const typename Registry::Targets& targets,
-                                                          const Payload& payload, Durability durability,
+                                                          const Payload& payload, const Frame& frame,
                                                           std::size_t max_backlog) {
+    const Durability durability = frame.durability();
     std::size_t reached = 0;
     for (const auto& target : targets) {
         switch (detail::try_send(transport_, target.handle, payload, max_backlog)) {
@@ -139,6 +156,8 @@ std::size_t ConnectionManager<Transport, Auth>::send_each(const typename Registr
         }
     }
     counters_.delivered.fetch_add(reached, std::memory_order_relaxed);
+    counters_.bytes_out.fetch_add(reached * frame.size(), std::memory_order_relaxed);
+    distributions_.outbound_frame_size.observe(frame.size(), reached);
     return reached;
 }
 

@@ -45,7 +45,7 @@ std::size_t ConnectionManager<Transport, Auth>::append_to_streams(std::vector<Us
         };
         reached += order(user, make, call);
     }
-    if (options_.backplane) options_.backplane->publish_to_users(users, Frame(std::string(stored.text())));
+    if (options_.backplane) publish_to_users(users, Frame(std::string(stored.text())));
     return reached;
 }
 
@@ -81,7 +81,7 @@ void ConnectionManager<Transport, Auth>::begin_session(const StreamStart& start)
     if (start.top.created) close_for_reset(start.user);
     const typename Registry::Targets target{{start.connection, record->handle}};
     const auto send = [&](const Frame& frame) {
-        return send_each(target, payload_of(frame), Durability::durable, /*max_backlog=*/0) == 1;
+        return send_each(target, payload_of(frame), frame, /*max_backlog=*/0) == 1;
     };
     const Resumption resumed = resumption(start);
     bool open = send(Event(resumed.session).to_frame());

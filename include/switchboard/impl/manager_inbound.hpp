@@ -27,6 +27,8 @@ bool ConnectionManager<Transport, Auth>::handle_message(ConnectionId connection,
     const auto record = registry_.find(connection);
     if (!record) return false;
     counters_.inbound.fetch_add(1, std::memory_order_relaxed);
+    counters_.bytes_in.fetch_add(payload.size(), std::memory_order_relaxed);
+    distributions_.inbound_frame_size.observe(payload.size());
     switch (record->state->inbound.take(inbound_limit_)) {
     case detail::TokenBucket::Verdict::allowed:
         dispatch(connection, record->state->identity, payload, kind);
@@ -95,13 +97,25 @@ ManagerMetrics ConnectionManager<Transport, Auth>::metrics() const {
     metrics.closed_for_abuse = counters_.closed_for_abuse.load(relaxed);
     metrics.closed_slow = counters_.closed_slow.load(relaxed);
     metrics.dropped_ephemeral = counters_.dropped_ephemeral.load(relaxed);
+    metrics.refused_by_auth = counters_.refused_by_auth.load(relaxed);
     metrics.refused_user_limit = counters_.refused_user_limit.load(relaxed);
     metrics.resumes_complete = counters_.resumes_complete.load(relaxed);
     metrics.resumes_unavailable = counters_.resumes_unavailable.load(relaxed);
     metrics.resumes_beyond_replay = counters_.resumes_beyond_replay.load(relaxed);
     metrics.events_replayed = counters_.events_replayed.load(relaxed);
     metrics.closed_stream_reset = counters_.closed_stream_reset.load(relaxed);
+    metrics.bytes_in = counters_.bytes_in.load(relaxed);
+    metrics.bytes_out = counters_.bytes_out.load(relaxed);
+    metrics.backplane_published = counters_.backplane_published.load(relaxed);
+    metrics.backplane_received = counters_.backplane_received.load(relaxed);
+    metrics.send_duration = distributions_.send_duration.snapshot();
+    metrics.broadcast_duration = distributions_.broadcast_duration.snapshot();
+    metrics.upgrade_duration = distributions_.upgrade_duration.snapshot();
+    metrics.outbound_frame_size = distributions_.outbound_frame_size.snapshot();
+    metrics.inbound_frame_size = distributions_.inbound_frame_size.snapshot();
+    metrics.with_history = options_.history != nullptr;
     if (options_.history) metrics.history = options_.history->metrics();
+    metrics.with_backplane = options_.backplane != nullptr;
     return metrics;
 }
 

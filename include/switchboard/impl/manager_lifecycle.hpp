@@ -37,11 +37,17 @@ class ConnectionManager<Transport, Auth>::Sink final : public BackplaneSink {
 public:
     explicit Sink(ConnectionManager& manager) : manager_(manager) {}
     void deliver_to_users(const std::vector<UserId>& users, const Frame& frame) override {
+        received();
         manager_.deliver_to_users_locally(users, frame, ConnectionId{});
     }
-    void deliver_to_all(const Frame& frame) override { manager_.deliver_to_all_locally(frame); }
+    void deliver_to_all(const Frame& frame) override {
+        received();
+        manager_.deliver_to_all_locally(frame);
+    }
 
 private:
+    void received() { manager_.counters_.backplane_received.fetch_add(1, std::memory_order_relaxed); }
+
     ConnectionManager& manager_;
 };
 
@@ -90,6 +96,7 @@ AuthResult ConnectionManager<Transport, Auth>::authenticate(const UpgradeRequest
 /// abandoned. Counts and reports refusals.
 template <class Transport, class Auth>
 AuthResult ConnectionManager<Transport, Auth>::admit(const UpgradeRequest& request) {
+    const HistogramTimer timed(distributions_.upgrade_duration);
     AuthResult result = authenticate(request);
     if (result && options_.history) {
         ResumeParameter resume = parse_resume(request.query);
@@ -97,6 +104,7 @@ AuthResult ConnectionManager<Transport, Auth>::admit(const UpgradeRequest& reque
         identity.resume = resume.position;
         result = resume.failure ? AuthResult(std::move(*resume.failure)) : AuthResult(std::move(identity));
     }
+    if (!result) counters_.refused_by_auth.fetch_add(1, std::memory_order_relaxed);
     const std::size_t per_user = options_.limits.max_connections_per_user;
     if (result && !registry_.reserve(result.identity().user, per_user)) {
         counters_.refused_user_limit.fetch_add(1, std::memory_order_relaxed);

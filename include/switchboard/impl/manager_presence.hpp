@@ -74,7 +74,7 @@ void ConnectionManager<Transport, Auth>::flush_presence() {
     if (joins.empty() && leaves.empty()) return;
     const Frame frame = Event(PresenceDiff{std::move(joins), std::move(leaves)}).to_frame();
     deliver_to_all_locally(frame);
-    if (options_.backplane) options_.backplane->publish_to_all(frame);
+    if (options_.backplane) publish_to_all(frame);
 }
 
 /// Delivers queued presence changes in order. Whoever finds the queue idle delivers them all.
@@ -98,7 +98,7 @@ void ConnectionManager<Transport, Auth>::deliver_presence(const PresenceChange& 
     }
     const Frame frame = presence_frame(change);
     if (deliver_locally) deliver_to_all_locally(frame);
-    if (options_.backplane) options_.backplane->publish_to_all(frame);
+    if (options_.backplane) publish_to_all(frame);
 }
 
 /// To the related users' connections and the subscribed connections, each connection once.
@@ -115,7 +115,7 @@ void ConnectionManager<Transport, Auth>::deliver_scoped_presence(const PresenceC
     if (watchers.empty() && !publish) return;
     const Frame frame = presence_frame(change);
     deliver_to_connections(registered_targets(std::move(watchers)), frame);
-    if (publish) options_.backplane->publish_to_users(related, frame);
+    if (publish) publish_to_users(related, frame);
 }
 
 template <class Transport, class Auth>

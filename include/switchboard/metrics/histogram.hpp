@@ -6,13 +6,14 @@
 /// fixed buckets, recorded without locks, for the Prometheus text format (`prometheus.hpp`).
 ///
 /// Threads: `observe` may be called from any number of threads at once; it costs a binary search
-/// over the bounds and two relaxed atomic increments. `snapshot` may be called from any thread at
+/// over the bounds and two relaxed atomic increments (a `HistogramTimer` adds two clock reads). `snapshot` may be called from any thread at
 /// any time: each bucket is exact, but buckets and sum read together need not come from one
 /// instant (an observation made meanwhile may be in the buckets and not yet in the sum). The
 /// count is the buckets' total, so it always equals the `+Inf` bucket.
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -56,10 +57,12 @@ public:
         return Histogram(std::move(bounds));
     }
 
-    void observe(std::uint64_t value) noexcept {
+    /// `times` observations of `value` at the cost of one (a frame sent to that many connections).
+    void observe(std::uint64_t value, std::uint64_t times = 1) noexcept {
+        if (times == 0) return;
         const auto bucket = std::lower_bound(upper_bounds_.begin(), upper_bounds_.end(), value) - upper_bounds_.begin();
-        buckets_[static_cast<std::size_t>(bucket)].fetch_add(1, std::memory_order_relaxed);
-        sum_.fetch_add(value, std::memory_order_relaxed);
+        buckets_[static_cast<std::size_t>(bucket)].fetch_add(times, std::memory_order_relaxed);
+        sum_.fetch_add(value * times, std::memory_order_relaxed);
     }
 
     Snapshot snapshot() const {
@@ -75,6 +78,23 @@ private:
     const std::vector<std::uint64_t> upper_bounds_;
     const std::unique_ptr<std::atomic<std::uint64_t>[]> buckets_; ///< not cumulative; the last: above every bound
     std::atomic<std::uint64_t> sum_{0};
+};
+
+/// Observes the nanoseconds from its construction to its destruction (a steady clock's).
+class HistogramTimer {
+public:
+    explicit HistogramTimer(Histogram& histogram) noexcept
+        : histogram_(histogram), began_(std::chrono::steady_clock::now()) {}
+    ~HistogramTimer() {
+        const auto elapsed = std::chrono::steady_clock::now() - began_;
+        histogram_.observe(static_cast<std::uint64_t>(std::chrono::nanoseconds(elapsed).count()));
+    }
+    HistogramTimer(const HistogramTimer&) = delete;
+    HistogramTimer& operator=(const HistogramTimer&) = delete;
+
+private:
+    Histogram& histogram_;
+    const std::chrono::steady_clock::time_point began_;
 };
 
 } // namespace switchboard

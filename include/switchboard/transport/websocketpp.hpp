@@ -47,6 +47,7 @@
 /// With more threads, or on a host's `io_context`, websocketpp's multi-threaded configuration
 /// serves every thread alike.
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -200,6 +201,13 @@ public:
         std::uint64_t pong_timeouts = 0;
         std::uint64_t credential_expiries = 0;
         std::uint64_t oversized_messages = 0; ///< closed with 1009
+        /// Open connections closed, by the close code the server sent (its own, or the client's
+        /// echoed; 1006: the TCP connection ended without a close handshake): `closes[code - 1000]`
+        /// for 1000-1015, every other code (3000-4999) in `closes_other`.
+        static constexpr std::uint16_t first_close_code = 1000;
+        static constexpr std::size_t close_codes = 16;
+        std::array<std::uint64_t, close_codes> closes{};
+        std::uint64_t closes_other = 0;
     };
     Metrics metrics() const;
 
