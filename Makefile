@@ -9,8 +9,8 @@ CMAKE       ?= cmake
 CTEST       := ctest --output-on-failure -j$(JOBS) --timeout 600
 
 BUILD_PACKAGES := cmake make g++ pkg-config libasio-dev libwebsocketpp-dev nlohmann-json3-dev \
-                  libssl-dev zlib1g-dev libcpp-jwt-dev
-TEST_PACKAGES  := $(BUILD_PACKAGES) catch2 openssl prometheus nodejs chromium
+                  libssl-dev zlib1g-dev libcpp-jwt-dev libhiredis-dev
+TEST_PACKAGES  := $(BUILD_PACKAGES) catch2 openssl prometheus nodejs chromium redis-server
 BENCH_PACKAGES := $(BUILD_PACKAGES) libbenchmark-dev nodejs gnuplot-nox
 FUZZ_PACKAGES  := $(BUILD_PACKAGES) clang libclang-rt-14-dev
 

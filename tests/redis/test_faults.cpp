@@ -1,0 +1,123 @@
+// Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
+// Reconnection, subscriptions and liveness against a real redis-server that the tests kill, restart and pause.
+#include <catch2/catch.hpp>
+
+#include <dirent.h>
+
+#include "test_client.hpp"
+
+using namespace redis_test;
+using switchboard::redis::Errc;
+
+TEST_CASE("the server killed and restarted: the connection comes back and on_connected runs again", "[redis]") {
+    auto server = std::make_unique<RedisServer>();
+    const std::uint16_t port = server->port();
+    IoThread io;
+    TestClient client(io, options_for(*server));
+    REQUIRE(eventually([&] { return client.connected == 1; }));
+
+    server->kill();
+    REQUIRE(eventually([&] { return client.disconnect_reasons().size() == 1; }));
+    CHECK(client.disconnect_reasons()[0] == Errc::connection_lost);
+    CHECK(client.call({"PING"}).error == Errc::not_connected);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300)); // several refused attempts, backing off
+
+    server = std::make_unique<RedisServer>(port);
+    REQUIRE(eventually([&] { return client.connected == 2; }, std::chrono::seconds(2)));
+    CHECK(client.call({"PING"}).reply.text == "PONG");
+}
+
+namespace {
+/// A subscriber that subscribes to `channel` on every connection it makes.
+switchboard::redis::ConnectionOptions subscriber_options(const RedisServer& server, std::string channel,
+                                                         std::unique_ptr<TestClient>& self) {
+    auto options = options_for(server);
+    options.on_connected = [&self, channel] { self->connection().subscribe({channel}); };
+    return options;
+}
+
+/// Publishes until the subscriber has `count` messages (a SUBSCRIBE sent is not yet in effect).
+bool published_until(TestClient& publisher, TestClient& subscriber, const std::string& channel, std::size_t count) {
+    return eventually([&] {
+        publisher.call({"PUBLISH", channel, "hello"});
+        return subscriber.messages().size() >= count;
+    });
+}
+} // namespace
+
+TEST_CASE("SUBSCRIBE and PUBLISH: messages reach on_message, binary-safe, again after CLIENT KILL", "[redis]") {
+    RedisServer server;
+    IoThread io;
+    const std::string channel = unique_prefix() + "node";
+    std::unique_ptr<TestClient> subscriber;
+    subscriber = std::make_unique<TestClient>(io, subscriber_options(server, channel, subscriber));
+    TestClient publisher(io, options_for(server));
+    REQUIRE(eventually([&] { return subscriber->connected == 1 && publisher.connected == 1; }));
+
+    REQUIRE(published_until(publisher, *subscriber, channel, 1));
+    const std::string payload("a\0b\r\n", 5);
+    REQUIRE(publisher.call({"PUBLISH", channel, payload}).reply.integer == 1);
+    REQUIRE(eventually([&] { return subscriber->messages().back().second == payload; }));
+    CHECK(subscriber->messages().back().first == channel);
+
+    REQUIRE(publisher.call({"CLIENT", "KILL", "TYPE", "pubsub"}).reply.integer == 1);
+    REQUIRE(eventually([&] { return subscriber->connected == 2; }));
+    CHECK(subscriber->disconnect_reasons() == std::vector<std::error_code>{Errc::connection_lost});
+    const std::size_t before = subscriber->messages().size();
+    CHECK(published_until(publisher, *subscriber, channel, before + 1));
+}
+
+TEST_CASE("liveness: a subscriber probed through its own channel stays up, and is torn down when Redis goes silent",
+          "[redis]") {
+    RedisServer server;
+    IoThread io;
+    const std::string channel = unique_prefix() + "node";
+    TestClient publisher(io, options_for(server));
+    std::unique_ptr<TestClient> subscriber;
+    auto options = subscriber_options(server, channel, subscriber);
+    options.liveness_interval = std::chrono::milliseconds(150);
+    std::atomic<int> probes{0};
+    options.liveness_probe = [&] {
+        ++probes;
+        publisher.connection().command({"PUBLISH", channel, "probe"}, [](std::error_code, switchboard::redis::Reply) {});
+    };
+    subscriber = std::make_unique<TestClient>(io, options);
+    REQUIRE(eventually([&] { return subscriber->connected == 1 && publisher.connected == 1; }));
+
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000)); // ~6 intervals, each answered by its echo
+    CHECK(probes >= 4);
+    CHECK(subscriber->disconnect_reasons().empty());
+
+    // CLIENT PAUSE holds the probe's PUBLISH: nothing reaches the subscriber, though its socket stays open.
+    TestClient pauser(io, options_for(server));
+    REQUIRE(eventually([&] { return pauser.connected == 1; }));
+    REQUIRE(pauser.call({"CLIENT", "PAUSE", "1000", "ALL"}).reply.text == "OK");
+    REQUIRE(eventually([&] { return !subscriber->disconnect_reasons().empty(); }, std::chrono::milliseconds(800)));
+    CHECK(subscriber->disconnect_reasons()[0] == Errc::liveness_lost);
+    REQUIRE(eventually([&] { return subscriber->connected >= 2; }));
+}
+
+namespace {
+std::size_t open_descriptors() {
+    std::size_t count = 0;
+    DIR* dir = ::opendir("/proc/self/fd");
+    while (::readdir(dir)) ++count;
+    ::closedir(dir);
+    return count;
+}
+} // namespace
+
+TEST_CASE("connecting and disconnecting a thousand times leaks no descriptor", "[redis]") {
+    RedisServer server;
+    IoThread io;
+    // Asio's reactor opens its epoll, eventfd and timerfd with the first I/O object: open them first.
+    TestClient(io, options_for(server)).call({"PING"});
+    const std::size_t before = open_descriptors();
+    for (int i = 0; i < 1000; ++i) {
+        // Every other one is stopped while its connect may still be under way.
+        auto client = std::make_unique<TestClient>(io, options_for(server));
+        if (i % 2 == 0) REQUIRE(eventually([&] { return client->connected == 1; }));
+        if (i % 4 == 0) REQUIRE(client->call({"PING"}).reply.text == "PONG");
+    }
+    CHECK(open_descriptors() == before);
+}
