@@ -44,7 +44,7 @@ public:
     }
 
     void command(std::vector<std::string> args, ReplyHandler handler) {
-        if (!connected_) return fail_later(std::move(handler));
+        if (!ready()) return fail_later(std::move(handler));
         const std::uint64_t id = next_id_++;
         pending_.emplace(id, Pending{std::move(handler), Clock::now() + options_.command_timeout});
         if (!send(args, &Impl::on_reply, reinterpret_cast<void*>(static_cast<std::uintptr_t>(id)))) {
@@ -58,7 +58,7 @@ public:
     /// `verb` is SUBSCRIBE or UNSUBSCRIBE. Nothing to do while disconnected: a new connection
     /// subscribes in `on_connected`.
     void subscription(const char* verb, std::vector<std::string> channels) {
-        if (!connected_ || channels.empty()) return;
+        if (!ready() || channels.empty()) return;
         channels.insert(channels.begin(), verb);
         send(channels, &Impl::on_pubsub, nullptr);
     }
@@ -77,6 +77,9 @@ private:
             if (!error && self && self->generation_ == generation) body(*self);
         };
     }
+
+    /// Connected, and not being torn down (a callback run while hiredis frees the context sees `context_` null).
+    bool ready() const { return connected_ && context_; }
 
     static Impl& impl_of(const redisAsyncContext* context) { return *static_cast<Impl*>(context->data); }
 

@@ -26,10 +26,12 @@ struct Outcome {
 
 class TestClient {
 public:
-    TestClient(IoThread& io, switchboard::redis::ConnectionOptions options) : io_(io) {
-        options.on_connected = [this, user = std::move(options.on_connected)] {
+    /// Subscribes to `channels` on every connection it makes.
+    TestClient(IoThread& io, switchboard::redis::ConnectionOptions options, std::vector<std::string> channels = {})
+        : io_(io) {
+        options.on_connected = [this, channels = std::move(channels)] {
             ++connected;
-            if (user) user();
+            if (!channels.empty()) connection_->subscribe(channels);
         };
         options.on_disconnected = [this](std::error_code error) {
             std::lock_guard lock(mutex_);

@@ -3,6 +3,10 @@
 #include <catch2/catch.hpp>
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "test_client.hpp"
 
@@ -28,14 +32,62 @@ TEST_CASE("the server killed and restarted: the connection comes back and on_con
 }
 
 namespace {
-/// A subscriber that subscribes to `channel` on every connection it makes.
-switchboard::redis::ConnectionOptions subscriber_options(const RedisServer& server, std::string channel,
-                                                         std::unique_ptr<TestClient>& self) {
-    auto options = options_for(server);
-    options.on_connected = [&self, channel] { self->connection().subscribe({channel}); };
-    return options;
+/// A loopback listener whose accept queue is full, so that the kernel drops further SYNs: a connect
+/// there hangs (the kernel would retry the SYN only after 1 s, then 3 s).
+class FullListener {
+public:
+    explicit FullListener(std::uint16_t port) : listener_(::socket(AF_INET, SOCK_STREAM, 0)) {
+        const int on = 1;
+        ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+        const sockaddr_in address = loopback(port);
+        REQUIRE(::bind(listener_, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0);
+        REQUIRE(::listen(listener_, 0) == 0);
+        for (int& filler : fillers_) {
+            filler = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+            ::connect(filler, reinterpret_cast<const sockaddr*>(&address), sizeof address);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100)); // the handshakes complete
+    }
+    ~FullListener() { close(); }
+    void close() {
+        for (int& fd : fillers_) fd = fd >= 0 ? (::close(fd), -1) : -1;
+        listener_ = listener_ >= 0 ? (::close(listener_), -1) : -1;
+    }
+
+private:
+    static sockaddr_in loopback(std::uint16_t port) {
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(port);
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        return address;
+    }
+    int listener_;
+    int fillers_[3] = {-1, -1, -1};
+};
+} // namespace
+
+TEST_CASE("a connect that hangs is given up after connect_timeout and tried again", "[redis]") {
+    const std::uint16_t port = RedisServer().port(); // free, and redis-server can bind it
+    auto listener = std::make_unique<FullListener>(port);
+    IoThread io;
+    switchboard::redis::ConnectionOptions options;
+    options.port = port;
+    options.connect_timeout = std::chrono::milliseconds(100);
+    options.backoff_initial = options.backoff_max = std::chrono::milliseconds(50);
+    TestClient client(io, options);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1200)); // past the kernel's first SYN retry
+    CHECK(client.connected == 0);
+
+    listener.reset();
+    RedisServer server(port);
+    const auto up = std::chrono::steady_clock::now();
+    // Without the timeout the hung attempt would wait for the kernel's next SYN retry, at 3 s.
+    REQUIRE(eventually([&] { return client.connected == 1; }, std::chrono::seconds(3)));
+    CHECK(std::chrono::steady_clock::now() - up < std::chrono::milliseconds(700));
 }
 
+namespace {
 /// Publishes until the subscriber has `count` messages (a SUBSCRIBE sent is not yet in effect).
 bool published_until(TestClient& publisher, TestClient& subscriber, const std::string& channel, std::size_t count) {
     return eventually([&] {
@@ -49,8 +101,7 @@ TEST_CASE("SUBSCRIBE and PUBLISH: messages reach on_message, binary-safe, again 
     RedisServer server;
     IoThread io;
     const std::string channel = unique_prefix() + "node";
-    std::unique_ptr<TestClient> subscriber;
-    subscriber = std::make_unique<TestClient>(io, subscriber_options(server, channel, subscriber));
+    auto subscriber = std::make_unique<TestClient>(io, options_for(server), std::vector{channel});
     TestClient publisher(io, options_for(server));
     REQUIRE(eventually([&] { return subscriber->connected == 1 && publisher.connected == 1; }));
 
@@ -73,15 +124,14 @@ TEST_CASE("liveness: a subscriber probed through its own channel stays up, and i
     IoThread io;
     const std::string channel = unique_prefix() + "node";
     TestClient publisher(io, options_for(server));
-    std::unique_ptr<TestClient> subscriber;
-    auto options = subscriber_options(server, channel, subscriber);
+    auto options = options_for(server);
     options.liveness_interval = std::chrono::milliseconds(150);
     std::atomic<int> probes{0};
     options.liveness_probe = [&] {
         ++probes;
         publisher.connection().command({"PUBLISH", channel, "probe"}, [](std::error_code, switchboard::redis::Reply) {});
     };
-    subscriber = std::make_unique<TestClient>(io, options);
+    auto subscriber = std::make_unique<TestClient>(io, options, std::vector{channel});
     REQUIRE(eventually([&] { return subscriber->connected == 1 && publisher.connected == 1; }));
 
     std::this_thread::sleep_for(std::chrono::milliseconds(1000)); // ~6 intervals, each answered by its echo
