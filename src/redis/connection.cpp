@@ -40,7 +40,7 @@ public:
         running_ = false;
         pending_.clear(); // dropped, never called: see the header
         reconnect_timer_.cancel();
-        tear_down(Errc::stopped);
+        tear_down(Errc::connection_lost);
     }
 
     void command(std::vector<std::string> args, ReplyHandler handler) {
@@ -146,7 +146,9 @@ private:
         const auto doubled = options_.backoff_initial * (std::int64_t{1} << std::min(attempts_++, 20u));
         const auto ceiling = std::min<std::chrono::milliseconds>(doubled, options_.backoff_max);
         std::uniform_int_distribution<std::int64_t> jitter(ceiling.count() / 2, ceiling.count());
-        reconnect_timer_.expires_after(std::chrono::milliseconds(jitter(random_)));
+        const std::chrono::milliseconds delay(jitter(random_));
+        if (options_.on_backoff) options_.on_backoff(delay);
+        reconnect_timer_.expires_after(delay);
         reconnect_timer_.async_wait([weak = weak_from_this()](const std::error_code& error) {
             const auto self = weak.lock();
             if (!error && self && self->running_ && !self->context_) self->connect();

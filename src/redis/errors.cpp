@@ -16,7 +16,6 @@ public:
         case Errc::connection_lost: return "the connection to Redis ended before the reply";
         case Errc::connect_failed: return "could not connect to Redis";
         case Errc::liveness_lost: return "nothing heard from Redis within the liveness interval";
-        case Errc::stopped: return "the Redis connection was stopped";
         }
         return "unknown Redis connection error";
     }

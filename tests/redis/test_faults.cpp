@@ -31,6 +31,34 @@ TEST_CASE("the server killed and restarted: the connection comes back and on_con
     CHECK(client.call({"PING"}).reply.text == "PONG");
 }
 
+TEST_CASE("attempts to reconnect back off exponentially, each delay drawn in [ceiling/2, ceiling]", "[redis]") {
+    RedisServer server;
+    IoThread io;
+    auto options = options_for(server); // 20 ms doubled up to 200 ms
+    std::mutex mutex;
+    std::vector<std::chrono::milliseconds> delays;
+    options.on_backoff = [&](std::chrono::milliseconds delay) {
+        std::lock_guard lock(mutex);
+        delays.push_back(delay);
+    };
+    TestClient client(io, options);
+    REQUIRE(eventually([&] { return client.connected == 1; }));
+    server.kill();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+
+    std::lock_guard lock(mutex);
+    REQUIRE(delays.size() >= 6);
+    bool jittered = false;
+    for (std::size_t attempt = 0; attempt < delays.size(); ++attempt) {
+        const auto ceiling = std::min(std::chrono::milliseconds(20 << std::min<std::size_t>(attempt, 10)),
+                                      std::chrono::milliseconds(200));
+        CHECK(delays[attempt] <= ceiling);
+        CHECK(delays[attempt] >= ceiling / 2);
+        jittered = jittered || delays[attempt] != ceiling;
+    }
+    CHECK(jittered);
+}
+
 namespace {
 /// A loopback listener whose accept queue is full, so that the kernel drops further SYNs: a connect
 /// there hangs (the kernel would retry the SYN only after 1 s, then 3 s).

@@ -16,7 +16,6 @@ enum class Errc {
     connection_lost,   ///< the connection ended before the reply came
     connect_failed,    ///< a connection attempt failed or took longer than `connect_timeout`
     liveness_lost,     ///< nothing heard for a liveness interval after a probe: the link is presumed dead
-    stopped,           ///< `stop()` was called (never given to a command callback: those are dropped)
 };
 
 const std::error_category& error_category() noexcept;
