@@ -54,11 +54,11 @@ test-asan: deps-test
 	$(CMAKE) --build build-asan -j$(JOBS)
 	cd build-asan && $(CTEST)
 
-# The concurrency and integration tests under ThreadSanitizer.
+# The concurrency, integration and Redis tests under ThreadSanitizer.
 test-tsan: deps-test
 	$(call configure,build-tsan,$(SANITIZED) -DSWITCHBOARD_SANITIZE=thread)
 	$(CMAKE) --build build-tsan -j$(JOBS)
-	cd build-tsan && $(CTEST) -L 'concurrency|integration'
+	cd build-tsan && $(CTEST) -L 'concurrency|integration|redis'
 
 deps-test:
 	$(call install_packages,$(TEST_PACKAGES))
