@@ -88,7 +88,7 @@ private:
         redisAsyncContext* context = redisAsyncConnect(options_.host.c_str(), options_.port);
         if (!context || context->err) {
             if (context) redisAsyncFree(context);
-            return schedule_reconnect();
+            return schedule_reconnect(Errc::connect_failed);
         }
         context_ = context;
         context->data = this;
@@ -139,15 +139,15 @@ private:
         const bool was_connected = std::exchange(connected_, false);
         if (!running_) return;
         if (was_connected && options_.on_disconnected) options_.on_disconnected(reason);
-        if (running_) schedule_reconnect();
+        if (running_) schedule_reconnect(reason); // unless on_disconnected stopped it
     }
 
-    void schedule_reconnect() {
+    void schedule_reconnect(Errc why) {
         const auto doubled = options_.backoff_initial * (std::int64_t{1} << std::min(attempts_++, 20u));
         const auto ceiling = std::min<std::chrono::milliseconds>(doubled, options_.backoff_max);
         std::uniform_int_distribution<std::int64_t> jitter(ceiling.count() / 2, ceiling.count());
         const std::chrono::milliseconds delay(jitter(random_));
-        if (options_.on_backoff) options_.on_backoff(delay);
+        if (options_.on_backoff) options_.on_backoff(why, delay);
         reconnect_timer_.expires_after(delay);
         reconnect_timer_.async_wait([weak = weak_from_this()](const std::error_code& error) {
             const auto self = weak.lock();

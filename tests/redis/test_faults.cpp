@@ -2,6 +2,8 @@
 // Reconnection, subscriptions and liveness against a real redis-server that the tests kill, restart and pause.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -37,8 +39,10 @@ TEST_CASE("attempts to reconnect back off exponentially, each delay drawn in [ce
     auto options = options_for(server); // 20 ms doubled up to 200 ms
     std::mutex mutex;
     std::vector<std::chrono::milliseconds> delays;
-    options.on_backoff = [&](std::chrono::milliseconds delay) {
+    std::vector<std::error_code> reasons;
+    options.on_backoff = [&](std::error_code why, std::chrono::milliseconds delay) {
         std::lock_guard lock(mutex);
+        reasons.push_back(why);
         delays.push_back(delay);
     };
     TestClient client(io, options);
@@ -48,6 +52,8 @@ TEST_CASE("attempts to reconnect back off exponentially, each delay drawn in [ce
 
     std::lock_guard lock(mutex);
     REQUIRE(delays.size() >= 6);
+    CHECK(reasons[0] == Errc::connection_lost); // the connection that was up, then each refused attempt
+    CHECK(std::all_of(reasons.begin() + 1, reasons.end(), [](auto why) { return why == Errc::connect_failed; }));
     bool jittered = false;
     for (std::size_t attempt = 0; attempt < delays.size(); ++attempt) {
         const auto ceiling = std::min(std::chrono::milliseconds(20 << std::min<std::size_t>(attempt, 10)),

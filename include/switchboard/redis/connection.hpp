@@ -66,8 +66,9 @@ struct ConnectionOptions {
 
     std::function<void()> on_connected;
     std::function<void(std::error_code)> on_disconnected;
-    /// The next connection attempt will be made after `delay` (for logs and metrics).
-    std::function<void(std::chrono::milliseconds delay)> on_backoff;
+    /// An attempt to connect failed (`Errc::connect_failed`) or a connection ended (the reason):
+    /// the next attempt will be made after `delay`. For logs and metrics.
+    std::function<void(std::error_code why, std::chrono::milliseconds delay)> on_backoff;
     /// A published message on a subscribed channel.
     std::function<void(std::string_view channel, std::string_view payload)> on_message;
     /// Makes Redis send something to this connection (see the file comment).
