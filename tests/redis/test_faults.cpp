@@ -205,3 +205,19 @@ TEST_CASE("connecting and disconnecting a thousand times leaks no descriptor", "
     }
     CHECK(open_descriptors() == before);
 }
+
+TEST_CASE("the descriptor hiredis closed is never closed again by the adapter", "[redis]") {
+    RedisServer server;
+    int reused = -1;
+    {
+        IoThread io;
+        {
+            TestClient client(io, options_for(server));
+            REQUIRE(eventually([&] { return client.connected == 1; }));
+        } // hiredis closes its socket: the lowest free number, which the next open takes again
+        reused = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+        REQUIRE(reused >= 0);
+    } // the io_context goes, and with it every descriptor object still registered there
+    CHECK(::fcntl(reused, F_GETFD) != -1);
+    ::close(reused);
+}
