@@ -9,8 +9,8 @@ CMAKE       ?= cmake
 CTEST       := ctest --output-on-failure -j$(JOBS) --timeout 600
 
 BUILD_PACKAGES := cmake make g++ pkg-config libasio-dev libwebsocketpp-dev nlohmann-json3-dev \
-                  libssl-dev zlib1g-dev libcpp-jwt-dev
-TEST_PACKAGES  := $(BUILD_PACKAGES) catch2 openssl prometheus nodejs chromium
+                  libssl-dev zlib1g-dev libcpp-jwt-dev libhiredis-dev
+TEST_PACKAGES  := $(BUILD_PACKAGES) catch2 openssl prometheus nodejs chromium redis-server
 BENCH_PACKAGES := $(BUILD_PACKAGES) libbenchmark-dev nodejs gnuplot-nox
 FUZZ_PACKAGES  := $(BUILD_PACKAGES) clang libclang-rt-14-dev
 
@@ -54,11 +54,11 @@ test-asan: deps-test
 	$(CMAKE) --build build-asan -j$(JOBS)
 	cd build-asan && $(CTEST)
 
-# The concurrency and integration tests under ThreadSanitizer.
+# The concurrency, integration and Redis tests under ThreadSanitizer.
 test-tsan: deps-test
 	$(call configure,build-tsan,$(SANITIZED) -DSWITCHBOARD_SANITIZE=thread)
 	$(CMAKE) --build build-tsan -j$(JOBS)
-	cd build-tsan && $(CTEST) -L 'concurrency|integration'
+	cd build-tsan && $(CTEST) -L 'concurrency|integration|redis'
 
 deps-test:
 	$(call install_packages,$(TEST_PACKAGES))
