@@ -25,12 +25,12 @@ struct Settings {
     ServerAddress server;
     std::string secret;               ///< HS256, the same for every server under test
     pid_t server_pid = 0;             ///< for memory and CPU figures; 0: not reported
-    std::string workload;             ///< idle, saturation, publish, rate, direct, storm
+    std::string workload;             ///< idle, idle-after-storm, saturation, publish, rate, direct, storm
     std::size_t clients = 1000;
-    std::vector<std::size_t> steps;   ///< idle: connection counts to measure at
+    std::vector<std::size_t> steps;   ///< idle workloads: connection counts to measure at
     double rate = 0;                  ///< rate: broadcasts/s; direct: messages/s
     double seconds = 5;               ///< how long to send (after any warm-up)
-    double timeout = 60;              ///< storm: give up after this
+    double timeout = 60;              ///< storm: give up after this (idle-after-storm: per step)
     std::size_t senders = 0;          ///< connections that send; 0: the workload decides
     std::size_t window = 0;           ///< saturation, publish: broadcasts outstanding at most; 0: the default
     std::string via = "ws";           ///< publish: the publisher's way in, "ws" or "http" (POST /api/publish)

@@ -5,6 +5,8 @@
 /// The workloads: each connects its own users, runs for a bounded time and reports.
 ///
 /// - idle: hold connections, at each of `steps`; server RSS per connection and its slope.
+/// - idle-after-storm: the same, each step's connections connecting at once (a storm, settled as
+///   in `storm`, within `timeout` per step).
 /// - saturation: admins Broadcast to `clients` subscribers, as fast as the server keeps up (up to
 ///   400 senders at 15/s each, at most 32 broadcasts' deliveries outstanding); deliveries/s,
 ///   latency, lost.
@@ -22,6 +24,7 @@
 namespace loadgen {
 
 Report run_idle(const Settings& settings);
+Report run_idle_after_storm(const Settings& settings);
 Report run_saturation(const Settings& settings);
 Report run_publish(const Settings& settings);
 Report run_rate(const Settings& settings);
