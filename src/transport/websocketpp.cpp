@@ -67,6 +67,7 @@
 
 #include "batching_connection.hpp"
 #include "upgrade_check.hpp"
+#include "websocketpp_internals.hpp"
 
 namespace switchboard {
 namespace {
@@ -659,7 +660,9 @@ private:
     /// runs only before the open). The URI has a setter; the request and response have only const
     /// accessors, but they are not const objects: their contents are moved out and destroyed (an
     /// assignment would keep the strings' buffers), then they take those of empty ones shared by the
-    /// endpoint (whose parse buffers they then share too: unused once a request is complete).
+    /// endpoint (whose parse buffers they then share too: unused once a request is complete). The
+    /// response as written (~130 bytes) goes too, from a member without accessors (see
+    /// websocketpp_internals.hpp).
     void release_upgrade(Connection& con) {
         con.set_uri(open_uri_);
         auto& request = const_cast<Request&>(con.get_request());
@@ -668,6 +671,7 @@ private:
         { const Response gone(std::move(response)); }
         request = blank_request_;
         response = blank_response_;
+        websocketpp_internals::release_handshake_buffer(con);
     }
 
     void on_message(const handle_type& connection, const MessagePtr& message) {
@@ -1000,6 +1004,11 @@ std::unique_ptr<WebsocketppTransport::Impl> make_endpoint(asio::io_context* io, 
 }
 
 } // namespace
+
+SWITCHBOARD_EXPOSE_WEBSOCKETPP_MEMBERS(websocketpp::connection<PlainConfig<false>>)
+SWITCHBOARD_EXPOSE_WEBSOCKETPP_MEMBERS(websocketpp::connection<PlainConfig<true>>)
+SWITCHBOARD_EXPOSE_WEBSOCKETPP_MEMBERS(websocketpp::connection<TlsConfig<false>>)
+SWITCHBOARD_EXPOSE_WEBSOCKETPP_MEMBERS(websocketpp::connection<TlsConfig<true>>)
 
 // Deliveries take the manager's fast path (frame once; one look-up per recipient) only if detected.
 static_assert(detail::has_prepare<WebsocketppTransport>::value &&
