@@ -736,6 +736,7 @@ private:
         ticker->timer.async_wait([this, ticker](const std::error_code& error) {
             if (error || ticker->stopped) return;
             hand_out_due();
+            if constexpr (!multithreaded) dispatch_queue_.trim(); // the ticker's strand is the I/O thread
             arm_tick(ticker);
         });
     }
