@@ -123,6 +123,7 @@ struct ConnectionState {
     bool reported_closed = false;
     bool awaiting_pong = false; ///< one ping at a time
     bool write_waiting = false; ///< single-threaded: its write waits in the I/O thread's round
+    bool write_storage_listed = false; ///< in the endpoint's `GrownWriteStorage`
     std::uint32_t entry = no_entry; ///< in the endpoint's table of open connections, while open
     Clock::time_point next_ping = never;
     Clock::time_point pong_deadline = never; ///< while `awaiting_pong`
@@ -319,6 +320,7 @@ public:
             for (std::size_t i = 0; i < io_threads(); ++i)
                 threads_.emplace_back([this] {
                     if constexpr (!multithreaded) detail::DispatchQueue::current() = &dispatch_queue_;
+                    websocketpp_internals::GrownWriteStorage::current() = &grown_write_storage_;
                     server_.run();
                 });
     }
@@ -736,6 +738,7 @@ private:
         ticker->timer.async_wait([this, ticker](const std::error_code& error) {
             if (error || ticker->stopped) return;
             hand_out_due();
+            release_grown_write_storage();
             if constexpr (!multithreaded) dispatch_queue_.trim(); // the ticker's strand is the I/O thread
             arm_tick(ticker);
         });
@@ -791,6 +794,16 @@ private:
         }
         std::lock_guard lock(connections_mutex_);
         entries_[con->entry].due = due_time(*con);
+    }
+
+    /// On the ticker's strand: each listed connection releases on its own.
+    void release_grown_write_storage() {
+        for (const handle_type& connection : grown_write_storage_.take())
+            if (const ConnectionPtr con = connection_of(connection))
+                post_to_strand(con, [con] {
+                    con->write_storage_listed = false;
+                    websocketpp_internals::release_write_storage(*con);
+                });
     }
 
     static Clock::time_point due_time(const ConnectionState& state) {
@@ -955,6 +968,7 @@ private:
     const std::unique_ptr<asio::io_context> own_io_; ///< before `server_`, which uses it to the end
     asio::io_context& io_;
     detail::DispatchQueue dispatch_queue_{io_}; ///< used single-threaded only
+    websocketpp_internals::GrownWriteStorage grown_write_storage_;
     Server server_;
     typename ConfigType::rng_type rng_;
     std::shared_ptr<typename ConfigType::con_msg_manager_type> message_manager_ =
