@@ -1020,10 +1020,10 @@ std::unique_ptr<WebsocketppTransport::Impl> make_endpoint(asio::io_context* io, 
 
 } // namespace
 
-SWITCHBOARD_EXPOSE_WEBSOCKETPP_MEMBERS(websocketpp::connection<PlainConfig<false>>)
-SWITCHBOARD_EXPOSE_WEBSOCKETPP_MEMBERS(websocketpp::connection<PlainConfig<true>>)
-SWITCHBOARD_EXPOSE_WEBSOCKETPP_MEMBERS(websocketpp::connection<TlsConfig<false>>)
-SWITCHBOARD_EXPOSE_WEBSOCKETPP_MEMBERS(websocketpp::connection<TlsConfig<true>>)
+SWITCHBOARD_EXPOSE_WEBSOCKETPP_MEMBERS(PlainConfig<false>)
+SWITCHBOARD_EXPOSE_WEBSOCKETPP_MEMBERS(PlainConfig<true>)
+SWITCHBOARD_EXPOSE_WEBSOCKETPP_MEMBERS(TlsConfig<false>)
+SWITCHBOARD_EXPOSE_WEBSOCKETPP_MEMBERS(TlsConfig<true>)
 
 // Deliveries take the manager's fast path (frame once; one look-up per recipient) only if detected.
 static_assert(detail::has_prepare<WebsocketppTransport>::value &&

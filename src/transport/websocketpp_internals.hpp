@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include <websocketpp/transport/asio/base.hpp>
 #include <websocketpp/transport/base/connection.hpp>
 #include <websocketpp/version.hpp>
 
@@ -63,27 +64,59 @@ struct WriteLock {
     using Member = typename Connection::mutex_type Connection::*;
     friend Member pointer_to(WriteLock);
 };
+/// The asio transport's per-connection storage for the memory of a write operation (1 KiB).
+template <class TransportConnection>
+struct WriteHandlerAllocator {
+    using Member = websocketpp::transport::asio::handler_allocator TransportConnection::*;
+    friend Member pointer_to(WriteHandlerAllocator);
+};
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
 
-/// Names the members above for one connection type, at namespace scope.
-#define SWITCHBOARD_EXPOSE_WEBSOCKETPP_MEMBERS(Connection)                                                  \
-    template struct ::switchboard::websocketpp_internals::Expose<                                            \
-        ::switchboard::websocketpp_internals::HandshakeBuffer<Connection>, &Connection::m_handshake_buffer>;  \
-    template struct ::switchboard::websocketpp_internals::Expose<                                            \
-        ::switchboard::websocketpp_internals::CurrentMessages<Connection>, &Connection::m_current_msgs>;      \
-    template struct ::switchboard::websocketpp_internals::Expose<                                            \
-        ::switchboard::websocketpp_internals::SendBuffer<Connection>, &Connection::m_send_buffer>;            \
-    template struct ::switchboard::websocketpp_internals::Expose<                                            \
-        ::switchboard::websocketpp_internals::SendQueue<Connection>, &Connection::m_send_queue>;              \
-    template struct ::switchboard::websocketpp_internals::Expose<                                            \
-        ::switchboard::websocketpp_internals::WriteLock<Connection>, &Connection::m_write_lock>;
+/// Names the members above for the connections of one configuration, at namespace scope.
+#define SWITCHBOARD_EXPOSE_WEBSOCKETPP_MEMBERS(Config)                                                              \
+    SWITCHBOARD_EXPOSE_WEBSOCKETPP_MEMBER(HandshakeBuffer, websocketpp::connection<Config>, m_handshake_buffer)      \
+    SWITCHBOARD_EXPOSE_WEBSOCKETPP_MEMBER(CurrentMessages, websocketpp::connection<Config>, m_current_msgs)          \
+    SWITCHBOARD_EXPOSE_WEBSOCKETPP_MEMBER(SendBuffer, websocketpp::connection<Config>, m_send_buffer)                \
+    SWITCHBOARD_EXPOSE_WEBSOCKETPP_MEMBER(SendQueue, websocketpp::connection<Config>, m_send_queue)                  \
+    SWITCHBOARD_EXPOSE_WEBSOCKETPP_MEMBER(WriteLock, websocketpp::connection<Config>, m_write_lock)                  \
+    SWITCHBOARD_EXPOSE_WEBSOCKETPP_MEMBER(WriteHandlerAllocator,                                                      \
+                                          websocketpp::transport::asio::connection<Config::transport_config>,        \
+                                          m_write_handler_allocator)
+#define SWITCHBOARD_EXPOSE_WEBSOCKETPP_MEMBER(Tag, Class, member)                                                    \
+    template struct ::switchboard::websocketpp_internals::Expose<::switchboard::websocketpp_internals::Tag<Class>,   \
+                                                                 &Class::member>;
 
 template <class Tag, class Connection>
 auto& member_of(Connection& connection) {
     return connection.*pointer_to(Tag{});
 }
+
+/// Asio's allocator for an operation's memory, in a connection's storage for one (websocketpp's
+/// `handler_allocator`: 1 KiB, from the heap while it is taken).
+template <class T>
+class InConnectionStorage {
+public:
+    using value_type = T;
+
+    explicit InConnectionStorage(websocketpp::transport::asio::handler_allocator& storage) : storage_(&storage) {}
+    template <class U>
+    InConnectionStorage(const InConnectionStorage<U>& other) : storage_(other.storage_) {}
+
+    T* allocate(std::size_t count) { return static_cast<T*>(storage_->allocate(count * sizeof(T))); }
+    void deallocate(T* pointer, std::size_t) { storage_->deallocate(pointer); }
+
+    friend bool operator==(const InConnectionStorage& a, const InConnectionStorage& b) {
+        return a.storage_ == b.storage_;
+    }
+    friend bool operator!=(const InConnectionStorage& a, const InConnectionStorage& b) { return !(a == b); }
+
+private:
+    template <class>
+    friend class InConnectionStorage;
+    websocketpp::transport::asio::handler_allocator* storage_;
+};
 
 /// Once the connection is open, its handshake's response written: ~130 bytes, and as many as the
 /// allocator adds.
