@@ -317,6 +317,23 @@ def targets_issue_12(figures, fan_sizes, cases):
     return "\n".join(lines) + "\n"
 
 
+def history_targets(figures):
+    lines = ["Targets of issue 13 (switchboard runs with its default --history memory)",
+             "-----------------------------------------------------------------------"]
+    p99 = figures.median("direct", "switchboard", "p99_ms")
+    without = figures.median("direct", "switchboard-no-history", "p99_ms")
+    if p99 is not None:
+        compared = f" (--history off: {without:.2f} ms)" if without is not None else ""
+        lines.append(f"{verdict(p99 < 10)} direct 20k/s with history, p99 < 10 ms: "
+                     f"p99 {p99:.2f} ms{compared}")
+    resume = figures.median("resume", "switchboard", "resume_ms_median")
+    if resume is not None:
+        worst = figures.median("resume", "switchboard", "resume_ms_max")
+        lines.append(f"       resume of 1,000 missed messages, reconnect to the last one: median {resume:.1f} ms, "
+                     f"slowest of its rounds {worst:.1f} ms")
+    return "\n".join(lines) + "\n" if len(lines) > 2 else ""
+
+
 def latency_data(figures, sizes):
     lines = ["# subscribers " + " ".join(f"{s}_p50 {s}_p99" for s in SERVERS)]
     for size in sizes:
@@ -364,6 +381,7 @@ def main(raw_path, machine_path, results_path, latency_path):
         storm_table(figures, storm_sizes) if storm_sizes else "",
         targets(figures, fan_sizes or ["1000"]),
         targets_issue_12(figures, fan_sizes, cases),
+        history_targets(figures),
     ]
     with open(results_path, "w") as results:
         results.write("\n".join(s for s in sections if s))

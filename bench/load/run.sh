@@ -9,6 +9,8 @@
 # `POST /api/publish`; perf counts the servers' system calls there, when it can. Fan-out also runs
 # switchboard with --tcp-nodelay off, to show what TCP_NODELAY costs. Prints one table per workload
 # with ratios switchboard/baseline and writes bench/results/ (results.txt, raw.txt, latency.png).
+# switchboard runs with its default --history memory; the direct workload runs again with
+# --history off (switchboard-no-history), and a resume of 1,000 missed messages is timed.
 #
 #   bench/load/run.sh BUILD_DIR        (`make bench` passes build-bench)
 #
@@ -69,11 +71,12 @@ start_server() {
     local baseline_presence=$presence
     [ "$presence" = quiet ] && baseline_presence=none
     case $name in
-    switchboard | switchboard-nagle)
+    switchboard | switchboard-nagle | switchboard-no-history)
         [ "$presence" = quiet ] && presence=scoped
         # No inbound rate limit, as in the baselines: one publisher sends more than 20 messages/s.
         command=("$social_server" --port "$port" --threads 1 --jwt-secret "$secret" --presence "$presence" --rate 0)
-        [ "$name" = switchboard-nagle ] && command+=(--tcp-nodelay off) ;;
+        [ "$name" = switchboard-nagle ] && command+=(--tcp-nodelay off)
+        [ "$name" = switchboard-no-history ] && command+=(--history off) ;;
     websocketpp) command=("$wspp" --port "$port" --jwt-secret "$secret" --presence "$baseline_presence") ;;
     websocketpp-frame-once | websocketpp-frame-once-nodelay)
         command=("$wspp" --port "$port" --jwt-secret "$secret" --presence "$baseline_presence" --frame-once)
@@ -164,10 +167,11 @@ run_all() {
             run_case "rate_$fan_large" "$server" quiet "$rep" --workload rate --clients "$fan_large" --rate 20 \
                 --seconds "$rate_seconds"
         done
-        for server in switchboard websocketpp node-ws; do
+        for server in switchboard switchboard-no-history websocketpp node-ws; do
             run_case direct "$server" quiet "$rep" --workload direct --clients "$users" --rate 20000 \
                 --seconds "$rate_seconds"
         done
+        run_case resume switchboard quiet "$rep" --workload resume
         # What TCP_NODELAY (ours and Node's; the websocketpp baselines keep Nagle's algorithm) costs:
         # each side run with the other's socket settings.
         run_saturation switchboard-nagle "$rep"

@@ -413,4 +413,53 @@ Report run_storm(const Settings& settings) {
     return report;
 }
 
+/// A user's device goes offline while `missed` messages are sent to it, then resumes from the
+/// last offset it had: the time from its reconnect to the last missed message, over `rounds`
+/// rounds. The senders (`--senders`, 100) stay below the example server's rate limit.
+Report run_resume(const Settings& settings) {
+    constexpr std::size_t missed = 1000;
+    constexpr int rounds = 5;
+    const std::size_t senders = settings.senders > 0 ? settings.senders : 100;
+    Session session(settings, senders + 1, /*admin=*/false); // connection 0 resumes
+    Report report;
+    session.connect_range(0, 1, 1, now_ns() + 10 * second_ns);
+    session.run_until(now_ns() + 5 * second_ns, [&] { return session.counters.sessions == 0; });
+    const std::string epoch = session.counters.epoch; // its stream's; the senders' Sessions name theirs
+    session.connect_range(1, session.size(), upgrades_at_once, now_ns() + 60 * second_ns);
+    session.pause(0.5);
+    std::vector<double> resume_ms;
+    for (int round = 0; round < rounds && session.counters.failed == 0; ++round) {
+        // Only connection 0 receives messages: its last offset is the highest anyone saw.
+        const std::string position = epoch + ":" + std::to_string(session.counters.last_offset);
+        session.clients().close(0);
+        session.pause(0.2); // until the server has seen it go
+        const std::uint64_t errors_before = session.counters.errors;
+        for (std::size_t n = 0; n < missed; ++n) {
+            const std::size_t sender = 1 + n % senders;
+            session.clients().send_text(static_cast<std::uint32_t>(sender),
+                                        "{\"type\":\"SendMessage\",\"data\":{\"to\":[\"" + session.user(0) +
+                                            "\"],\"text\":\"while you were away\"}}");
+        }
+        // A type no server knows is answered with an Error: each sender's messages before it are handled.
+        for (std::size_t sender = 1; sender <= senders; ++sender)
+            session.clients().send_text(static_cast<std::uint32_t>(sender), "{\"type\":\"LoadgenBarrier\",\"data\":{}}");
+        session.run_until(now_ns() + 10 * second_ns, [&] { return session.counters.errors < errors_before + senders; });
+        const std::uint64_t messages_before = session.counters.messages;
+        const std::int64_t start = now_ns();
+        session.clients().reconnect(0, session.target(0) + "&resume=" + position);
+        session.run_until(start + 10 * second_ns, [&] { return session.counters.messages < messages_before + missed; });
+        if (session.counters.messages < messages_before + missed) break;
+        resume_ms.push_back(static_cast<double>(now_ns() - start) / 1e6);
+    }
+    std::sort(resume_ms.begin(), resume_ms.end());
+    report.emplace_back("rounds", std::to_string(resume_ms.size()));
+    report.emplace_back("missed", std::to_string(missed));
+    report.emplace_back("resume_ms_median", resume_ms.empty() ? "-" : fixed(resume_ms[resume_ms.size() / 2]));
+    report.emplace_back("resume_ms_max", resume_ms.empty() ? "-" : fixed(resume_ms.back()));
+    report.emplace_back("sessions_complete", std::to_string(session.counters.sessions_complete));
+    report.emplace_back("round_trips", std::to_string(resume_ms.size() * senders)); // answered by the errors below
+    session.report_health(report);
+    return report;
+}
+
 } // namespace loadgen

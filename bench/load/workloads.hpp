@@ -18,6 +18,8 @@
 /// - rate: Broadcast at `rate` per second to `clients` subscribers; deliveries/s, latency, lost.
 /// - direct: SendMessage from each user in turn to a random other user, `rate` per second in all.
 /// - storm: `clients` users connect at once; time until all upgrades finished and presence went quiet.
+/// - resume: a device offline while 1,000 messages are sent to it resumes from its last offset
+///   (a server with history); the time from its reconnect to the last of them, over 5 rounds.
 
 #include "session.hpp"
 
@@ -30,5 +32,6 @@ Report run_publish(const Settings& settings);
 Report run_rate(const Settings& settings);
 Report run_direct(const Settings& settings);
 Report run_storm(const Settings& settings);
+Report run_resume(const Settings& settings);
 
 } // namespace loadgen

@@ -52,6 +52,10 @@ public:
     /// 14,000 here) every connect() walks them all. 9,000 connects at once after 10,000 took 9.5 s
     /// with one address, long enough for servers' 5 s handshake timeouts to fail a third of them.
     void connect(std::uint32_t index);
+    /// Closes connection `index` at once, abortively.
+    void close(std::uint32_t index) { release(index); }
+    /// Closes connection `index` if open and starts it again with another request target.
+    void reconnect(std::uint32_t index, std::string target);
     /// Sends one masked text frame; false if the connection is not open.
     bool send_text(std::uint32_t index, std::string_view payload);
     bool is_open(std::uint32_t index) const;
