@@ -9,6 +9,7 @@
 # `POST /api/publish`; perf counts the servers' system calls there, when it can. Fan-out also runs
 # switchboard with --tcp-nodelay off, to show what TCP_NODELAY costs. Prints one table per workload
 # with ratios switchboard/baseline and writes bench/results/ (results.txt, raw.txt, latency.png).
+# Idle memory runs in every presence mode, quiet and after a connect storm (switchboard only).
 # switchboard runs with its default --history memory; the direct workload runs again with
 # --history off (switchboard-no-history), and a resume of 1,000 missed messages is timed.
 #
@@ -151,13 +152,22 @@ run_publish() {
 run_all() {
     local sizes_idle="1000,5000,10000,19000" fan_small=1000 fan_large=10000 users=2000 rate_seconds=8
     local publish_windows="16 64 256" http_window=64
-    local storm_small=1000 storm_large=10000
+    local storm_small=1000 storm_large=10000 sizes_presence="1000,10000"
     if [ "$quick" = 1 ]; then
-        reps=1 sizes_idle="500,1000" fan_large=2000 users=2000 rate_seconds=3 storm_large=2000
+        reps=1 sizes_idle="500,1000" fan_large=2000 users=2000 rate_seconds=3 storm_large=2000 sizes_presence="1000,2000"
     fi
     echo "idle connections"
     for server in switchboard websocketpp node-ws; do
         run_case idle "$server" quiet 1 --workload idle --steps "$sizes_idle"
+    done
+    # switchboard's memory in every presence mode: connected a few at a time (scoped is the idle
+    # case above), and each step's connections connecting at once, as a connect storm.
+    for presence in coalesced all; do
+        run_case "idle_$presence" switchboard "$presence" 1 --workload idle --steps "$sizes_presence"
+    done
+    for presence in scoped coalesced all; do
+        run_case "idle_storm_$presence" switchboard "$presence" 1 --workload idle-after-storm --steps "$sizes_presence" \
+            --timeout "$storm_timeout"
     done
     for rep in $(seq "$reps"); do
         echo "fan-out (both shapes) and direct, repetition $rep of $reps"
