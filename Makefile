@@ -10,7 +10,7 @@ CTEST       := ctest --output-on-failure -j$(JOBS) --timeout 600
 
 BUILD_PACKAGES := cmake make g++ pkg-config libasio-dev libwebsocketpp-dev nlohmann-json3-dev \
                   libssl-dev zlib1g-dev libcpp-jwt-dev
-TEST_PACKAGES  := $(BUILD_PACKAGES) catch2 openssl prometheus nodejs
+TEST_PACKAGES  := $(BUILD_PACKAGES) catch2 openssl prometheus nodejs chromium
 BENCH_PACKAGES := $(BUILD_PACKAGES) libbenchmark-dev nodejs gnuplot-nox
 FUZZ_PACKAGES  := $(BUILD_PACKAGES) clang libclang-rt-14-dev
 
@@ -37,13 +37,13 @@ endef
 
 SANITIZED := -DSWITCHBOARD_BUILD_EXAMPLES=ON -DSWITCHBOARD_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug
 
-.PHONY: all deps-test deps-build deps-bench test test-plain test-asan test-tsan example bench clean
+.PHONY: all deps-test deps-browser deps-build deps-bench test test-plain test-asan test-tsan example bench clean
 
 all: test
 
 test: test-plain test-asan test-tsan test-fuzz
 
-test-plain: deps-test
+test-plain: deps-test deps-browser
 	$(call configure,build,-DSWITCHBOARD_BUILD_BENCH=OFF)
 	$(CMAKE) --build build -j$(JOBS)
 	cd build && $(CTEST)
@@ -62,6 +62,20 @@ test-tsan: deps-test
 
 deps-test:
 	$(call install_packages,$(TEST_PACKAGES))
+
+# The browser tests' locked npm packages (playwright-core, which drives Debian's chromium: never a
+# browser download), installed again only when package-lock.json is newer than the installed tree,
+# so that a machine without network runs the tests once they are there. Debian's npm package is
+# installed only when no npm is on the PATH: Node.js's own packages bring theirs, and conflict with it.
+BROWSER_TESTS := tests/browser
+deps-browser: deps-test
+	@command -v npm >/dev/null || { echo "Installing Debian packages: npm"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm; }
+	@if [ ! -f $(BROWSER_TESTS)/node_modules/.package-lock.json ] || \
+	    [ $(BROWSER_TESTS)/package-lock.json -nt $(BROWSER_TESTS)/node_modules/.package-lock.json ]; then \
+	    echo "Installing the browser tests' npm packages"; \
+	    cd $(BROWSER_TESTS) && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund; \
+	fi
 
 deps-build:
 	$(call install_packages,$(BUILD_PACKAGES))

@@ -25,8 +25,9 @@
 
 namespace {
 
-/// Used when neither --jwt-secret nor SWITCHBOARD_JWT_SECRET is given, so that `make example`
-/// and `social_server token` work out of the box. Never use it in production.
+/// Used when neither --jwt-secret nor SWITCHBOARD_JWT_SECRET is given, so that `make example`,
+/// `social_server token` and the demo page (which gets tokens from POST /api/dev/token, served with
+/// this secret only) work out of the box. Never use it in production.
 constexpr const char* development_secret = "switchboard-development-secret-do-not-use-in-production";
 
 void log_line(std::string_view line) {
@@ -241,11 +242,10 @@ int print_token(const Arguments& arguments) {
     if (arguments.positional.size() != 1) usage("token needs exactly one user id");
     const auto user = switchboard::UserId::try_parse(arguments.positional[0]);
     if (!user) usage("not a user id (UUID): " + arguments.positional[0]);
-    const long ttl = arguments.number("--ttl", 1, 366L * 24 * 3600);
-    const long now = static_cast<long>(std::time(nullptr));
-    nlohmann::json claims{{"sub", *user}, {"iat", now}, {"exp", now + ttl}};
-    if (arguments.has("--admin")) claims["admin"] = true;
-    std::printf("%s\n", switchboard::sign_hs256(jwt_secret(arguments, /*production=*/false), claims).c_str());
+    const std::chrono::seconds ttl(arguments.number("--ttl", 1, 366L * 24 * 3600));
+    const std::string token = social::mint_token(jwt_secret(arguments, /*production=*/false), *user, ttl,
+                                                 arguments.has("--admin"));
+    std::printf("%s\n", token.c_str());
     return 0;
 }
 
@@ -269,6 +269,7 @@ social::ServerOptions server_options(const Arguments& arguments) {
     if (cert.empty() != key.empty()) usage("--tls-cert and --tls-key go together");
     if (!cert.empty()) options.transport.tls = switchboard::TlsOptions{cert, key};
     options.jwt.key = jwt_secret(arguments, production);
+    options.dev_routes = options.jwt.key == development_secret; // anyone can sign with it anyway
     options.jwt.kept_claims = std::vector<std::string>{"admin"}; // all the app reads; each connection keeps them
     options.presence = presence_mode(arguments.get("--presence"));
     const std::string no_delay = arguments.get("--tcp-nodelay");

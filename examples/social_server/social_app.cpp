@@ -6,6 +6,9 @@
 #include <variant>
 #include <vector>
 
+#include "http_replies.hpp"
+#include "web_assets.hpp"
+
 namespace social {
 namespace {
 
@@ -67,12 +70,6 @@ std::optional<switchboard::Event> published_event(const json& body) {
     const auto type = event->find("type");
     if (type == event->end() || !type->is_string() || type->get_ref<const std::string&>().empty()) return std::nullopt;
     return switchboard::Event(type->get<std::string>(), event->value("data", json::object()));
-}
-
-HttpResponse json_response(int status, const json& body) { return HttpResponse::json(status, body.dump()); }
-
-HttpResponse error_response(int status, std::string_view error, std::string_view reason) {
-    return json_response(status, {{"error", error}, {"reason", reason}});
 }
 
 /// The identity behind an HTTP API call's bearer token, or the response refusing it.
@@ -154,11 +151,8 @@ HttpResponse SocialApp::handle_http(const HttpRequest& request) const {
     const bool is_publish = request.path == "/api/publish";
     const bool is_presence = request.path == "/api/presence";
     if (!is_publish && !is_presence) return error_response(404, "not_found", "no such resource");
-    if (request.method != (is_publish ? "POST" : "GET")) {
-        HttpResponse refused = error_response(405, "method_not_allowed", "use " + std::string(is_publish ? "POST" : "GET"));
-        refused.headers.emplace_back("Allow", is_publish ? "POST" : "GET");
-        return refused;
-    }
+    const char* method = is_publish ? "POST" : "GET";
+    if (request.method != method) return method_not_allowed(method);
     auto caller = api_caller(manager_, request);
     if (auto* refusal = std::get_if<HttpResponse>(&caller)) return std::move(*refusal);
     return is_publish ? publish(request) : presence();
@@ -224,7 +218,16 @@ SocialServer::SocialServer(ServerOptions options)
     : transport_(std::move(options.transport)),
       manager_(transport_, switchboard::JwtAuthenticator(options.jwt), manager_options(options, transport_.executor())),
       app_(manager_, options.app) {
-    transport_.set_http_handler([this](const HttpRequest& request) { return app_.handle_http(request); });
+    if (options.dev_routes) dev_routes_.emplace(options.jwt.key, app_);
+    transport_.set_http_handler([this](const HttpRequest& request) { return handle_http(request); });
+}
+
+/// The demo page's fixed files, then the development routes (if mounted), then the app's API.
+HttpResponse SocialServer::handle_http(const HttpRequest& request) const {
+    if (auto asset = web_asset(request)) return std::move(*asset);
+    if (dev_routes_)
+        if (auto answer = dev_routes_->handle(request)) return std::move(*answer);
+    return app_.handle_http(request);
 }
 
 SocialServer::~SocialServer() { shutdown(); }

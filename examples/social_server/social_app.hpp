@@ -17,6 +17,8 @@
 #include <switchboard/history/memory.hpp>
 #include <switchboard/transport/websocketpp.hpp>
 
+#include "dev_routes.hpp"
+
 namespace social {
 
 using Manager = switchboard::ConnectionManager<switchboard::WebsocketppTransport, switchboard::JwtAuthenticator>;
@@ -30,6 +32,8 @@ class SocialApp {
 public:
     SocialApp(Manager& manager, AppSettings settings = {});
     switchboard::HttpResponse handle_http(const switchboard::HttpRequest& request) const;
+    /// The body of `GET /api/presence`: who is online, with how many connections.
+    switchboard::HttpResponse presence() const;
 
 private:
     void send_message(const switchboard::Inbound& inbound) const;
@@ -40,7 +44,6 @@ private:
     void watch(const switchboard::Inbound& inbound, bool subscribe) const;
 
     switchboard::HttpResponse publish(const switchboard::HttpRequest& request) const;
-    switchboard::HttpResponse presence() const;
 
     Manager& manager_;
     AppSettings settings_;
@@ -56,11 +59,14 @@ struct ServerOptions {
     /// program's `--history memory`, its default, sets one).
     std::optional<switchboard::MemoryHistoryOptions> history;
     std::size_t max_replay = 1000; ///< with history: the most events one resume replays
+    /// Serve `/api/dev/token` and `/api/dev/presence` (dev_routes.hpp): only when `jwt.key` is the
+    /// public development secret, which the program alone decides.
+    bool dev_routes = false;
     /// One line per connect, disconnect and refused upgrade; called from I/O threads.
     std::function<void(std::string_view line)> log = [](std::string_view) {};
 };
 
-/// A complete server: transport, manager and app, wired together.
+/// A complete server: transport, manager and app, wired together, plus the demo page (web_assets.hpp).
 class SocialServer {
 public:
     explicit SocialServer(ServerOptions options);
@@ -74,9 +80,12 @@ public:
     Manager& manager() { return manager_; }
 
 private:
+    switchboard::HttpResponse handle_http(const switchboard::HttpRequest& request) const;
+
     switchboard::WebsocketppTransport transport_;
     Manager manager_;
     SocialApp app_;
+    std::optional<DevRoutes> dev_routes_;
 };
 
 } // namespace social

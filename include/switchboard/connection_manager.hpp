@@ -39,6 +39,12 @@
 /// messages that are not JSON, not an envelope, of an unknown type or with a bad payload are
 /// answered with an `Error` event to that connection only; nothing escapes the manager.
 ///
+/// Heartbeat. The manager answers an inbound `{"type":"Ping","data":D}` itself with
+/// `{"type":"Pong","data":D}` to that connection only (D as received; a missing `data` is `{}`),
+/// since a browser can neither send nor see WebSocket pings. A `Ping` passes the same checks as any
+/// inbound message (size, JSON depth, the rate limit), never reaches a handler (one registered for
+/// "Ping" is not called), and its ephemeral `Pong` is never stored in a history.
+///
 /// Limits (`LimitOptions`): a connection whose backlog passes `max_queued_bytes` is a slow
 /// consumer (closed with 1013, or spared ephemeral events until `max_queued_bytes_hard`); inbound messages beyond the token
 /// bucket get `Error {"code":"rate_limited"}`, and a sender that keeps going is closed with 1008;

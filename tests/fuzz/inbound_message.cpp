@@ -7,7 +7,8 @@
 /// Each input gets a fresh manager, so that a crash reproduces from its input alone. Invariants:
 /// - `handle_message` does not throw, and returns true for the registered sender;
 /// - either a handler ran to its end and the sender got nothing, or the sender got exactly one `Error`, whose code
-///   is the one the README documents for this input (worked out apart from the manager, see `expected_error`);
+///   is the one the README documents for this input (worked out apart from the manager, see `expected_outcome`),
+///   or, for a `Ping`, exactly one `Pong` with the Ping's data and no handler ran;
 /// - an `internal_error` does not carry the handler's exception text;
 /// - nobody else (the sender's other device, another user) gets anything, nothing is closed, and the sender
 ///   stays registered.
@@ -83,12 +84,23 @@ std::optional<std::string> documented_error(Work&& work) {
     }
 }
 
-/// What the sender should get for this message: the code of its Error, or none when a handler should complete.
+/// What the sender should get for a message: an Error with this code, a Pong with this data, or nothing (a
+/// handler completed).
+struct Expected {
+    std::optional<std::string> error;
+    std::optional<nlohmann::json> pong;
+};
+
 /// Runs the handlers' bodies and the library's parsing directly, without the manager's dispatch.
-std::optional<std::string> expected_error(std::string_view payload, MessageKind kind) {
-    if (kind == MessageKind::binary) return std::string(errc::binary_unsupported);
-    return documented_error([&] {
+Expected expected_outcome(std::string_view payload, MessageKind kind) {
+    if (kind == MessageKind::binary) return {std::string(errc::binary_unsupported), std::nullopt};
+    Expected expected;
+    expected.error = documented_error([&] {
         const Event event = Event::parse(payload, Event::default_max_depth);
+        if (event.type() == "Ping") { // the manager's own answer
+            expected.pong = event.data();
+            return;
+        }
         if (event.type() == TypingStarted::type_name) {
             event_cast<TypingStarted>(event);
             return;
@@ -97,6 +109,7 @@ std::optional<std::string> expected_error(std::string_view payload, MessageKind 
             if (event.type() == handler.type) return handler.body(event);
         throw ProtocolError(errc::unknown_type, "");
     });
+    return expected;
 }
 
 ManagerOptions generous_limits() {
@@ -136,9 +149,16 @@ public:
         FUZZ_CHECK(registered, "handle_message did not find the registered sender");
     }
 
-    void check(const std::optional<std::string>& expected) const {
+    void check(const Expected& outcome) const {
+        const std::optional<std::string>& expected = outcome.error;
         const std::vector<Frame> replies = new_frames(sender_);
-        if (!expected) {
+        if (outcome.pong) {
+            FUZZ_CHECK(!handler_completed_, "a handler ran for a Ping");
+            FUZZ_CHECK(replies.size() == 1, "expected one Pong, got " + std::to_string(replies.size()) + " frames");
+            const Event pong = Event::parse(replies.front().text());
+            FUZZ_CHECK(pong.type() == "Pong" && pong.data() == *outcome.pong, "not the Ping's Pong: " +
+                                                                                 std::string(replies.front().text()));
+        } else if (!expected) {
             FUZZ_CHECK(handler_completed_, "no handler completed, yet no Error was expected");
             FUZZ_CHECK(replies.empty(), "a handler completed, yet the sender got " + std::to_string(replies.size()));
         } else {
@@ -213,6 +233,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     Harness harness;
     harness.receive(payload, kind);
-    harness.check(expected_error(payload, kind));
+    harness.check(expected_outcome(payload, kind));
     return 0;
 }

@@ -78,6 +78,7 @@ Seeds inbound_seeds() {
     Seeds seeds;
     for (auto& [name, text] : envelope_seeds()) seeds.emplace_back(name, "T" + text);
     seeds.emplace_back("binary", "B" + frame_of(TypingStarted{"c-1", alice}));
+    seeds.emplace_back("ping", R"(T{"type":"Ping","data":{"sent":1700000000123,"list":[1,"x",null]}})");
     return seeds;
 }
 

@@ -169,3 +169,14 @@ TEST_CASE_METHOD(Chat, "Bad input gets an Error on that connection only and the 
         CHECK(errors_of(*other).empty());
     }
 }
+
+TEST_CASE_METHOD(Chat, "Ping is answered with a Pong carrying the same data, to that connection only",
+                 "[integration][messages][ping]") {
+    const json data = {{"sent", 1700000000123}, {"note", "héllo"}, {"list", {1, nullptr, true}}};
+    REQUIRE(alice_phone->send_text(envelope("Ping", data)));
+    REQUIRE(wait_for_event(*alice_phone, "Pong"));
+    CHECK(only_event(*alice_phone, "Pong")["data"] == data);
+    CHECK(errors_of(*alice_phone).empty());
+    check_not_received(*alice_phone, {alice_laptop.get(), bob_phone.get()}, "Pong");
+    check_not_received(*alice_phone, {alice_laptop.get(), bob_phone.get()}, "Ping");
+}

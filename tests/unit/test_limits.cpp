@@ -152,17 +152,17 @@ TEST_CASE("inbound messages past the token bucket are refused and sustained abus
     Limited<> fixture(limits);
     auto& [transport, manager] = fixture;
     int handled = 0;
-    manager->on("Ping", [&](const Inbound&) { ++handled; });
+    manager->on("Poke", [&](const Inbound&) { ++handled; });
     const Handle handle = transport.open();
     const ConnectionId id = manager->register_connection(alice, handle);
 
-    for (int i = 0; i < 5; ++i) manager->handle_message(id, R"({"type":"Ping"})");
+    for (int i = 0; i < 5; ++i) manager->handle_message(id, R"({"type":"Poke"})");
     CHECK(handled == 3);
     CHECK(count_of(transport, handle, "Error") == 2);
     CHECK(event_cast<Error>(transport.events(handle).back()).code == errc::rate_limited);
     CHECK_FALSE(transport.close_record(handle));
 
-    manager->handle_message(id, R"({"type":"Ping"})");
+    manager->handle_message(id, R"({"type":"Poke"})");
     REQUIRE(transport.close_record(handle));
     CHECK(transport.close_record(handle)->code == CloseCode::policy_violation);
     CHECK_FALSE(manager->is_user_online(alice));

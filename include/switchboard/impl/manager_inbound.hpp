@@ -50,6 +50,10 @@ void ConnectionManager<Transport, Auth>::dispatch(ConnectionId connection, const
         if (kind == MessageKind::binary)
             throw ProtocolError(errc::binary_unsupported, "binary frames are not supported; send JSON text");
         const Event event = Event::parse(payload, options_.limits.max_json_depth);
+        if (event.type() == "Ping") { // the heartbeat browsers need: they cannot see WebSocket pings
+            send_to_connection(connection, Event("Pong", event.data(), Durability::ephemeral));
+            return;
+        }
         const auto handler = handlers_.find(event.type());
         if (handler == handlers_.end())
             throw ProtocolError(errc::unknown_type, "unknown event type: " + event.type().substr(0, 64));
