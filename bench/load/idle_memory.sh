@@ -10,7 +10,9 @@
 #
 # Environment: SIZES (1000,5000,10000,19000), HOLD (seconds the connections stay open after the
 # last size; 0), WRAP (a command the server runs under, e.g. "heaptrack -o /tmp/sb"), SERVER_ARGS
-# (more arguments for the example server).
+# (more arguments for the example server), PRESENCE (the example server's --presence: scoped),
+# STORM=1 (each size's new connections connect at once, a connect storm, settled before measuring:
+# loadgen's idle-after-storm workload; STORM_TIMEOUT seconds per size, 120).
 # The build needs the targets social_server, loadgen and wspp_baseline.
 
 set -euo pipefail
@@ -21,6 +23,9 @@ servers=("$@")
 [ ${#servers[@]} -gt 0 ] || servers=(switchboard websocketpp)
 sizes=${SIZES:-1000,5000,10000,19000}
 hold=${HOLD:-0}
+presence=${PRESENCE:-scoped}
+workload=(--workload idle)
+[ "${STORM:-0}" = 1 ] && workload=(--workload idle-after-storm --timeout "${STORM_TIMEOUT:-120}")
 read -r -a wrap <<< "${WRAP:-}"
 read -r -a server_args <<< "${SERVER_ARGS:-}"
 # The measured server may run under a wrapper (WRAP): it is the one signalled, and heaptrack needs
@@ -53,7 +58,7 @@ for server in "${servers[@]}"; do
     case $server in
     switchboard)
         program=$build/examples/social_server/social_server
-        command=("$program" --port "$port" --threads 1 --jwt-secret "$secret" --presence scoped "${server_args[@]}") ;;
+        command=("$program" --port "$port" --threads 1 --jwt-secret "$secret" --presence "$presence" "${server_args[@]}") ;;
     websocketpp)
         program=$build/bench/load/wspp_baseline
         command=("$program" --port "$port" --jwt-secret "$secret" --presence none) ;;
@@ -63,7 +68,7 @@ for server in "${servers[@]}"; do
     server_pid=$!
     wait_for_port
     signal_pid=$(measured_pid "$(basename "$program" | cut -c1-15)")
-    line=$("${client_cpu[@]}" timeout 600 "$build/bench/load/loadgen" --workload idle --port "$port" --secret "$secret" \
+    line=$("${client_cpu[@]}" timeout 600 "$build/bench/load/loadgen" "${workload[@]}" --port "$port" --secret "$secret" \
         --server-pid "$signal_pid" --steps "$sizes" --hold "$hold" 2>> "$build/idle-loadgen.log") || line="error=loadgen_failed"
     stop_server
     echo "$server $line"

@@ -3,7 +3,8 @@
 // loadgen: the WebSocket load generator of the side-by-side benchmark (bench/load/run.sh drives it).
 // Speaks the example server's protocol (README.md, "Wire protocol") to any server that does.
 //
-//   loadgen --workload idle|saturation|publish|rate|direct|storm --port N --secret S
+//   loadgen --workload idle|idle-after-storm|saturation|publish|rate|direct|storm|resume
+//           --port N --secret S
 //           [--host 127.0.0.1] [--server-pid PID] [--clients N] [--steps N,N,...] [--rate R]
 //           [--seconds S] [--timeout S] [--senders N] [--window N] [--via ws|http] [--quickack 1]
 //           [--hold S]
@@ -31,7 +32,8 @@ namespace {
 [[noreturn]] void usage(const std::string& problem) {
     std::fprintf(stderr,
                  "loadgen: %s\n"
-                 "usage: loadgen --workload idle|saturation|publish|rate|direct|storm --port N --secret S\n"
+                 "usage: loadgen --workload idle|idle-after-storm|saturation|publish|rate|direct|storm|resume\n"
+                 "               --port N --secret S\n"
                  "               [--host 127.0.0.1] [--server-pid PID] [--clients N] [--steps N,N,...]\n"
                  "               [--rate R] [--seconds S] [--timeout S] [--senders N] [--window N]\n"
                  "               [--via ws|http] [--quickack 1] [--hold S]\n",
@@ -106,8 +108,10 @@ int main(int argc, char** argv) {
     const loadgen::Settings settings = settings_from(argc, argv);
     raise_open_files_limit();
     const std::map<std::string, loadgen::Report (*)(const loadgen::Settings&)> workloads{
-        {"idle", loadgen::run_idle},     {"saturation", loadgen::run_saturation}, {"publish", loadgen::run_publish},
-        {"rate", loadgen::run_rate},     {"direct", loadgen::run_direct},         {"storm", loadgen::run_storm}};
+        {"idle", loadgen::run_idle},           {"idle-after-storm", loadgen::run_idle_after_storm},
+        {"saturation", loadgen::run_saturation}, {"publish", loadgen::run_publish},
+        {"rate", loadgen::run_rate},           {"direct", loadgen::run_direct},
+        {"storm", loadgen::run_storm},         {"resume", loadgen::run_resume}};
     const auto workload = workloads.find(settings.workload);
     if (workload == workloads.end()) usage("unknown --workload '" + settings.workload + "'");
     try {

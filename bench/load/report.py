@@ -1,6 +1,6 @@
 # Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
 """Turns the raw lines of bench/load/run.sh into the side-by-side tables (medians of the
-repetitions, ratios switchboard/baseline), a verdict per target of issues 4 and 12, and the data
+repetitions, ratios switchboard/baseline), a verdict per target of issues 4, 12 and 13, and the data
 file of the latency plot.
 
 usage: report.py RAW MACHINE RESULTS_TXT LATENCY_DAT   (standard library only)
@@ -299,8 +299,9 @@ def verdict(ok):
 def targets_issue_12(figures, fan_sizes, cases):
     """Both fan-out shapes, at every subscriber count: >= 1.5x the frame-once baseline and >= 3x plain
     websocketpp, medians of this run."""
-    lines = ["Targets of issue 12 (fan-out: >= 1.5x websocketpp frame-once and >= 3x plain websocketpp, medians)",
-             "-------------------------------------------------------------------------------------------------"]
+    title = ("Targets of issue 12 (fan-out: >= 1.5x websocketpp frame-once and >= 3x plain websocketpp, medians; "
+             "idle memory in every presence mode)")
+    lines = [title, "-" * len(title)]
     shapes = [(f"saturation_{size}", f"many senders, {int(size):,} subscribers") for size in fan_sizes]
     shapes += [(publish_case(via, window, size),
                 f"one publisher {'over WebSocket' if via == 'ws' else 'over HTTP'}, K={window}, {size:,} subscribers")
@@ -314,7 +315,77 @@ def targets_issue_12(figures, fan_sizes, cases):
         ok = ours >= 1.5 * once and ours >= 3 * plain
         lines.append(f"{verdict(ok)} {label}: {ours / once:.2f}x frame-once, {ours / plain:.2f}x plain "
                      f"({ours:,.0f} vs {once:,.0f} and {plain:,.0f} deliveries/s)")
+    lines += presence_memory_target(figures)
     return "\n".join(lines) + "\n"
+
+
+PRESENCE_MODES = ["scoped", "coalesced", "all"]
+
+
+def presence_memory_case(presence, storm):
+    """The idle case of one presence mode; run.sh's plain idle case is switchboard's scoped one."""
+    if storm:
+        return f"idle_storm_{presence}"
+    return "idle" if presence == "scoped" else f"idle_{presence}"
+
+
+def presence_memory_sizes(figures):
+    """The steps of the storm cases, which run.sh runs in every mode with the same steps."""
+    keys = {k for presence in PRESENCE_MODES
+            for run in figures.runs.get((presence_memory_case(presence, True), "switchboard"), []) for k in run}
+    return sorted({k.split("_")[-1] for k in keys if k.startswith("bytes_per_conn_")}, key=int)
+
+
+def presence_memory_table(figures):
+    """switchboard's bytes per idle connection in each presence mode, quiet and after a storm."""
+    sizes = presence_memory_sizes(figures)
+    if not sizes:
+        return ""
+    title = "Idle connections in every presence mode: switchboard's bytes/connection (one I/O thread)"
+    columns = [f"{mode}{' storm' if storm else ''}" for mode in PRESENCE_MODES for storm in (False, True)]
+    lines = [title, "-" * len(title), f"{'':<32}" + "".join(f"{c:>17}" for c in columns)]
+    for size in sizes:
+        cells = [number(figures.median(presence_memory_case(mode, storm), "switchboard", f"bytes_per_conn_{size}"))
+                 for mode in PRESENCE_MODES for storm in (False, True)]
+        lines.append(f"{f'at {int(size):,} connections':<32}" + "".join(f"{c:>17}" for c in cells))
+    lines.append("(storm: each step's new connections connect at once, loadgen --workload idle-after-storm)")
+    return "\n".join(lines) + "\n"
+
+
+def presence_memory_target(figures):
+    """Issue 12: every presence mode under 6 KiB per connection, idle and after a connect storm."""
+    sizes = presence_memory_sizes(figures)
+    if not sizes:
+        return []
+    size = sizes[-1]
+    figures_by_case = {(mode, storm): figures.median(presence_memory_case(mode, storm), "switchboard",
+                                                     f"bytes_per_conn_{size}")
+                       for mode in PRESENCE_MODES for storm in (False, True)}
+    measured = {case: value for case, value in figures_by_case.items() if value is not None}
+    if not measured:
+        return []
+    ok = len(measured) == len(figures_by_case) and max(measured.values()) < 6144
+    cells = ", ".join(f"{mode} {number(figures_by_case[(mode, False)])} / {number(figures_by_case[(mode, True)])}"
+                      for mode in PRESENCE_MODES)
+    return [f"{verdict(ok)} every presence mode < 6 KiB/connection at {int(size):,}, idle / after a connect storm: "
+            f"{cells} bytes"]
+
+
+def history_targets(figures):
+    lines = ["Targets of issue 13 (switchboard runs with its default --history memory)",
+             "-----------------------------------------------------------------------"]
+    p99 = figures.median("direct", "switchboard", "p99_ms")
+    without = figures.median("direct", "switchboard-no-history", "p99_ms")
+    if p99 is not None:
+        compared = f" (--history off: {without:.2f} ms)" if without is not None else ""
+        lines.append(f"{verdict(p99 < 10)} direct 20k/s with history, p99 < 10 ms: "
+                     f"p99 {p99:.2f} ms{compared}")
+    resume = figures.median("resume", "switchboard", "resume_ms_median")
+    if resume is not None:
+        worst = figures.median("resume", "switchboard", "resume_ms_max")
+        lines.append(f"       resume of 1,000 missed messages, reconnect to the last one: median {resume:.1f} ms, "
+                     f"slowest of its rounds {worst:.1f} ms")
+    return "\n".join(lines) + "\n" if len(lines) > 2 else ""
 
 
 def latency_data(figures, sizes):
@@ -361,9 +432,11 @@ def main(raw_path, machine_path, results_path, latency_path):
         rate_table(figures, rate_sizes) if rate_sizes else "",
         direct_table(figures),
         idle_table(figures),
+        presence_memory_table(figures),
         storm_table(figures, storm_sizes) if storm_sizes else "",
         targets(figures, fan_sizes or ["1000"]),
         targets_issue_12(figures, fan_sizes, cases),
+        history_targets(figures),
     ]
     with open(results_path, "w") as results:
         results.write("\n".join(s for s in sections if s))

@@ -9,6 +9,9 @@
 # `POST /api/publish`; perf counts the servers' system calls there, when it can. Fan-out also runs
 # switchboard with --tcp-nodelay off, to show what TCP_NODELAY costs. Prints one table per workload
 # with ratios switchboard/baseline and writes bench/results/ (results.txt, raw.txt, latency.png).
+# Idle memory runs in every presence mode, quiet and after a connect storm (switchboard only).
+# switchboard runs with its default --history memory; the direct workload runs again with
+# --history off (switchboard-no-history), and a resume of 1,000 missed messages is timed.
 #
 #   bench/load/run.sh BUILD_DIR        (`make bench` passes build-bench)
 #
@@ -69,11 +72,12 @@ start_server() {
     local baseline_presence=$presence
     [ "$presence" = quiet ] && baseline_presence=none
     case $name in
-    switchboard | switchboard-nagle)
+    switchboard | switchboard-nagle | switchboard-no-history)
         [ "$presence" = quiet ] && presence=scoped
         # No inbound rate limit, as in the baselines: one publisher sends more than 20 messages/s.
         command=("$social_server" --port "$port" --threads 1 --jwt-secret "$secret" --presence "$presence" --rate 0)
-        [ "$name" = switchboard-nagle ] && command+=(--tcp-nodelay off) ;;
+        [ "$name" = switchboard-nagle ] && command+=(--tcp-nodelay off)
+        [ "$name" = switchboard-no-history ] && command+=(--history off) ;;
     websocketpp) command=("$wspp" --port "$port" --jwt-secret "$secret" --presence "$baseline_presence") ;;
     websocketpp-frame-once | websocketpp-frame-once-nodelay)
         command=("$wspp" --port "$port" --jwt-secret "$secret" --presence "$baseline_presence" --frame-once)
@@ -148,13 +152,22 @@ run_publish() {
 run_all() {
     local sizes_idle="1000,5000,10000,19000" fan_small=1000 fan_large=10000 users=2000 rate_seconds=8
     local publish_windows="16 64 256" http_window=64
-    local storm_small=1000 storm_large=10000
+    local storm_small=1000 storm_large=10000 sizes_presence="1000,10000"
     if [ "$quick" = 1 ]; then
-        reps=1 sizes_idle="500,1000" fan_large=2000 users=2000 rate_seconds=3 storm_large=2000
+        reps=1 sizes_idle="500,1000" fan_large=2000 users=2000 rate_seconds=3 storm_large=2000 sizes_presence="1000,2000"
     fi
     echo "idle connections"
     for server in switchboard websocketpp node-ws; do
         run_case idle "$server" quiet 1 --workload idle --steps "$sizes_idle"
+    done
+    # switchboard's memory in every presence mode: connected a few at a time (scoped is the idle
+    # case above), and each step's connections connecting at once, as a connect storm.
+    for presence in coalesced all; do
+        run_case "idle_$presence" switchboard "$presence" 1 --workload idle --steps "$sizes_presence"
+    done
+    for presence in scoped coalesced all; do
+        run_case "idle_storm_$presence" switchboard "$presence" 1 --workload idle-after-storm --steps "$sizes_presence" \
+            --timeout "$storm_timeout"
     done
     for rep in $(seq "$reps"); do
         echo "fan-out (both shapes) and direct, repetition $rep of $reps"
@@ -164,10 +177,11 @@ run_all() {
             run_case "rate_$fan_large" "$server" quiet "$rep" --workload rate --clients "$fan_large" --rate 20 \
                 --seconds "$rate_seconds"
         done
-        for server in switchboard websocketpp node-ws; do
+        for server in switchboard switchboard-no-history websocketpp node-ws; do
             run_case direct "$server" quiet "$rep" --workload direct --clients "$users" --rate 20000 \
                 --seconds "$rate_seconds"
         done
+        run_case resume switchboard quiet "$rep" --workload resume
         # What TCP_NODELAY (ours and Node's; the websocketpp baselines keep Nagle's algorithm) costs:
         # each side run with the other's socket settings.
         run_saturation switchboard-nagle "$rep"

@@ -1,6 +1,7 @@
 // Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
 #include "session.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <ctime>
 
@@ -55,8 +56,9 @@ std::string_view event_type(std::string_view payload) {
     return end == std::string_view::npos ? std::string_view{} : payload.substr(start, end - start);
 }
 
-std::int64_t timestamp_of(std::string_view payload) {
-    constexpr std::string_view key = "\"ts\":";
+std::int64_t timestamp_of(std::string_view payload) { return number_after(payload, "\"ts\":"); }
+
+std::int64_t number_after(std::string_view payload, std::string_view key) {
     const void* found = memmem(payload.data(), payload.size(), key.data(), key.size());
     if (!found) return -1;
     std::size_t at = static_cast<std::size_t>(static_cast<const char*>(found) - payload.data()) + key.size();
@@ -68,14 +70,13 @@ std::int64_t timestamp_of(std::string_view payload) {
 }
 
 Session::Session(const Settings& settings, std::size_t users, bool admin) : secret_(settings.secret) {
-    std::vector<std::string> targets;
     users_.reserve(users);
-    targets.reserve(users);
+    targets_.reserve(users);
     for (std::size_t i = 0; i < users; ++i) {
         users_.push_back(switchboard::UserId::random().to_string());
-        targets.push_back("/ws?token=" + signed_token(secret_, users_.back(), admin));
+        targets_.push_back("/ws?token=" + signed_token(secret_, users_.back(), admin));
     }
-    clients_ = std::make_unique<WsClients>(settings.server, std::move(targets), *this);
+    clients_ = std::make_unique<WsClients>(settings.server, targets_, *this);
     clients_->set_quick_ack(settings.quick_ack);
 }
 
@@ -127,6 +128,12 @@ void Session::on_text(std::uint32_t index, std::string_view payload) {
     } else if (type == "MessageSent") {
         ++counters.messages;
         record_timestamp(payload);
+        record_offset(payload);
+    } else if (type == "Session") {
+        ++counters.sessions;
+        counters.sessions_complete += payload.find("\"recovery\":\"complete\"") != std::string_view::npos;
+        counters.epoch = find_after(payload, "\"epoch\":\"", 32);
+        record_offset(payload);
     } else if (type == "UserOnline" || type == "UserOffline") {
         ++counters.presence;
         counters.presence_joins += type == "UserOnline";
@@ -150,6 +157,11 @@ void Session::on_closed(std::uint32_t, int code) {
 
 void Session::note_error(std::string_view text) {
     if (counters.first_error.empty()) counters.first_error = for_report(text);
+}
+
+void Session::record_offset(std::string_view payload) {
+    const std::int64_t offset = number_after(payload, "\"offset\":");
+    if (offset > 0) counters.last_offset = std::max(counters.last_offset, static_cast<std::uint64_t>(offset));
 }
 
 void Session::record_timestamp(std::string_view payload) {

@@ -25,12 +25,12 @@ struct Settings {
     ServerAddress server;
     std::string secret;               ///< HS256, the same for every server under test
     pid_t server_pid = 0;             ///< for memory and CPU figures; 0: not reported
-    std::string workload;             ///< idle, saturation, publish, rate, direct, storm
+    std::string workload;             ///< idle, idle-after-storm, saturation, publish, rate, direct, storm
     std::size_t clients = 1000;
-    std::vector<std::size_t> steps;   ///< idle: connection counts to measure at
+    std::vector<std::size_t> steps;   ///< idle workloads: connection counts to measure at
     double rate = 0;                  ///< rate: broadcasts/s; direct: messages/s
     double seconds = 5;               ///< how long to send (after any warm-up)
-    double timeout = 60;              ///< storm: give up after this
+    double timeout = 60;              ///< storm: give up after this (idle-after-storm: per step)
     std::size_t senders = 0;          ///< connections that send; 0: the workload decides
     std::size_t window = 0;           ///< saturation, publish: broadcasts outstanding at most; 0: the default
     std::string via = "ws";           ///< publish: the publisher's way in, "ws" or "http" (POST /api/publish)
@@ -52,6 +52,10 @@ struct Counters {
     std::uint64_t presence = 0;        ///< UserOnline, UserOffline and PresenceDiff events received
     std::uint64_t presence_joins = 0;  ///< users named online: one per UserOnline, the joins of a PresenceDiff
     std::uint64_t errors = 0;          ///< Error events received
+    std::uint64_t sessions = 0;        ///< Session events received (a server with history)
+    std::uint64_t sessions_complete = 0; ///< of those, with recovery "complete"
+    std::string epoch;                 ///< the last Session's
+    std::uint64_t last_offset = 0;     ///< the highest stream offset received
     std::uint64_t other = 0;
     std::int64_t last_open_ns = 0;
     std::int64_t last_presence_ns = 0;
@@ -68,6 +72,8 @@ public:
     /// A bearer token for one more admin user, e.g. an HTTP publisher.
     std::string admin_token() const;
     const std::string& user(std::size_t index) const { return users_[index]; }
+    /// The request target connection `index` upgrades with ("/ws?token=...").
+    const std::string& target(std::size_t index) const { return targets_[index]; }
     std::size_t size() const { return users_.size(); }
 
     /// Connects users [from, to), at most `max_in_flight` upgrades at a time; returns once each has
@@ -98,9 +104,12 @@ private:
     void on_closed(std::uint32_t index, int code) override;
     void note_error(std::string_view text);
     void record_timestamp(std::string_view payload);
+    /// Keeps the highest stream offset (`"offset":`) a payload carries.
+    void record_offset(std::string_view payload);
 
     const std::string secret_;
     std::vector<std::string> users_;
+    std::vector<std::string> targets_;
     std::unique_ptr<WsClients> clients_;
 };
 
@@ -110,5 +119,7 @@ std::string for_report(std::string_view text);
 std::string_view event_type(std::string_view payload);
 /// The number after `"ts":` in a payload; -1 if none.
 std::int64_t timestamp_of(std::string_view payload);
+/// The number after `key` (e.g. `"offset":`) in a payload; -1 if none.
+std::int64_t number_after(std::string_view payload, std::string_view key);
 
 } // namespace loadgen

@@ -156,7 +156,7 @@ void warm_up(const Settings& settings) {
     Session session(settings, connections, /*admin=*/false);
     session.connect_range(0, connections, connections, now_ns() + 10 * second_ns);
     session.pause(0.2);
-} // closed here; run_idle's pause lets the server finish with them
+} // closed here; measure_idle's pause lets the server finish with them
 
 /// The server's system calls over one more second of the same load: counting slows each of them,
 /// so not while the rates are measured.
@@ -206,9 +206,24 @@ void measure_saturation(Session& session, const Settings& settings, Fanout& fano
     session.report_health(report);
 }
 
-} // namespace
+/// Connects users [from, to) at once and handles traffic until every upgrade has finished and no
+/// presence has come for a second, or until `give_up_ns`. Returns when it settled (-1: never).
+std::int64_t connect_storm(Session& session, std::size_t from, std::size_t to, std::int64_t give_up_ns) {
+    constexpr std::int64_t quiet = second_ns;
+    const std::uint64_t wanted = session.counters.opened + session.counters.failed + (to - from);
+    for (std::size_t i = from; i < to; ++i) session.clients().connect(static_cast<std::uint32_t>(i));
+    auto last_activity = [&] { return std::max(session.counters.last_open_ns, session.counters.last_presence_ns); };
+    auto settled = [&] {
+        return session.counters.opened + session.counters.failed >= wanted && now_ns() - last_activity() >= quiet;
+    };
+    session.run_until(give_up_ns, [&] { return !settled(); });
+    return settled() ? last_activity() : -1;
+}
 
-Report run_idle(const Settings& settings) {
+/// Server memory per connection at each of `steps`, each reached by `connect(session, from, to,
+/// step, report)`, which may add the step's own figures: the idle workloads differ in how they connect.
+template <class Connect>
+Report measure_idle(const Settings& settings, Connect&& connect) {
     std::vector<std::size_t> steps = settings.steps.empty() ? std::vector<std::size_t>{settings.clients} : settings.steps;
     std::sort(steps.begin(), steps.end());
     warm_up(settings);
@@ -220,14 +235,13 @@ Report run_idle(const Settings& settings) {
     std::vector<double> counts, rss;
     std::size_t connected = 0;
     for (const std::size_t step : steps) {
-        session.connect_range(connected, step, upgrades_at_once, now_ns() + 60 * second_ns);
+        const std::string n = std::to_string(step);
+        connect(session, connected, step, n, report);
         connected = step;
-        session.pause(1.5); // let the server finish its work for the last upgrades
         const double open = static_cast<double>(session.counters.opened - session.counters.closed);
         const double resident = static_cast<double>(resident_bytes(settings.server_pid));
         counts.push_back(open);
         rss.push_back(resident);
-        const std::string n = std::to_string(step);
         report.emplace_back("open_" + n, fixed(open, 0));
         report.emplace_back("rss_kib_" + n, fixed(resident / 1024, 0));
         report.emplace_back("bytes_per_conn_" + n, fixed(open > 0 ? (resident - base) / open : 0, 0));
@@ -241,6 +255,26 @@ Report run_idle(const Settings& settings) {
     if (settings.hold > 0) session.pause(settings.hold);
     session.report_health(report);
     return report;
+}
+
+} // namespace
+
+Report run_idle(const Settings& settings) {
+    return measure_idle(settings, [](Session& session, std::size_t from, std::size_t to, const std::string&, Report&) {
+        session.connect_range(from, to, upgrades_at_once, now_ns() + 60 * second_ns);
+        session.pause(1.5); // let the server finish its work for the last upgrades
+    });
+}
+
+/// A step's connections all connect at once, as in `storm`; what the storm's transient work
+/// (presence, handshakes, queued frames) leaves behind is measured with the connections.
+Report run_idle_after_storm(const Settings& settings) {
+    return measure_idle(settings, [&](Session& session, std::size_t from, std::size_t to, const std::string& n,
+                                      Report& report) {
+        const std::int64_t start = now_ns();
+        const std::int64_t settled = connect_storm(session, from, to, start + seconds_ns(settings.timeout));
+        report.emplace_back("settled_s_" + n, settled < 0 ? "-1" : fixed(static_cast<double>(settled - start) / 1e9));
+    });
 }
 
 Report run_saturation(const Settings& settings) {
@@ -367,22 +401,63 @@ Report run_storm(const Settings& settings) {
     Report report;
     const std::size_t users = session.size();
     const std::int64_t start = now_ns();
-    const std::int64_t give_up = start + seconds_ns(settings.timeout);
-    constexpr std::int64_t quiet = second_ns; // no presence for this long after the last upgrade: settled
-    for (std::size_t i = 0; i < users; ++i) session.clients().connect(static_cast<std::uint32_t>(i));
-    auto last_activity = [&] { return std::max(session.counters.last_open_ns, session.counters.last_presence_ns); };
-    session.run_until(give_up, [&] {
-        const bool all_done = session.counters.opened + session.counters.failed >= users;
-        return !(all_done && now_ns() - last_activity() >= quiet);
-    });
+    const std::int64_t settled = connect_storm(session, 0, users, start + seconds_ns(settings.timeout));
     const bool all_open = session.counters.opened >= users;
-    const bool settled = all_open && now_ns() - last_activity() >= quiet;
     const auto since_start = [&](std::int64_t at) { return fixed(static_cast<double>(at - start) / 1e9, 2); };
     report.emplace_back("handshakes_s", all_open ? since_start(session.counters.last_open_ns) : "-1");
-    report.emplace_back("settled_s", settled ? since_start(last_activity()) : "-1");
+    report.emplace_back("settled_s", settled >= 0 && all_open ? since_start(settled) : "-1");
     report.emplace_back("timeout_s", fixed(settings.timeout, 0));
     report.emplace_back("presence_events", std::to_string(session.counters.presence));
     report.emplace_back("presence_joins", std::to_string(session.counters.presence_joins));
+    session.report_health(report);
+    return report;
+}
+
+/// A user's device goes offline while `missed` messages are sent to it, then resumes from the
+/// last offset it had: the time from its reconnect to the last missed message, over `rounds`
+/// rounds. The senders (`--senders`, 100) stay below the example server's rate limit.
+Report run_resume(const Settings& settings) {
+    constexpr std::size_t missed = 1000;
+    constexpr int rounds = 5;
+    const std::size_t senders = settings.senders > 0 ? settings.senders : 100;
+    Session session(settings, senders + 1, /*admin=*/false); // connection 0 resumes
+    Report report;
+    session.connect_range(0, 1, 1, now_ns() + 10 * second_ns);
+    session.run_until(now_ns() + 5 * second_ns, [&] { return session.counters.sessions == 0; });
+    const std::string epoch = session.counters.epoch; // its stream's; the senders' Sessions name theirs
+    session.connect_range(1, session.size(), upgrades_at_once, now_ns() + 60 * second_ns);
+    session.pause(0.5);
+    std::vector<double> resume_ms;
+    for (int round = 0; round < rounds && session.counters.failed == 0; ++round) {
+        // Only connection 0 receives messages: its last offset is the highest anyone saw.
+        const std::string position = epoch + ":" + std::to_string(session.counters.last_offset);
+        session.clients().close(0);
+        session.pause(0.2); // until the server has seen it go
+        const std::uint64_t errors_before = session.counters.errors;
+        for (std::size_t n = 0; n < missed; ++n) {
+            const std::size_t sender = 1 + n % senders;
+            session.clients().send_text(static_cast<std::uint32_t>(sender),
+                                        "{\"type\":\"SendMessage\",\"data\":{\"to\":[\"" + session.user(0) +
+                                            "\"],\"text\":\"while you were away\"}}");
+        }
+        // A type no server knows is answered with an Error: each sender's messages before it are handled.
+        for (std::size_t sender = 1; sender <= senders; ++sender)
+            session.clients().send_text(static_cast<std::uint32_t>(sender), "{\"type\":\"LoadgenBarrier\",\"data\":{}}");
+        session.run_until(now_ns() + 10 * second_ns, [&] { return session.counters.errors < errors_before + senders; });
+        const std::uint64_t messages_before = session.counters.messages;
+        const std::int64_t start = now_ns();
+        session.clients().reconnect(0, session.target(0) + "&resume=" + position);
+        session.run_until(start + 10 * second_ns, [&] { return session.counters.messages < messages_before + missed; });
+        if (session.counters.messages < messages_before + missed) break;
+        resume_ms.push_back(static_cast<double>(now_ns() - start) / 1e6);
+    }
+    std::sort(resume_ms.begin(), resume_ms.end());
+    report.emplace_back("rounds", std::to_string(resume_ms.size()));
+    report.emplace_back("missed", std::to_string(missed));
+    report.emplace_back("resume_ms_median", resume_ms.empty() ? "-" : fixed(resume_ms[resume_ms.size() / 2]));
+    report.emplace_back("resume_ms_max", resume_ms.empty() ? "-" : fixed(resume_ms.back()));
+    report.emplace_back("sessions_complete", std::to_string(session.counters.sessions_complete));
+    report.emplace_back("round_trips", std::to_string(resume_ms.size() * senders)); // answered by the errors below
     session.report_health(report);
     return report;
 }

@@ -107,6 +107,13 @@ void WsClients::connect(std::uint32_t index) {
     if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) fail(index, std::strerror(errno));
 }
 
+void WsClients::reconnect(std::uint32_t index, std::string target) {
+    release(index);
+    connections_[index].state = State::idle;
+    targets_[index] = std::move(target);
+    connect(index);
+}
+
 bool WsClients::send_text(std::uint32_t index, std::string_view payload) {
     if (connections_[index].state != State::open) return false;
     write_frame(index, opcode_text, payload);

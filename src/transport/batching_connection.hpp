@@ -15,12 +15,20 @@
 #include <utility>
 #include <vector>
 
+#include <asio/bind_allocator.hpp>
 #include <websocketpp/transport/asio/endpoint.hpp>
 #include <websocketpp/version.hpp>
 
 #include <switchboard/detail/dispatch_queue.hpp>
 
+#include "grown_write_storage.hpp"
+#include "websocketpp_internals.hpp"
+
 namespace switchboard::detail {
+
+/// A connection keeps the storage of its writes for this many messages, what it needs once it has
+/// written anything; more goes at the next tick (see `GrownWriteStorage`).
+constexpr std::size_t kept_write_messages = 1;
 
 /// The read-ahead of one connection running on this thread (see `BatchingConnection`): what it
 /// may still read this turn, and the read websocketpp asked for from within the handler it runs,
@@ -125,6 +133,8 @@ private:
 ///   `sendmsg`, however many wait. At fan-out saturation 16 to 48 wait per connection: 32 per
 ///   call delivered 2.28 times as much single-threaded (bench/load/ab.sh, medians of 7), 1.84
 ///   times with two threads (of 3). TLS writes one record at a time anyway.
+///
+/// And after each write, storage the write grew to is listed for release (`finish`).
 template <class TransportConfig>
 class BatchingConnection : public websocketpp::transport::asio::connection<TransportConfig> {
     using Base = websocketpp::transport::asio::connection<TransportConfig>;
@@ -133,7 +143,8 @@ class BatchingConnection : public websocketpp::transport::asio::connection<Trans
     static constexpr bool reads_ahead = plain_tcp && !TransportConfig::enable_multithreading;
 
     /// The websocketpp connection built on this one (incomplete here): its `bool write_waiting`
-    /// (its `connection_base`'s) tells whether its write waits in the round.
+    /// (its `connection_base`'s) tells whether its write waits in the round, its
+    /// `bool write_storage_listed` whether it is in a `GrownWriteStorage`.
     using Connection = typename TransportConfig::connection_type;
 
 public:
@@ -179,7 +190,8 @@ public:
         if constexpr (plain_tcp)
             write_from(buffers, 0, 0, std::move(handler));
         else
-            Base::async_write(buffers, std::move(handler));
+            Base::async_write(buffers, [this, self = this->get_shared(), handler = std::move(handler)](
+                                           const std::error_code& error) { finish(error, handler); });
     }
 
 private:
@@ -217,10 +229,18 @@ private:
             this->on_written(buffers, first, skip, written, error, std::move(handler));
         };
         const GatheredBuffers rest(buffers, first, skip);
+        // The operation lives in the connection's storage for one, as websocketpp's own writes' do:
+        // a block from the heap per write in flight would leave a connect storm's freed ones
+        // scattered among the connections it opened (~300 bytes per connection of free heap that
+        // stays resident).
+        auto in_place = asio::bind_allocator(
+            websocketpp_internals::InConnectionStorage<void>(
+                websocketpp_internals::member_of<websocketpp_internals::WriteHandlerAllocator<Base>>(*this)),
+            std::move(on_written));
         if constexpr (TransportConfig::enable_multithreading)
-            this->get_socket().async_write_some(rest, asio::bind_executor(*this->get_strand(), std::move(on_written)));
+            this->get_socket().async_write_some(rest, asio::bind_executor(*this->get_strand(), std::move(in_place)));
         else
-            this->get_socket().async_write_some(rest, std::move(on_written));
+            this->get_socket().async_write_some(rest, std::move(in_place));
     }
 
     /// `written` bytes went out from `skip` bytes into buffer `first` on.
@@ -228,10 +248,23 @@ private:
                     std::size_t written, const std::error_code& error, websocketpp::transport::write_handler handler) {
         std::size_t done = skip + written;
         while (first < buffers.size() && done >= buffers[first].len) done -= buffers[first++].len;
-        if (first == buffers.size() && !error) return handler({});
+        if (first == buffers.size() && !error) return finish({}, handler);
         // Nothing written without an error would repeat forever; asio's own write gives up too.
         if (error || written == 0) return handler(make_error_code(websocketpp::transport::error::pass_through));
         write_from(buffers, first, done, std::move(handler));
+    }
+
+    /// websocketpp's handler clears the write's vectors and dispatches the next write, which runs
+    /// later: storage they grew to is listed for the endpoint's next tick to release, or, on a
+    /// host's io_context, released now.
+    void finish(const std::error_code& error, const websocketpp::transport::write_handler& handler) {
+        handler(error);
+        Connection& con = static_cast<Connection&>(*this);
+        if (con.write_storage_listed || !websocketpp_internals::write_storage_grown(con, kept_write_messages)) return;
+        websocketpp_internals::GrownWriteStorage* grown = websocketpp_internals::GrownWriteStorage::current();
+        if (!grown) return websocketpp_internals::release_write_storage(con);
+        con.write_storage_listed = true;
+        grown->add(con.get_handle());
     }
 };
 

@@ -67,6 +67,7 @@
 
 #include "batching_connection.hpp"
 #include "upgrade_check.hpp"
+#include "websocketpp_internals.hpp"
 
 namespace switchboard {
 namespace {
@@ -122,6 +123,7 @@ struct ConnectionState {
     bool reported_closed = false;
     bool awaiting_pong = false; ///< one ping at a time
     bool write_waiting = false; ///< single-threaded: its write waits in the I/O thread's round
+    bool write_storage_listed = false; ///< in the endpoint's `GrownWriteStorage`
     std::uint32_t entry = no_entry; ///< in the endpoint's table of open connections, while open
     Clock::time_point next_ping = never;
     Clock::time_point pong_deadline = never; ///< while `awaiting_pong`
@@ -318,6 +320,7 @@ public:
             for (std::size_t i = 0; i < io_threads(); ++i)
                 threads_.emplace_back([this] {
                     if constexpr (!multithreaded) detail::DispatchQueue::current() = &dispatch_queue_;
+                    websocketpp_internals::GrownWriteStorage::current() = &grown_write_storage_;
                     server_.run();
                 });
     }
@@ -661,7 +664,9 @@ private:
     /// runs only before the open). The URI has a setter; the request and response have only const
     /// accessors, but they are not const objects: their contents are moved out and destroyed (an
     /// assignment would keep the strings' buffers), then they take those of empty ones shared by the
-    /// endpoint (whose parse buffers they then share too: unused once a request is complete).
+    /// endpoint (whose parse buffers they then share too: unused once a request is complete). The
+    /// response as written (~130 bytes) goes too, from a member without accessors (see
+    /// websocketpp_internals.hpp).
     void release_upgrade(Connection& con) {
         con.set_uri(open_uri_);
         auto& request = const_cast<Request&>(con.get_request());
@@ -670,6 +675,7 @@ private:
         { const Response gone(std::move(response)); }
         request = blank_request_;
         response = blank_response_;
+        websocketpp_internals::release_handshake_buffer(con);
     }
 
     void on_message(const handle_type& connection, const MessagePtr& message) {
@@ -742,6 +748,8 @@ private:
         ticker->timer.async_wait([this, ticker](const std::error_code& error) {
             if (error || ticker->stopped) return;
             hand_out_due();
+            release_grown_write_storage();
+            if constexpr (!multithreaded) dispatch_queue_.trim(); // the ticker's strand is the I/O thread
             arm_tick(ticker);
         });
     }
@@ -796,6 +804,16 @@ private:
         }
         std::lock_guard lock(connections_mutex_);
         entries_[con->entry].due = due_time(*con);
+    }
+
+    /// On the ticker's strand: each listed connection releases on its own.
+    void release_grown_write_storage() {
+        for (const handle_type& connection : grown_write_storage_.take())
+            if (const ConnectionPtr con = connection_of(connection))
+                post_to_strand(con, [con] {
+                    con->write_storage_listed = false;
+                    websocketpp_internals::release_write_storage(*con);
+                });
     }
 
     static Clock::time_point due_time(const ConnectionState& state) {
@@ -960,6 +978,7 @@ private:
     const std::unique_ptr<asio::io_context> own_io_; ///< before `server_`, which uses it to the end
     asio::io_context& io_;
     detail::DispatchQueue dispatch_queue_{io_}; ///< used single-threaded only
+    websocketpp_internals::GrownWriteStorage grown_write_storage_;
     Server server_;
     typename ConfigType::rng_type rng_;
     std::shared_ptr<typename ConfigType::con_msg_manager_type> message_manager_ =
@@ -1011,6 +1030,11 @@ std::unique_ptr<WebsocketppTransport::Impl> make_endpoint(asio::io_context* io, 
 }
 
 } // namespace
+
+SWITCHBOARD_EXPOSE_WEBSOCKETPP_MEMBERS(PlainConfig<false>)
+SWITCHBOARD_EXPOSE_WEBSOCKETPP_MEMBERS(PlainConfig<true>)
+SWITCHBOARD_EXPOSE_WEBSOCKETPP_MEMBERS(TlsConfig<false>)
+SWITCHBOARD_EXPOSE_WEBSOCKETPP_MEMBERS(TlsConfig<true>)
 
 // Deliveries take the manager's fast path (frame once; one look-up per recipient) only if detected.
 static_assert(detail::has_prepare<WebsocketppTransport>::value &&

@@ -34,31 +34,48 @@ TEST_CASE("SerialQueue recovers when processing throws", "[serial_queue]") {
     CHECK(seen == std::vector<int>{2});
 }
 
-TEST_CASE("SerialQueue never processes two items at once and loses none", "[serial_queue]") {
-    SerialQueue<int> queue;
+namespace {
+
+constexpr int threads = 4;
+constexpr int per_thread = 2000;
+
+/// What the drainers process, in order, and whether two items were ever processed at once.
+struct Processed {
     std::atomic<int> active{0};
     std::atomic<int> overlaps{0};
-    std::vector<int> seen; // only the drainer touches it
-    constexpr int threads = 4;
-    constexpr int per_thread = 2000;
+    std::vector<int> items; // only the drainer touches it
+
+    void operator()(int item) {
+        if (active.fetch_add(1) != 0) overlaps.fetch_add(1);
+        items.push_back(item);
+        active.fetch_sub(1);
+    }
+};
+
+/// Runs `work(thread)` on `threads` threads at once.
+template <class Work>
+void on_threads(Work work) {
     std::vector<std::thread> workers;
-    for (int t = 0; t < threads; ++t)
-        workers.emplace_back([&, t] {
-            for (int i = 0; i < per_thread; ++i) {
-                queue.push(t * per_thread + i);
-                queue.drain([&](int item) {
-                    if (active.fetch_add(1) != 0) overlaps.fetch_add(1);
-                    seen.push_back(item);
-                    active.fetch_sub(1);
-                });
-            }
-        });
+    for (int t = 0; t < threads; ++t) workers.emplace_back(work, t);
     for (auto& worker : workers) worker.join();
-    CHECK(overlaps == 0);
-    REQUIRE(seen.size() == threads * per_thread);
+}
+
+} // namespace
+
+TEST_CASE("SerialQueue never processes two items at once and loses none", "[serial_queue]") {
+    SerialQueue<int> queue;
+    Processed processed;
+    on_threads([&](int t) {
+        for (int i = 0; i < per_thread; ++i) {
+            queue.push(t * per_thread + i);
+            queue.drain([&](int item) { processed(item); });
+        }
+    });
+    CHECK(processed.overlaps == 0);
+    REQUIRE(processed.items.size() == threads * per_thread);
     // Each producer's items keep their relative order.
     std::vector<int> last(threads, -1);
-    for (int item : seen) {
+    for (int item : processed.items) {
         CHECK(item > last[item / per_thread]);
         last[item / per_thread] = item;
     }
@@ -66,26 +83,15 @@ TEST_CASE("SerialQueue never processes two items at once and loses none", "[seri
 
 TEST_CASE("SerialQueue::push_and_drain processes items in the order make() made them", "[serial_queue]") {
     SerialQueue<int> queue;
-    int next = 0;              // only make() touches it, under the queue's lock
-    std::vector<int> seen;     // only the drainer touches it
-    std::atomic<int> active{0};
-    std::atomic<int> overlaps{0};
-    constexpr int threads = 4;
-    constexpr int per_thread = 2000;
-    std::vector<std::thread> workers;
-    for (int t = 0; t < threads; ++t)
-        workers.emplace_back([&] {
-            for (int i = 0; i < per_thread; ++i)
-                queue.push_and_drain([&] { return next++; }, [&](int item) {
-                    if (active.fetch_add(1) != 0) overlaps.fetch_add(1);
-                    seen.push_back(item);
-                    active.fetch_sub(1);
-                });
-        });
-    for (auto& worker : workers) worker.join();
-    CHECK(overlaps == 0);
-    REQUIRE(seen.size() == threads * per_thread);
-    for (int i = 0; i < threads * per_thread; ++i) REQUIRE(seen[i] == i);
+    int next = 0; // only make() touches it, under the queue's lock
+    Processed processed;
+    on_threads([&](int) {
+        for (int i = 0; i < per_thread; ++i)
+            queue.push_and_drain([&] { return next++; }, [&](int item) { processed(item); });
+    });
+    CHECK(processed.overlaps == 0);
+    REQUIRE(processed.items.size() == threads * per_thread);
+    for (int i = 0; i < threads * per_thread; ++i) REQUIRE(processed.items[i] == i);
 }
 
 TEST_CASE("SerialQueue::push_and_drain queues behind items pushed but not drained yet", "[serial_queue]") {

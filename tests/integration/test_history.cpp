@@ -70,13 +70,17 @@ std::vector<std::uint64_t> range(std::uint64_t first, std::uint64_t last) {
     return numbers;
 }
 
+/// The example server with its memory history, and two users.
+struct Conversation {
+    TestServer server{with_history()};
+    UserId alice = UserId::random();
+    UserId bob = UserId::random();
+};
+
 } // namespace
 
-TEST_CASE("a user offline meanwhile gets what was sent on resume, in order and once, then live",
-          "[integration][history]") {
-    TestServer server(with_history());
-    const UserId alice = UserId::random();
-    const UserId bob = UserId::random();
+TEST_CASE_METHOD(Conversation, "a user offline meanwhile gets what was sent on resume, in order and once, then live",
+                 "[integration][history]") {
     auto bob_phone = connect_user(server, bob);
     auto alice_phone = connect_user(server, alice);
     const json first_session = session_of(*alice_phone);
@@ -122,11 +126,8 @@ TEST_CASE("a malformed resume is refused with 400 and a reason, and nothing is r
     CHECK(server.manager().metrics().history.streams == 0);
 }
 
-TEST_CASE("a message reaches the sender's other devices live, and the sending one when it resumes",
-          "[integration][history]") {
-    TestServer server(with_history());
-    const UserId alice = UserId::random();
-    const UserId bob = UserId::random();
+TEST_CASE_METHOD(Conversation, "a message reaches the sender's other devices live, and the sending one when it resumes",
+                 "[integration][history]") {
     auto phone = connect_user(server, alice);
     auto laptop = connect_user(server, alice);
     auto bob_phone = connect_user(server, bob);

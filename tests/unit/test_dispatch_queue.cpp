@@ -76,3 +76,23 @@ TEST_CASE("DispatchQueue: a round waits behind what is queued while each turn br
     CHECK(links_run == links);
     CHECK(works_run == 1 + links); // the links after the round joined later rounds
 }
+
+TEST_CASE("DispatchQueue::trim gives back what a burst's round grew to, once later rounds are small",
+          "[dispatch_queue]") {
+    asio::io_context io;
+    DispatchQueue queue(io);
+    const auto round_of = [&](int works) {
+        run_from_handler(io, [&] {
+            for (int i = 0; i < works; ++i) queue.add([] {});
+        });
+        io.restart();
+    };
+    round_of(100000);
+    queue.trim(); // the burst's round is the largest since: its storage stays for one more tick
+    CHECK(queue.capacity() >= 100000);
+    round_of(10);
+    queue.trim();
+    CHECK(queue.capacity() <= 2 * 10 * 2);
+    round_of(10); // and it still works
+    CHECK_FALSE(queue.waiting());
+}

@@ -40,6 +40,13 @@ struct ManualClock {
     }
 };
 
+MemoryHistoryOptions aging(const ManualClock& clock, std::chrono::seconds max_age) {
+    MemoryHistoryOptions options;
+    options.max_age = max_age;
+    options.clock = clock.source();
+    return options;
+}
+
 std::vector<std::uint64_t> offsets_of(MemoryHistory& history, const UserId& user, StreamPosition after,
                                       std::uint64_t upto) {
     std::vector<std::uint64_t> numbers;
@@ -130,10 +137,7 @@ TEST_CASE("the byte bound drops a stream's oldest events", "[history][memory][bo
 
 TEST_CASE("events expire with age while the stream keeps its epoch and top", "[history][memory][bounds]") {
     ManualClock clock;
-    MemoryHistoryOptions options;
-    options.max_age = 24h;
-    options.clock = clock.source();
-    MemoryHistory history(options);
+    MemoryHistory history(aging(clock, 24h));
     const Epoch epoch = history.append(alice, note(1)).position.epoch;
     history.append(alice, note(2));
     clock.advance(12h);
@@ -154,10 +158,7 @@ TEST_CASE("events expire with age while the stream keeps its epoch and top", "[h
 
 TEST_CASE("expired events of streams nobody touches are freed as other appends go on", "[history][memory][bounds]") {
     ManualClock clock;
-    MemoryHistoryOptions options;
-    options.max_age = 1h;
-    options.clock = clock.source();
-    MemoryHistory history(options);
+    MemoryHistory history(aging(clock, 1h));
     history.append(alice, note(1, 1000));
     const std::size_t memory_with_alice = history.metrics().memory;
     clock.advance(2h);

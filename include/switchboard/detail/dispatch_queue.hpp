@@ -1,6 +1,7 @@
 // Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <functional>
 #include <utility>
@@ -51,6 +52,21 @@ public:
     /// True from the first `add` until the round runs.
     bool waiting() const { return !pending_.empty(); }
 
+    /// On the I/O thread, once in a while (the transport's tick): storage beyond twice what the
+    /// rounds since the last call took goes. A round takes a write per send to a connection with
+    /// none in flight, so a burst of broadcasts before the round runs (a presence storm) makes
+    /// rounds of hundreds of thousands (8.9 MB after a storm of 3,000 users), and both vectors
+    /// would keep that for good.
+    void trim() {
+        const std::size_t needed = 2 * largest_round_;
+        largest_round_ = 0;
+        if (running_.capacity() > needed) std::vector<Entry>().swap(running_); // empty between rounds
+        if (pending_.capacity() > std::max(needed, pending_.size())) pending_.shrink_to_fit();
+    }
+
+    /// Entries the queue has storage for: what `trim` gives back.
+    std::size_t capacity() const { return pending_.capacity() + running_.capacity(); }
+
     /// The queue of the I/O thread running this, if single-threaded; else null.
     static DispatchQueue*& current() {
         thread_local DispatchQueue* queue = nullptr;
@@ -73,6 +89,7 @@ private:
         }
         deferrals_ = 0;
         running_.swap(pending_); // what runs may add more: it waits for the next round
+        largest_round_ = std::max(largest_round_, running_.size());
         for (Entry& entry : running_) {
             if (entry.waiting) *entry.waiting = false;
             entry.work();
@@ -83,6 +100,7 @@ private:
     asio::io_context& io_;
     std::size_t joined_ = 0; ///< adds since the round was posted or last deferred
     int deferrals_ = 0;
+    std::size_t largest_round_ = 0; ///< since the last `trim`
     std::vector<Entry> pending_;
     std::vector<Entry> running_;
 };

@@ -81,6 +81,8 @@ private:
         Counters counters;
     };
 
+    template <class Change>
+    StreamTop use(const UserId& user, Change&& change);
     std::uint32_t now() const;
     Shard& shard_of(const UserId& user) { return shards_[std::hash<UserId>{}(user) % shard_count]; }
 

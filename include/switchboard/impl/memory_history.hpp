@@ -33,23 +33,20 @@ inline MemoryHistory::MemoryHistory(MemoryHistoryOptions options)
       origin_(options_.clock ? options_.clock() : std::chrono::steady_clock::now()) {}
 
 inline StreamTop MemoryHistory::append(const UserId& user, const StoredEvent& event) {
-    const std::uint32_t time = now();
-    Shard& shard = shard_of(user);
-    StreamTop top;
-    {
-        std::lock_guard lock(shard.mutex);
-        detail::MemoryStream& stream = take(shard, user, time, top.created);
-        expire(shard, stream, time);
+    return use(user, [&](Shard& shard, detail::MemoryStream& stream, std::uint32_t time) {
         push(shard, stream, event, time);
-        put_back(shard, stream, time);
-        top.position = {stream.epoch, stream.top};
         expire_least_recent(shard, time);
-    }
-    if (options_.memory_cap != 0 && memory_.load(std::memory_order_relaxed) > options_.memory_cap) reclaim();
-    return top;
+    });
 }
 
 inline StreamTop MemoryHistory::open(const UserId& user) {
+    return use(user, [](Shard&, detail::MemoryStream&, std::uint32_t) {});
+}
+
+/// Takes the user's stream (making it if there is none), drops what expired, lets `change(shard,
+/// stream, now)` act, puts it back, and returns its top; then makes room under the memory cap.
+template <class Change>
+StreamTop MemoryHistory::use(const UserId& user, Change&& change) {
     const std::uint32_t time = now();
     Shard& shard = shard_of(user);
     StreamTop top;
@@ -57,6 +54,7 @@ inline StreamTop MemoryHistory::open(const UserId& user) {
         std::lock_guard lock(shard.mutex);
         detail::MemoryStream& stream = take(shard, user, time, top.created);
         expire(shard, stream, time);
+        change(shard, stream, time);
         put_back(shard, stream, time);
         top.position = {stream.epoch, stream.top};
     }
