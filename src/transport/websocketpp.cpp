@@ -373,11 +373,13 @@ public:
 
     /// websocketpp's close writes strand-owned state (timers, the connection state) without its lock:
     /// run it on the connection's strand. Frames sent before this call are queued ahead of the close.
+    /// The close is posted before sends see the connection closed: a send that then fails makes its
+    /// caller close too (the manager, with 1011), and that close must queue behind this one.
     void close(const handle_type& connection, CloseCode code, std::string_view reason) override {
         const ConnectionPtr con = connection_of(connection);
         if (!con) return;
-        con->open = false;
         post_to_strand(con, [con, code, reason = std::string(reason)] { close_now(*con, code, reason); });
+        con->open = false;
     }
 
     bool is_open(const handle_type& connection) const override {
