@@ -54,10 +54,12 @@ test-asan: deps-test
 	$(CMAKE) --build build-asan -j$(JOBS)
 	cd build-asan && $(CTEST)
 
-# The concurrency, integration and Redis tests under ThreadSanitizer.
+# The concurrency, integration and Redis tests under ThreadSanitizer: only their programs are built
+# (the unit tests run under the other two configurations).
+TSAN_TARGETS := switchboard_stress_tests switchboard_integration_tests switchboard_redis_tests
 test-tsan: deps-test
 	$(call configure,build-tsan,$(SANITIZED) -DSWITCHBOARD_SANITIZE=thread)
-	$(CMAKE) --build build-tsan -j$(JOBS)
+	$(CMAKE) --build build-tsan -j$(JOBS) --target $(TSAN_TARGETS)
 	cd build-tsan && $(CTEST) -L 'concurrency|integration|redis'
 
 deps-test:
@@ -98,8 +100,8 @@ bench: deps-bench
 # --- Fuzzing -------------------------------------------------------------------------------------
 # `make fuzz` builds the libFuzzer targets of tests/fuzz with clang in build-fuzz/ and runs each for FUZZ_SECONDS on a
 # copy of its seed corpus (FUZZ_TARGETS picks some, e.g. FUZZ_TARGETS="event_parse"); a crash fails the make.
-# `make test` runs the inbound-message and JWT fuzzers for 60 s each, the two smaller ones (Event::parse, upgrade
-# requests) for 30 s each and the resume parameter's for 15 s, which keeps the whole `make test` within its 25 minutes
+# `make test` runs the inbound-message and JWT fuzzers for 40 s each, the two smaller ones (Event::parse, upgrade
+# requests) for 20 s each and the resume parameter's for 10 s, which keeps the whole `make test` within its 25 minutes
 # on 2 cores.
 FUZZ_SECONDS ?= 30
 FUZZ_TARGETS ?=
@@ -117,9 +119,9 @@ fuzz-build: deps-fuzz
 	$(CMAKE) --build build-fuzz -j$(JOBS)
 
 test-fuzz: fuzz-build
-	tests/fuzz/run.sh build-fuzz 60 inbound_message jwt_verify
-	tests/fuzz/run.sh build-fuzz 30 event_parse upgrade_request
-	tests/fuzz/run.sh build-fuzz 15 resume_parameter
+	tests/fuzz/run.sh build-fuzz 40 inbound_message jwt_verify
+	tests/fuzz/run.sh build-fuzz 20 event_parse upgrade_request
+	tests/fuzz/run.sh build-fuzz 10 resume_parameter
 
 deps-fuzz:
 	$(call install_packages,$(FUZZ_PACKAGES))
