@@ -18,6 +18,7 @@
 #include <switchboard/auth.hpp>
 #include <switchboard/auth/jwt.hpp>
 
+#include "../support/base64url.hpp"
 #include "fuzz_check.hpp"
 
 namespace switchboard::fuzz {
@@ -46,17 +47,7 @@ inline JwtOptions hs256_options(bool checked_claims = false) {
     return options;
 }
 
-/// Base64url without padding (RFC 7515), by way of OpenSSL's plain base64.
-inline std::string base64url(std::string_view bytes) {
-    std::string text(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-    const int size = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(text.data()),
-                                     reinterpret_cast<const unsigned char*>(bytes.data()),
-                                     static_cast<int>(bytes.size()));
-    text.resize(static_cast<std::size_t>(size));
-    while (!text.empty() && text.back() == '=') text.pop_back();
-    for (char& c : text) c = c == '+' ? '-' : c == '/' ? '_' : c;
-    return text;
-}
+using test_support::base64url;
 
 /// The base64url HMAC-SHA256 of `signing_input` under `key`: an HS256 signature.
 inline std::string hs256_signature(std::string_view key, std::string_view signing_input) {

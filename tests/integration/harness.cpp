@@ -60,19 +60,6 @@ std::string token_for(const UserId& user, bool admin) {
 
 Headers bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
 
-std::string base64url(std::string_view bytes) {
-    static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    std::string out;
-    std::uint32_t bits = 0;
-    int pending = 0;
-    for (const unsigned char byte : bytes) {
-        bits = (bits << 8) | byte;
-        for (pending += 8; pending >= 6; pending -= 6) out += alphabet[(bits >> (pending - 6)) & 0x3F];
-    }
-    if (pending > 0) out += alphabet[(bits << (6 - pending)) & 0x3F];
-    return out;
-}
-
 // --- Connections ------------------------------------------------------------------------------------
 
 std::unique_ptr<TestClient> connect_user(TestServer& server, const UserId& user, ConnectOptions options,

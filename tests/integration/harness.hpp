@@ -17,6 +17,7 @@
 
 #include <social_app.hpp>
 
+#include "../support/base64url.hpp"
 #include "client.hpp"
 #include "raw_socket.hpp"
 
@@ -66,7 +67,7 @@ json claims_for(const UserId& user, std::chrono::seconds ttl = std::chrono::hour
 std::string token_for(const UserId& user, bool admin = false);
 Headers bearer(const std::string& token);
 /// base64url without padding (RFC 7515), for hand-made tokens.
-std::string base64url(std::string_view bytes);
+using test_support::base64url;
 
 // --- Connections ------------------------------------------------------------------------------------
 

@@ -21,6 +21,8 @@
 
 #include <switchboard/auth/jwt.hpp>
 
+#include "../support/base64url.hpp"
+
 namespace test_fixtures {
 
 using namespace switchboard;
@@ -54,18 +56,7 @@ inline std::string hs256_outcome(const json& claims, const JwtOptions& options =
 
 inline bool starts_with(std::string_view text, std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; }
 
-/// Written apart from the library's, with OpenSSL's plain base64.
-inline std::string base64url(std::string_view bytes) {
-    std::string text(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-    const int size = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(text.data()),
-                                     reinterpret_cast<const unsigned char*>(bytes.data()),
-                                     static_cast<int>(bytes.size()));
-    text.resize(static_cast<std::size_t>(size));
-    text.erase(text.find_last_not_of('=') + 1);
-    std::replace(text.begin(), text.end(), '+', '-');
-    std::replace(text.begin(), text.end(), '/', '_');
-    return text;
-}
+using test_support::base64url;
 
 /// An HS256 token over any header and payload text, however malformed, with a correct signature.
 inline std::string sign_raw_hs256(std::string_view header, std::string_view payload) {
