@@ -17,12 +17,16 @@ using namespace test_fixtures;
 namespace {
 
 /// Unbounded streams and replays: every resume can be served, so every one must be complete.
+/// The backlog is unlimited too, since a replay is bounded by half of it: a device thread
+/// descheduled while the writer runs on comes back thousands of events behind.
 HistoryFixture unbounded_fixture() {
     MemoryHistoryOptions store;
     store.max_events_per_user = 0;
     store.max_bytes_per_user = 0;
     store.memory_cap = 0;
-    return HistoryFixture(store, /*max_replay=*/0);
+    LimitOptions limits;
+    limits.max_queued_bytes = 0;
+    return HistoryFixture(store, /*max_replay=*/0, limits);
 }
 
 /// One device of a user that connects, resumes from where it was, and leaves, again and again,
