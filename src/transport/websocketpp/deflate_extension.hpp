@@ -1,0 +1,167 @@
+// Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
+#pragma once
+
+// Switchboard's permessage-deflate for websocketpp 0.8.2: the type a websocketpp config names as
+// `permessage_deflate_type`, which each connection's hybi13 processor holds and calls. Unlike
+// websocketpp's own (`extensions::permessage_deflate::enabled`: a deflate and an inflate stream and
+// two buffers per connection, about 150 KB once negotiated, and no limit on what it inflates), it
+// keeps no zlib state: a flag, the negotiated window and the inflated-size limit. It deflates and
+// inflates with the calling thread's streams (deflate.hpp, inflate.hpp), which the negotiated
+// server_no_context_takeover and client_no_context_takeover make possible.
+//
+// How the processor calls it (websocketpp/processors/hybi13.hpp):
+// - negotiate(offer) for each permessage-deflate offer of the upgrade, in order, until one is
+//   accepted; then init(is_server). The offer arrives parsed into a std::map, so a repeated
+//   parameter is already collapsed into one: deflate_negotiation.hpp's negotiate_deflate() on the
+//   raw header is the stricter check.
+// - compress(in, out) for each outgoing data message marked compressed (connection::send marks
+//   every message): it must deflate, since the frame's RSV1 is already decided, and the processor
+//   strips the 00 00 ff ff it appends. Messages under the threshold or that do not shrink are the
+//   transport's to send as frames it prepares itself (prepare_server_frame below).
+// - decompress(bytes, length, out) for each piece of a compressed message's payload as it reads
+//   it (a frame's payload may come in several reads, a message in several frames), then once
+//   more with the 00 00 ff ff tail when the message is complete. The pieces are kept until the
+//   tail, and the whole message is then inflated at once with the thread's stream: between two
+//   reads of one connection the thread serves others, and the next read may run on another
+//   thread. So the inflated text is appended only by the final call, which websocketpp does not
+//   pass to its UTF-8 validator: the transport must validate a compressed text message itself.
+//   An inflated message over the limit fails with processor::error::message_too_big (websocketpp
+//   closes with 1009), corrupt data with processor::error::invalid_payload (1007, see inflate.hpp).
+//
+// Threads: one per connection, called by websocketpp under that connection's serialization (its
+// strand, or the single I/O thread); limit_inflated_size() and decline() are for the transport's
+// validate handler, before the connection opens.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <utility>
+
+#include <websocketpp/common/system_error.hpp>
+#include <websocketpp/extensions/extension.hpp>
+#include <websocketpp/frame.hpp>
+#include <websocketpp/http/constants.hpp>
+#include <websocketpp/processors/base.hpp>
+
+#include "deflate.hpp"
+#include "deflate_negotiation.hpp"
+#include "inflate.hpp"
+
+namespace switchboard::detail {
+
+/// permessage-deflate for a websocketpp server whose config is `Config`: inflated messages are
+/// limited to `Config::max_message_size` unless the transport sets another limit.
+template <class Config>
+class DeflateExtension {
+public:
+    using error_code = websocketpp::lib::error_code;
+
+    /// Accepts one offer as accept_deflate_offer() does, and returns the answer header's value.
+    std::pair<error_code, std::string> negotiate(websocketpp::http::attribute_list const& offer)
+    {
+        std::optional<DeflateAgreement> agreement = accept_deflate_offer(to_offer(offer));
+        if (!agreement) return {websocketpp::extensions::error::make_error_code(websocketpp::extensions::error::general), {}};
+        window_bits_ = static_cast<std::uint8_t>(agreement->server_window_bits);
+        enabled_ = true;
+        return {error_code(), deflate_response(*agreement)};
+    }
+
+    /// Server side only: a client would have to offer, and keep its own state.
+    error_code init(bool is_server)
+    {
+        return is_server ? error_code()
+                         : websocketpp::extensions::error::make_error_code(websocketpp::extensions::error::general);
+    }
+
+    bool is_implemented() const { return true; }
+    bool is_enabled() const { return enabled_; }
+    int window_bits() const { return window_bits_; }
+    std::string generate_offer() const { return {}; }
+
+    /// The transport's limit for this connection (its max_message_size), set before it opens.
+    void limit_inflated_size(std::size_t bytes) { max_inflated_ = bytes; }
+
+    /// Undoes the negotiation before the connection opens (the transport must then remove the
+    /// answer's Sec-WebSocket-Extensions header too), e.g. when compression is off.
+    void decline() { enabled_ = false; }
+
+    error_code compress(std::string const& in, std::string& out)
+    {
+        try {
+            deflate_message_with_tail(in, window_bits_, out);
+            return error_code();
+        } catch (std::exception const&) { // out stays shorter than a tail: the processor fails the send
+            return websocketpp::extensions::error::make_error_code(websocketpp::extensions::error::general);
+        }
+    }
+
+    error_code decompress(std::uint8_t const* bytes, std::size_t length, std::string& out)
+    {
+        if (!is_tail(bytes, length)) {
+            pending_.append(reinterpret_cast<char const*>(bytes), length);
+            return error_code();
+        }
+        const InflateResult result = inflate_message(pending_, max_inflated_, out);
+        std::string().swap(pending_); // no memory kept between messages
+        switch (result) {
+        case InflateResult::ok: return error_code();
+        case InflateResult::too_big: return make_processor_error(websocketpp::processor::error::message_too_big);
+        case InflateResult::corrupt: break;
+        }
+        return make_processor_error(websocketpp::processor::error::invalid_payload);
+    }
+
+private:
+    static ExtensionOffer to_offer(websocketpp::http::attribute_list const& attributes)
+    {
+        ExtensionOffer offer{"permessage-deflate", {}};
+        for (auto const& [name, value] : attributes)
+            offer.parameters.push_back({lower_cased(name), value.empty() ? std::nullopt : std::optional(value)});
+        return offer;
+    }
+
+    static std::string lower_cased(std::string text)
+    {
+        for (char& c : text)
+            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        return text;
+    }
+
+    // The processor's final call for a message. A piece of payload can only look like it if a
+    // client flushed mid-message into a read of exactly these four bytes; the rest of that
+    // message then inflates on a fresh stream, which either gives the same text (no reference
+    // back across the flush) or fails as corrupt: never other text.
+    static bool is_tail(std::uint8_t const* bytes, std::size_t length)
+    {
+        static constexpr std::uint8_t tail[4] = {0x00, 0x00, 0xff, 0xff};
+        return length == sizeof tail && std::memcmp(bytes, tail, sizeof tail) == 0;
+    }
+
+    static error_code make_processor_error(websocketpp::processor::error::processor_errors error)
+    {
+        return websocketpp::processor::error::make_error_code(error);
+    }
+
+    std::string pending_; // the compressed pieces of the message being read; empty between messages
+    std::size_t max_inflated_ = Config::max_message_size;
+    std::uint8_t window_bits_ = max_window_bits;
+    bool enabled_ = false;
+};
+
+/// Makes `message` a server's (unmasked) frame of one whole message, ready to send to any number
+/// of connections: `payload` is the message's text, or, with `compressed`, its deflated payload
+/// (RSV1 set) for the connections that negotiated permessage-deflate.
+template <class MessagePtr>
+void prepare_server_frame(MessagePtr const& message, websocketpp::frame::opcode::value opcode,
+                          std::string const& payload, bool compressed)
+{
+    namespace frame = websocketpp::frame;
+    frame::basic_header header(opcode, payload.size(), true, false, compressed);
+    message->set_header(frame::prepare_header(header, frame::extended_header(payload.size())));
+    message->set_payload(payload);
+    message->set_prepared(true);
+}
+
+} // namespace switchboard::detail
