@@ -169,13 +169,18 @@ TEST_CASE("A compressed message in several frames, and a plain one, on a deflate
 
 TEST_CASE("Outgoing messages leave compressed, in the negotiated window", "[deflate]") {
     const std::string message = json_message(4000);
+    // A copy 2 KiB back: a 9-bit window (512 bytes) cannot refer to it, a client with 9 bits could not follow.
+    const std::string block = random_bytes(2048);
     Session session("permessage-deflate; server_max_window_bits=9");
     session.connection()->send(message);
+    session.connection()->send(block + block, websocketpp::frame::opcode::binary);
     std::vector<ServerFrame> frames = session.frames();
-    REQUIRE(frames.size() == 1);
+    REQUIRE(frames.size() == 2);
     CHECK(frames[0].compressed);
     CHECK(frames[0].payload.size() < message.size());
     CHECK(client_inflate(frames[0].payload, 9) == message);
+    CHECK(frames[1].payload.size() > block.size() * 2);
+    CHECK(client_inflate(frames[1].payload, 9) == block + block);
 }
 
 TEST_CASE("A frame prepared once goes to a deflate connection compressed", "[deflate]") {
