@@ -45,6 +45,8 @@
 #include <websocketpp/http/constants.hpp>
 #include <websocketpp/processors/base.hpp>
 
+#include <switchboard/detail/text.hpp>
+
 #include "deflate.hpp"
 #include "deflate_negotiation.hpp"
 #include "inflate.hpp"
@@ -118,15 +120,8 @@ private:
     {
         ExtensionOffer offer{"permessage-deflate", {}};
         for (auto const& [name, value] : attributes)
-            offer.parameters.push_back({lower_cased(name), value.empty() ? std::nullopt : std::optional(value)});
+            offer.parameters.push_back({ascii_lowered(name), value.empty() ? std::nullopt : std::optional(value)});
         return offer;
-    }
-
-    static std::string lower_cased(std::string text)
-    {
-        for (char& c : text)
-            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-        return text;
     }
 
     // The processor's final call for a message. A piece of payload can only look like it if a

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <array>
 
+#include <switchboard/detail/text.hpp>
+
 namespace switchboard::detail {
 namespace {
 
@@ -13,8 +15,6 @@ bool is_token_char(char c)
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
            separators.find(c) != std::string_view::npos;
 }
-
-char to_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 // A cursor over the header that reads RFC 7230's pieces; each read returns nullopt (and leaves
 // the cursor where it was) when the text there is not that piece.
@@ -76,17 +76,11 @@ private:
     std::size_t position_ = 0;
 };
 
-std::string lower_cased(std::string text)
-{
-    std::transform(text.begin(), text.end(), text.begin(), to_lower);
-    return text;
-}
-
 std::optional<ExtensionParameter> read_parameter(HeaderReader& reader)
 {
     std::optional<std::string> name = reader.token();
     if (!name) return std::nullopt;
-    ExtensionParameter parameter{lower_cased(std::move(*name)), std::nullopt};
+    ExtensionParameter parameter{ascii_lowered(std::move(*name)), std::nullopt};
     if (reader.consume('=')) {
         parameter.value = reader.at('"') ? reader.quoted_string() : reader.token();
         if (!parameter.value) return std::nullopt;
@@ -98,7 +92,7 @@ std::optional<ExtensionOffer> read_offer(HeaderReader& reader)
 {
     std::optional<std::string> name = reader.token();
     if (!name) return std::nullopt;
-    ExtensionOffer offer{lower_cased(std::move(*name)), {}};
+    ExtensionOffer offer{ascii_lowered(std::move(*name)), {}};
     while (reader.consume(';')) {
         std::optional<ExtensionParameter> parameter = read_parameter(reader);
         if (!parameter) return std::nullopt;
