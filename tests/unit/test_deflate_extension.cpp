@@ -2,6 +2,7 @@
 // server on its iostream transport reads a client's bytes and writes its answers into a string, with
 // no socket and no thread. Client frames are built and server frames read here, with zlib directly.
 #include "deflate_fixtures.hpp"
+#include "transport/websocketpp/deflate_access.hpp"
 #include "transport/websocketpp/deflate_extension.hpp"
 
 #include <sstream>
@@ -22,7 +23,18 @@ struct deflate_config : websocketpp::config::core {
     static constexpr std::size_t max_message_size = 64 * 1024; // also the default inflated-size limit
     using permessage_deflate_type = DeflateExtension<deflate_config>;
 };
-using Server = websocketpp::server<deflate_config>;
+// The transport's way: websocketpp leaves the header alone, the validate handler negotiates.
+struct transport_config : deflate_config {
+    using type = transport_config;
+    static const bool enable_extensions = false;
+    using permessage_deflate_type = DeflateExtension<transport_config>;
+};
+
+} // namespace
+
+SWITCHBOARD_EXPOSE_WEBSOCKETPP_PROCESSOR(transport_config)
+
+namespace {
 
 struct ServerFrame {
     bool compressed;
@@ -48,15 +60,27 @@ std::string client_frame(std::string_view payload, bool compressed, int opcode =
     return frame;
 }
 
-// One connection of a websocketpp server, fed bytes by the test.
-class Session {
+// One connection of a websocketpp server, fed bytes by the test. With `transport_config`, its
+// validate handler negotiates as the transport will, and limits inflated messages to `limit`.
+template <class Config>
+class BasicSession {
 public:
-    explicit Session(std::string_view extensions)
+    using Server = websocketpp::server<Config>;
+
+    explicit BasicSession(std::string_view extensions, std::size_t limit = Config::max_message_size)
     {
         server_.clear_access_channels(websocketpp::log::alevel::all);
         server_.clear_error_channels(websocketpp::log::elevel::all);
-        server_.set_message_handler([this](websocketpp::connection_hdl, Server::message_ptr message) {
+        server_.set_message_handler([this](websocketpp::connection_hdl, typename Server::message_ptr message) {
             received.push_back(message->get_payload());
+        });
+        if (!Config::enable_extensions) server_.set_validate_handler([this, limit](websocketpp::connection_hdl) {
+            const std::string header = connection_->get_request_header("Sec-WebSocket-Extensions");
+            if (std::optional<DeflateAgreement> agreement = negotiate_deflate(header)) {
+                switchboard::websocketpp_internals::deflate_extension_of(*connection_)->enable(*agreement, limit);
+                connection_->replace_header("Sec-WebSocket-Extensions", deflate_response(*agreement));
+            }
+            return true;
         });
         connection_ = server_.get_connection();
         connection_->register_ostream(&output_);
@@ -119,17 +143,23 @@ public:
         return 0;
     }
 
-    Server::connection_ptr const& connection() const { return connection_; }
+    typename Server::connection_ptr const& connection() const { return connection_; }
+
+    /// The answer's status line.
+    std::string status() const { return handshake_.substr(0, handshake_.find("\r\n")); }
 
     std::vector<std::string> received;
 
 private:
     Server server_;
-    Server::connection_ptr connection_;
+    typename Server::connection_ptr connection_;
     std::ostringstream output_;
     std::string handshake_;
     std::size_t read_ = 0;
 };
+
+using Session = BasicSession<deflate_config>;
+using TransportSession = BasicSession<transport_config>;
 
 const std::string agreed = "permessage-deflate; server_no_context_takeover; client_no_context_takeover";
 
@@ -254,4 +284,38 @@ TEST_CASE("The extension alone: negotiation, the transport's limit and decline",
 
     extension.decline();
     CHECK(!extension.is_enabled());
+}
+
+TEST_CASE("Negotiated by the transport: a bad header means no compression, not a refusal", "[deflate]") {
+    // websocketpp's own negotiation refuses what it cannot parse, and misses a repeated parameter.
+    CHECK(Session("permessage-deflate; a=\"open").status() == "HTTP/1.1 400 Bad Request");
+    CHECK(Session("permessage-deflate; client_no_context_takeover; client_no_context_takeover").extensions_answer() ==
+          agreed);
+
+    TransportSession bad("permessage-deflate; a=\"open");
+    CHECK(bad.status() == "HTTP/1.1 101 Switching Protocols");
+    CHECK(bad.extensions_answer().empty());
+    CHECK(TransportSession("permessage-deflate; client_no_context_takeover; client_no_context_takeover")
+              .extensions_answer()
+              .empty());
+    CHECK(TransportSession("").extensions_answer().empty());
+
+    TransportSession chromium("permessage-deflate; client_max_window_bits");
+    CHECK(chromium.extensions_answer() == agreed);
+    const std::string message = json_message(2000);
+    chromium.feed(client_frame(client_deflate(message), true));
+    CHECK(chromium.received == std::vector<std::string>{message});
+    chromium.connection()->send(message);
+    std::vector<ServerFrame> frames = chromium.frames();
+    REQUIRE(frames.size() == 1);
+    CHECK(frames[0].compressed);
+    CHECK(client_inflate(frames[0].payload) == message);
+}
+
+TEST_CASE("Negotiated by the transport: its limit caps what a message inflates to", "[deflate]") {
+    const std::string message = json_message(2000);
+    TransportSession session("permessage-deflate", message.size() - 1);
+    session.feed(client_frame(client_deflate(message), true));
+    CHECK(session.received.empty());
+    CHECK(session.close_code() == 1009);
 }

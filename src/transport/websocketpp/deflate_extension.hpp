@@ -9,11 +9,18 @@
 // inflates with the calling thread's streams (deflate.hpp, inflate.hpp), which the negotiated
 // server_no_context_takeover and client_no_context_takeover make possible.
 //
+// Negotiation, two ways:
+// - websocketpp's: with `enable_extensions` true in its config, the processor parses the header and
+//   calls negotiate(offer) for each permessage-deflate offer, in order, until one is accepted, then
+//   init(is_server). But it answers 400 itself to a header it cannot parse, and hands each offer
+//   over as a std::map, which has already collapsed a repeated parameter into one.
+// - the transport's (the one to use): with `enable_extensions` false websocketpp neither parses the
+//   header nor calls negotiate(); the transport's validate handler runs negotiate_deflate() on the
+//   raw header, and on an agreement calls enable() on the connection's extension (reached with
+//   deflate_access.hpp) and writes deflate_response() into the answer itself. A bad header then
+//   means no compression, never a refused upgrade; compression off means never calling enable().
+//
 // How the processor calls it (websocketpp/processors/hybi13.hpp):
-// - negotiate(offer) for each permessage-deflate offer of the upgrade, in order, until one is
-//   accepted; then init(is_server). The offer arrives parsed into a std::map, so a repeated
-//   parameter is already collapsed into one: deflate_negotiation.hpp's negotiate_deflate() on the
-//   raw header is the stricter check.
 // - compress(in, out) for each outgoing data message marked compressed (connection::send marks
 //   every message): it must deflate, since the frame's RSV1 is already decided, and the processor
 //   strips the 00 00 ff ff it appends. Messages under the threshold or that do not shrink are the
@@ -29,8 +36,8 @@
 //   closes with 1009), corrupt data with processor::error::invalid_payload (1007, see inflate.hpp).
 //
 // Threads: one per connection, called by websocketpp under that connection's serialization (its
-// strand, or the single I/O thread); limit_inflated_size() and decline() are for the transport's
-// validate handler, before the connection opens.
+// strand, or the single I/O thread); enable(), limit_inflated_size() and decline() are for the
+// transport's validate handler, before the connection opens.
 
 #include <cstddef>
 #include <cstdint>
@@ -81,6 +88,15 @@ public:
     bool is_enabled() const { return enabled_; }
     int window_bits() const { return window_bits_; }
     std::string generate_offer() const { return {}; }
+
+    /// Turns compression on for an agreement the transport reached from the raw header, with the
+    /// transport's limit for inflated messages (its max_message_size).
+    void enable(DeflateAgreement const& agreement, std::size_t max_inflated)
+    {
+        window_bits_ = static_cast<std::uint8_t>(agreement.server_window_bits);
+        max_inflated_ = max_inflated;
+        enabled_ = true;
+    }
 
     /// The transport's limit for this connection (its max_message_size), set before it opens.
     void limit_inflated_size(std::size_t bytes) { max_inflated_ = bytes; }
