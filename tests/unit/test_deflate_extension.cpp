@@ -67,21 +67,24 @@ class BasicSession {
 public:
     using Server = websocketpp::server<Config>;
 
-    explicit BasicSession(std::string_view extensions, std::size_t limit = Config::max_message_size)
+    explicit BasicSession(std::string_view extensions, [[maybe_unused]] std::size_t limit = Config::max_message_size)
     {
         server_.clear_access_channels(websocketpp::log::alevel::all);
         server_.clear_error_channels(websocketpp::log::elevel::all);
         server_.set_message_handler([this](websocketpp::connection_hdl, typename Server::message_ptr message) {
             received.push_back(message->get_payload());
+            invalid_text.push_back(is_invalid_compressed_text(message));
         });
-        if (!Config::enable_extensions) server_.set_validate_handler([this, limit](websocketpp::connection_hdl) {
-            const std::string header = connection_->get_request_header("Sec-WebSocket-Extensions");
-            if (std::optional<DeflateAgreement> agreement = negotiate_deflate(header)) {
-                switchboard::websocketpp_internals::deflate_extension_of(*connection_)->enable(*agreement, limit);
-                connection_->replace_header("Sec-WebSocket-Extensions", deflate_response(*agreement));
-            }
-            return true;
-        });
+        if constexpr (!Config::enable_extensions) {
+            server_.set_validate_handler([this, limit](websocketpp::connection_hdl) {
+                const std::string header = connection_->get_request_header("Sec-WebSocket-Extensions");
+                if (std::optional<DeflateAgreement> agreement = negotiate_deflate(header)) {
+                    switchboard::websocketpp_internals::deflate_extension_of(*connection_)->enable(*agreement, limit);
+                    connection_->replace_header("Sec-WebSocket-Extensions", deflate_response(*agreement));
+                }
+                return true;
+            });
+        }
         connection_ = server_.get_connection();
         connection_->register_ostream(&output_);
         connection_->start();
@@ -149,6 +152,7 @@ public:
     std::string status() const { return handshake_.substr(0, handshake_.find("\r\n")); }
 
     std::vector<std::string> received;
+    std::vector<bool> invalid_text; ///< is_invalid_compressed_text() of each message received
 
 private:
     Server server_;
@@ -318,4 +322,15 @@ TEST_CASE("Negotiated by the transport: its limit caps what a message inflates t
     session.feed(client_frame(client_deflate(message), true));
     CHECK(session.received.empty());
     CHECK(session.close_code() == 1009);
+}
+
+TEST_CASE("Compressed text that is not UTF-8 is the transport's to catch", "[deflate]") {
+    Session session("permessage-deflate");
+    session.feed(client_frame(client_deflate("caf\xc3\xa9 " + json_message(300)), true));
+    session.feed(client_frame(client_deflate("\xff\xfe not UTF-8 " + json_message(300)), true));
+    session.feed(client_frame(client_deflate("\xff\xfe binary " + json_message(300)), true, 2));
+    session.feed(client_frame("\xff plain", false)); // websocketpp itself refuses this one: 1007
+    REQUIRE(session.received.size() == 3);
+    CHECK(session.invalid_text == std::vector<bool>{false, true, false});
+    CHECK(session.close_code() == 1007);
 }

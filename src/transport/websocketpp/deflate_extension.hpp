@@ -31,7 +31,7 @@
 //   tail, and the whole message is then inflated at once with the thread's stream: between two
 //   reads of one connection the thread serves others, and the next read may run on another
 //   thread. So the inflated text is appended only by the final call, which websocketpp does not
-//   pass to its UTF-8 validator: the transport must validate a compressed text message itself.
+//   pass to its UTF-8 validator: the transport checks with is_invalid_compressed_text() below.
 //   An inflated message over the limit fails with processor::error::message_too_big (websocketpp
 //   closes with 1009), corrupt data with processor::error::invalid_payload (1007, see inflate.hpp).
 //
@@ -51,6 +51,7 @@
 #include <websocketpp/frame.hpp>
 #include <websocketpp/http/constants.hpp>
 #include <websocketpp/processors/base.hpp>
+#include <websocketpp/utf8_validator.hpp>
 
 #include <switchboard/detail/text.hpp>
 
@@ -160,6 +161,17 @@ private:
     std::uint8_t window_bits_ = max_window_bits;
     bool enabled_ = false;
 };
+
+/// Whether a received message is compressed text that is not UTF-8. websocketpp validates the text
+/// that decompress() returns piece by piece, and this extension returns a message's text only from
+/// its final call, which websocketpp does not validate: the transport's message handler checks
+/// each message with this and closes with 1007 (RFC 6455, 8.1).
+template <class MessagePtr>
+bool is_invalid_compressed_text(MessagePtr const& message)
+{
+    return message->get_compressed() && message->get_opcode() == websocketpp::frame::opcode::text &&
+           !websocketpp::utf8_validator::validate(message->get_payload());
+}
 
 /// Makes `message` a server's (unmasked) frame of one whole message, ready to send to any number
 /// of connections: `payload` is the message's text, or, with `compressed`, its deflated payload
