@@ -105,6 +105,8 @@ TEST_CASE("A broadcast deflates once per distinct window it needs", "[deflate]")
     CHECK(shared.payload_for(12) == ten);
     CHECK(shared.payload_for(15) == fifteen);
     CHECK(shared.deflations() == 2);
+    CHECK_THROWS_AS(shared.payload_for(16), std::invalid_argument);
+    CHECK_THROWS_AS(shared.payload_for(8), std::invalid_argument);
 
     SharedDeflate short_message("{\"type\":\"pong\"}", 256);
     CHECK(short_message.payload_for(15) == nullptr);
@@ -143,6 +145,11 @@ TEST_CASE("The inflated size is capped: a bomb stops at the limit", "[deflate]")
     CHECK(inflate_message(bomb, 1u << 20, out) == InflateResult::too_big);
     CHECK(out.empty());
     CHECK(out.capacity() <= 2 * ((1u << 20) + 1)); // std::string at most doubles what it was asked for
+
+    // No limit at all is SIZE_MAX.
+    out.clear();
+    CHECK(inflate_message(payload, SIZE_MAX, out) == InflateResult::ok);
+    CHECK(out == message);
 }
 
 TEST_CASE("Corrupt data is told apart from a message too big", "[deflate]") {
@@ -151,6 +158,12 @@ TEST_CASE("Corrupt data is told apart from a message too big", "[deflate]") {
     CHECK(inflate_message(random_bytes(500), 1 << 20, out) == InflateResult::corrupt);
     CHECK(inflate_message("\xff\xff\xff\xff", 1 << 20, out) == InflateResult::corrupt); // reserved block type
     CHECK(inflate_message(client_deflate(message, 15, true) + "trailing", 1 << 20, out) == InflateResult::corrupt);
+    const std::string whole = client_deflate(message);
+    for (std::size_t cut : {1, 5, 50}) { // cut short inside its last block
+        INFO("cut " << cut);
+        CHECK(inflate_message(std::string_view(whole).substr(0, whole.size() - cut), 1 << 20, out) ==
+              InflateResult::corrupt);
+    }
     CHECK(out.empty());
     // The stream is reset before the next message: a good one inflates after a corrupt one.
     CHECK(inflate_message(client_deflate(message), 1 << 20, out) == InflateResult::ok);

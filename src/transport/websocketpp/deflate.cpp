@@ -71,12 +71,17 @@ private:
     z_stream stream_ = cpp_allocated_stream();
 };
 
-DeflateStream& thread_stream(int window_bits)
+std::size_t window_index(int window_bits)
 {
     if (window_bits < min_window_bits || window_bits > max_window_bits)
         throw std::invalid_argument("permessage-deflate window bits must be 9 to 15");
+    return static_cast<std::size_t>(window_bits - min_window_bits);
+}
+
+DeflateStream& thread_stream(int window_bits)
+{
     thread_local std::array<std::unique_ptr<DeflateStream>, max_window_bits - min_window_bits + 1> streams;
-    std::unique_ptr<DeflateStream>& stream = streams[static_cast<std::size_t>(window_bits - min_window_bits)];
+    std::unique_ptr<DeflateStream>& stream = streams[window_index(window_bits)];
     if (!stream) stream = std::make_unique<DeflateStream>(window_bits);
     return *stream;
 }
@@ -111,15 +116,14 @@ void deflate_message_with_tail(std::string_view message, int window_bits, std::s
 
 std::string const* SharedDeflate::payload_for(int window_bits)
 {
+    const std::size_t wanted = window_index(window_bits);
     // A message that did not shrink with one window goes out plain to everyone.
     for (Variant const& variant : variants_)
         if (variant.tried && !variant.compressed) return nullptr;
     // The largest window already deflated that this connection can read.
-    for (int bits = window_bits; bits >= min_window_bits; --bits) {
-        Variant const& variant = variants_[static_cast<std::size_t>(bits - min_window_bits)];
-        if (variant.compressed) return &variant.payload;
-    }
-    Variant& variant = variants_.at(static_cast<std::size_t>(window_bits - min_window_bits));
+    for (std::size_t index = wanted + 1; index-- > 0;)
+        if (variants_[index].compressed) return &variants_[index].payload;
+    Variant& variant = variants_[wanted];
     variant.tried = true;
     ++deflations_;
     variant.compressed = deflate_message(message_, window_bits, threshold_, variant.payload);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <climits>
+#include <cstdint>
 #include <new>
 
 #include <zlib.h>
@@ -32,10 +33,12 @@ public:
 
     InflateResult inflate(std::string_view payload, std::size_t max_size, std::string& out)
     {
+        if (payload.empty()) return InflateResult::ok; // what some clients send for an empty message (RFC 7692 says 0x00)
         if (payload.size() > UINT_MAX) return InflateResult::too_big;
         inflateReset(&stream_);
         start_ = out.size();
-        limit_ = max_size >= start_ ? max_size - start_ + 1 : 0; // one byte over proves it too big
+        // One byte over proves it too big (and SIZE_MAX stays unlimited rather than wrapping to 0).
+        limit_ = max_size < start_ ? 0 : std::min<std::size_t>(max_size - start_, SIZE_MAX - 1) + 1;
         room_ = std::min(limit_, std::max(least_room, payload.size() * expected_ratio));
         produced_ = 0;
         out.resize(start_ + room_);
@@ -43,6 +46,9 @@ public:
         Step step = feed(reinterpret_cast<Bytef const*>(payload.data()), payload.size(), out);
         if (step == Step::ended && stream_.avail_in != 0) step = Step::corrupt; // bytes after the final block
         if (step == Step::consumed) step = feed(flush_tail.data(), flush_tail.size(), out);
+        // After the tail's empty stored block, a whole message leaves zlib waiting for a block header
+        // (data_type's 128); a truncated one leaves it inside a block.
+        if (step == Step::consumed && (stream_.data_type & 128) == 0) step = Step::corrupt;
         const bool ok = step == Step::consumed || step == Step::ended;
         out.resize(ok ? start_ + produced_ : start_);
         return ok ? InflateResult::ok : step == Step::too_big ? InflateResult::too_big : InflateResult::corrupt;

@@ -23,7 +23,7 @@ namespace switchboard::detail {
 enum class InflateResult : std::uint8_t {
     ok,
     too_big, ///< the inflated message would exceed the given maximum: a decompression bomb
-    corrupt, ///< not valid raw deflate data, or data after the deflate stream's final block
+    corrupt, ///< not valid raw deflate data, cut short inside a block, or data after the final block
 };
 
 /// Inflates one message's payload (as received: RFC 7692's 00 00 ff ff tail stripped, and appended
