@@ -254,6 +254,9 @@ TEST_CASE("A decompression bomb closes with 1009, corrupt data with 1007", "[def
 }
 
 TEST_CASE("The extension alone: negotiation, the transport's limit and decline", "[deflate]") {
+    // What each connection's processor holds, negotiated or not: a flag, the window, the limit and an
+    // empty string (websocketpp's own extension holds two zlib streams once negotiated).
+    CHECK(sizeof(DeflateExtension<deflate_config>) <= 48);
     DeflateExtension<deflate_config> extension;
     CHECK(extension.is_implemented());
     CHECK(!extension.is_enabled());
