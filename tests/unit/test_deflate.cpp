@@ -137,6 +137,11 @@ TEST_CASE("The inflated size is capped: a bomb stops at the limit", "[deflate]")
     out = "abc"; // what is already in out counts
     CHECK(inflate_message(payload, message.size() + 2, out) == InflateResult::too_big);
     CHECK(out == "abc");
+    // A message that ends with a final block, whose last inflate both fills the room and ends the stream.
+    const std::string final_block = client_deflate(message, 15, true);
+    out.clear();
+    CHECK(inflate_message(final_block, message.size() - 1, out) == InflateResult::too_big);
+    CHECK(inflate_message(final_block, message.size(), out) == InflateResult::ok);
 
     // 64 MiB of zeros deflate to about 64 KiB; capped at 1 MiB it stops early, out untouched.
     const std::string bomb = client_deflate(std::string(64u << 20, '\0'));

@@ -63,8 +63,7 @@ private:
         stream_.next_in = const_cast<Bytef*>(data);
         stream_.avail_in = static_cast<uInt>(size);
         while (true) {
-            if (produced_ == room_) {
-                if (room_ == limit_) return Step::too_big;
+            if (produced_ == room_) { // room_ < limit_ here: reaching the limit returns below
                 room_ = std::min(limit_, room_ * 2);
                 out.resize(start_ + room_);
             }
@@ -73,6 +72,7 @@ private:
             const uInt before = stream_.avail_out;
             const int status = ::inflate(&stream_, Z_SYNC_FLUSH);
             produced_ += before - stream_.avail_out;
+            if (produced_ == limit_) return Step::too_big; // even if this call also ended the stream
             if (status == Z_STREAM_END) return Step::ended; // the client ended with a final block
             if (status != Z_OK && status != Z_BUF_ERROR) return Step::corrupt;
             if (stream_.avail_in == 0 && stream_.avail_out != 0) return Step::consumed;
