@@ -101,7 +101,7 @@ bench: deps-bench
 # `make fuzz` builds the libFuzzer targets of tests/fuzz with clang in build-fuzz/ and runs each for FUZZ_SECONDS on a
 # copy of its seed corpus (FUZZ_TARGETS picks some, e.g. FUZZ_TARGETS="event_parse"); a crash fails the make.
 # `make test` runs the inbound-message and JWT fuzzers for 40 s each, the two smaller ones (Event::parse, upgrade
-# requests) for 20 s each and the resume parameter's for 10 s, which keeps the whole `make test` within its 25 minutes
+# requests) for 20 s each and the resume parameter's and permessage-deflate's for 10 s, which keeps the whole `make test` within its 25 minutes
 # on 2 cores.
 FUZZ_SECONDS ?= 30
 FUZZ_TARGETS ?=
@@ -121,7 +121,7 @@ fuzz-build: deps-fuzz
 test-fuzz: fuzz-build
 	tests/fuzz/run.sh build-fuzz 40 inbound_message jwt_verify
 	tests/fuzz/run.sh build-fuzz 20 event_parse upgrade_request
-	tests/fuzz/run.sh build-fuzz 10 resume_parameter
+	tests/fuzz/run.sh build-fuzz 10 resume_parameter deflate_input
 
 deps-fuzz:
 	$(call install_packages,$(FUZZ_PACKAGES))

@@ -24,6 +24,7 @@
 #include <switchboard/events.hpp>
 
 #include "auth_support.hpp"
+#include "deflate.hpp"
 
 namespace {
 
@@ -178,6 +179,24 @@ Seeds resume_seeds() {
     };
 }
 
+/// The deflate target's form: `h` + an extensions header, `i` + a compressed payload, else a window selector and a
+/// message to deflate.
+Seeds deflate_seeds() {
+    const std::string event = R"({"type":"message.sent","data":{"content":"hello hello hello hello hello hello"}})";
+    std::string compressed;
+    switchboard::detail::deflate_message(event + event + event, 15, 0, compressed);
+    return {
+        {"chromium-offer", "hpermessage-deflate; client_max_window_bits"},
+        {"two-offers", "hpermessage-deflate; server_max_window_bits=10; client_no_context_takeover, permessage-deflate"},
+        {"quoted", "hpermessage-deflate; client_max_window_bits=\"12\", x-webkit-deflate-frame"},
+        {"repeated", "hpermessage-deflate; server_no_context_takeover; server_no_context_takeover"},
+        {"compressed-event", "i" + compressed},
+        {"final-block", std::string("i\x03\x00", 3)},
+        {"empty-block", std::string("i\x00", 2)},
+        {"event-to-deflate", "\x06" + event + event},
+    };
+}
+
 /// Only valid seeds reach the claim checks; a seed the authenticator refuses would be a silent waste.
 bool seeds_are_valid() {
     const JwtAuthenticator plain(fuzz::hs256_options());
@@ -214,6 +233,6 @@ int main(int argc, char** argv) {
     const bool written =
         write(corpus / "event_parse", envelope_seeds()) && write(corpus / "inbound_message", inbound_seeds()) &&
         write(corpus / "jwt_verify", jwt_seeds()) && write(corpus / "upgrade_request", upgrade_seeds()) &&
-        write(corpus / "resume_parameter", resume_seeds());
+        write(corpus / "resume_parameter", resume_seeds()) && write(corpus / "deflate_input", deflate_seeds());
     return written ? 0 : 1;
 }
