@@ -48,7 +48,8 @@ int main(int argc, char** argv)
             switchboard::websocketpp_internals::deflate_extension_of(*connection)->enable(*agreement, max_message_size);
             connection->replace_header("Sec-WebSocket-Extensions", switchboard::detail::deflate_response(*agreement));
         }
-        std::printf("offer [%s] answer [%s]\n", offer.c_str(), connection->get_response_header("Sec-WebSocket-Extensions").c_str());
+        const std::string answer = connection->get_response_header("Sec-WebSocket-Extensions");
+        std::printf("offer [%s] answer [%s]\n", offer.c_str(), answer.c_str());
         std::fflush(stdout);
         return true;
     });

@@ -19,8 +19,8 @@ const std::string plain_answer = "permessage-deflate; server_no_context_takeover
 } // namespace
 
 TEST_CASE("The parser reads offers, parameters and quoted values, lower-casing names", "[deflate]") {
-    std::optional<std::vector<ExtensionOffer>> offers =
-        parse_extension_offers(" Permessage-Deflate ; Client_Max_Window_Bits ;server_max_window_bits=\"1\\2\" ,, x-foo;a=b,");
+    std::optional<std::vector<ExtensionOffer>> offers = parse_extension_offers(
+        " Permessage-Deflate ; Client_Max_Window_Bits ;server_max_window_bits=\"1\\2\" ,, x-foo;a=b,");
     REQUIRE(offers);
     REQUIRE(offers->size() == 2);
     CHECK((*offers)[0].name == "permessage-deflate");
@@ -86,7 +86,7 @@ TEST_CASE("An unacceptable offer is skipped for the next one", "[deflate]") {
     CHECK(answer("permessage-deflate; x-unknown, permessage-deflate; server_max_window_bits=8, "
                  "permessage-deflate; server_max_window_bits=12, permessage-deflate") ==
           plain_answer + "; server_max_window_bits=12");
-    CHECK(answer("permessage-deflate; client_no_context_takeover=1, x-other, permessage-deflate; client_max_window_bits") ==
-          plain_answer);
+    CHECK(answer("permessage-deflate; client_no_context_takeover=1, x-other, "
+                 "permessage-deflate; client_max_window_bits") == plain_answer);
     CHECK(answer("permessage-deflate; server_max_window_bits=8").empty());
 }

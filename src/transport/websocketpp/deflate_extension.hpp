@@ -28,16 +28,19 @@
 // - decompress(bytes, length, out) for each piece of a compressed message's payload as it reads
 //   it (a frame's payload may come in several reads, a message in several frames), then once
 //   more with the 00 00 ff ff tail when the message is complete. The pieces are kept until the
-//   tail, and the whole message is then inflated at once with the thread's stream: between two
-//   reads of one connection the thread serves others, and the next read may run on another
-//   thread. So the inflated text is appended only by the final call, which websocketpp does not
+//   tail (one allocation per compressed message read, freed at its end; websocketpp allocates the
+//   message itself anyway), and the whole message is then inflated at once with the thread's
+//   stream: between two reads of one connection the thread serves others, and the next read may
+//   run on another thread. So the inflated text is appended only by the final call, which websocketpp does not
 //   pass to its UTF-8 validator: the transport checks with is_invalid_compressed_text() below.
 //   An inflated message over the limit fails with processor::error::message_too_big (websocketpp
 //   closes with 1009), corrupt data with processor::error::invalid_payload (1007, see inflate.hpp).
 //
 // Threads: one per connection, called by websocketpp under that connection's serialization (its
-// strand, or the single I/O thread); enable(), limit_inflated_size() and decline() are for the
-// transport's validate handler, before the connection opens.
+// strand, or the single I/O thread), except compress(), which runs on whichever thread sends: it
+// only reads the window, fixed before the connection opens, and deflates with that thread's stream.
+// enable(), limit_inflated_size() and decline() are for the transport's validate handler, before
+// the connection opens.
 
 #include <cstddef>
 #include <cstdint>
@@ -72,7 +75,7 @@ public:
     std::pair<error_code, std::string> negotiate(websocketpp::http::attribute_list const& offer)
     {
         std::optional<DeflateAgreement> agreement = accept_deflate_offer(to_offer(offer));
-        if (!agreement) return {websocketpp::extensions::error::make_error_code(websocketpp::extensions::error::general), {}};
+        if (!agreement) return {extension_error(), {}};
         window_bits_ = static_cast<std::uint8_t>(agreement->server_window_bits);
         enabled_ = true;
         return {error_code(), deflate_response(*agreement)};
@@ -81,8 +84,7 @@ public:
     /// Server side only: a client would have to offer, and keep its own state.
     error_code init(bool is_server)
     {
-        return is_server ? error_code()
-                         : websocketpp::extensions::error::make_error_code(websocketpp::extensions::error::general);
+        return is_server ? error_code() : extension_error();
     }
 
     bool is_implemented() const { return true; }
@@ -112,7 +114,7 @@ public:
             deflate_message_with_tail(in, window_bits_, out);
             return error_code();
         } catch (std::exception const&) { // out stays shorter than a tail: the processor fails the send
-            return websocketpp::extensions::error::make_error_code(websocketpp::extensions::error::general);
+            return extension_error();
         }
     }
 
@@ -149,6 +151,11 @@ private:
     {
         static constexpr std::uint8_t tail[4] = {0x00, 0x00, 0xff, 0xff};
         return length == sizeof tail && std::memcmp(bytes, tail, sizeof tail) == 0;
+    }
+
+    static error_code extension_error()
+    {
+        return websocketpp::extensions::error::make_error_code(websocketpp::extensions::error::general);
     }
 
     static error_code make_processor_error(websocketpp::processor::error::processor_errors error)

@@ -33,7 +33,7 @@ public:
 
     InflateResult inflate(std::string_view payload, std::size_t max_size, std::string& out)
     {
-        if (payload.empty()) return InflateResult::ok; // what some clients send for an empty message (RFC 7692 says 0x00)
+        if (payload.empty()) return InflateResult::ok; // some clients' empty message (RFC 7692 says 0x00)
         if (payload.size() > UINT_MAX) return InflateResult::too_big;
         inflateReset(&stream_);
         start_ = out.size();
