@@ -152,6 +152,11 @@ struct RecordingBackplane final : Backplane {
         published.push_back(std::to_string(users.size()) + " users: " + std::string(frame.text()));
     }
     void publish_to_all(const Frame& frame) override { published.push_back("all: " + std::string(frame.text())); }
+    void user_joined(const UserId& user) override { local_users.push_back("+" + user.to_string()); }
+    void user_left(const UserId& user) override { local_users.push_back("-" + user.to_string()); }
+    BackplaneMetrics metrics() const override { return {true, 3, 0, 0, 0}; }
+
+    std::vector<std::string> local_users; ///< "+user" joined, "-user" left, in call order
 };
 
 } // namespace
@@ -182,6 +187,29 @@ TEST_CASE("a backplane sees every delivery and presence change, and delivers rem
         CHECK(backplane->published.size() == 3); // remote frames are never re-published
     }
     CHECK(backplane->sink == nullptr);
+}
+
+TEST_CASE("a backplane hears of each user's first local connection and last, in order, and reports its figures",
+          "[manager][backplane]") {
+    MockTransport transport;
+    auto backplane = std::make_shared<RecordingBackplane>();
+    ManagerOptions options;
+    options.backplane = backplane;
+    Manager manager(transport, {}, options);
+    const ConnectionId phone = manager.register_connection(alice, transport.open());
+    const ConnectionId laptop = manager.register_connection(alice, transport.open());
+    const ConnectionId bobs = manager.register_connection(bob, transport.open());
+    manager.unregister_connection(phone);
+    manager.unregister_connection(laptop); // alice's last
+    manager.register_connection(alice, transport.open());
+    manager.unregister_connection(bobs);
+
+    const std::string a = alice.to_string(), b = bob.to_string();
+    CHECK(backplane->local_users == std::vector<std::string>{"+" + a, "+" + b, "-" + a, "+" + a, "-" + b});
+    const ManagerMetrics metrics = manager.metrics();
+    CHECK(metrics.with_backplane);
+    CHECK(metrics.backplane.connected);
+    CHECK(metrics.backplane.subscriptions == 3);
 }
 
 
