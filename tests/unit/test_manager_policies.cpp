@@ -159,16 +159,20 @@ struct RecordingBackplane final : Backplane {
     std::vector<std::string> local_users; ///< "+user" joined, "-user" left, in call order
 };
 
+ManagerOptions options_with(std::shared_ptr<Backplane> backplane) {
+    ManagerOptions options;
+    options.backplane = std::move(backplane);
+    return options;
+}
+
 } // namespace
 
 TEST_CASE("a backplane sees every delivery and presence change, and delivers remote frames locally",
           "[manager][backplane]") {
     MockTransport transport;
     auto backplane = std::make_shared<RecordingBackplane>();
-    ManagerOptions options;
-    options.backplane = backplane;
     {
-        Manager manager(transport, {}, options);
+        Manager manager(transport, {}, options_with(backplane));
         REQUIRE(backplane->sink != nullptr);
         const Handle handle = transport.open();
         manager.register_connection(alice, handle);
@@ -193,9 +197,7 @@ TEST_CASE("a backplane hears of each user's first local connection and last, in 
           "[manager][backplane]") {
     MockTransport transport;
     auto backplane = std::make_shared<RecordingBackplane>();
-    ManagerOptions options;
-    options.backplane = backplane;
-    Manager manager(transport, {}, options);
+    Manager manager(transport, {}, options_with(backplane));
     const ConnectionId phone = manager.register_connection(alice, transport.open());
     const ConnectionId laptop = manager.register_connection(alice, transport.open());
     const ConnectionId bobs = manager.register_connection(bob, transport.open());

@@ -86,8 +86,8 @@ inline void write_backplane_metrics(PrometheusText& out, const ManagerMetrics& m
                 count(metrics.backplane_received));
     out.gauge("backplane_up", "1 while the backplane's links to the other nodes are up", backplane.connected ? 1 : 0);
     out.gauge("backplane_subscriptions", "Channels the backplane listens to", count(backplane.subscriptions));
-    out.counter("backplane_messages_published_total", "Messages sent to the other nodes (one per recipient user), acknowledged",
-                count(backplane.published));
+    out.counter("backplane_messages_published_total",
+                "Messages sent to the other nodes (one per recipient user), acknowledged", count(backplane.published));
     out.counter("backplane_publish_failures_total",
                 "Messages not sent to the other nodes: link down, too many in flight, timeout or error",
                 count(backplane.publish_failures));
