@@ -65,20 +65,17 @@ class RedisBackplane::Impl : public std::enable_shared_from_this<Impl> {
 public:
     Impl(asio::any_io_executor executor, RedisBackplaneOptions options)
         : executor_(std::move(executor)), options_(std::move(options)), node_id_(checked_node_id(options_.node_id)),
-          channels_(checked_prefix(options_.prefix), node_id_) {}
+          channels_(checked_prefix(options_.prefix), node_id_),
+          subscriber_(std::make_unique<Connection>(executor_, subscriber_options())),
+          commands_(std::make_unique<Connection>(executor_, command_options())) {
+        subscriber_->start();
+        commands_->start();
+    }
 
-    /// Their callbacks point here: the connections go first.
+    /// The connections' callbacks point here: they go first.
     ~Impl() {
         subscriber_.reset();
         commands_.reset();
-    }
-
-    /// Made apart from the constructor: the connections' callbacks point here.
-    void start() {
-        subscriber_ = std::make_unique<Connection>(executor_, subscriber_options());
-        commands_ = std::make_unique<Connection>(executor_, command_options());
-        subscriber_->start();
-        commands_->start();
     }
 
     const std::string& node_id() const { return node_id_; }
@@ -91,7 +88,7 @@ public:
     /// Fails at once, counted, while the command link is down or too much awaits Redis already.
     void publish(std::vector<std::string> channels, const Frame& frame) {
         const std::size_t count = channels.size();
-        if (!commands_up_.load(std::memory_order_acquire) || !reserve_in_flight(count)) {
+        if (!commands_up_.load(std::memory_order_relaxed) || !reserve_in_flight(count)) {
             publish_failures_.fetch_add(count, std::memory_order_relaxed);
             return;
         }
@@ -141,11 +138,11 @@ private:
     ConnectionOptions command_options() {
         ConnectionOptions options = link_options();
         options.on_connected = [this] {
-            commands_up_.store(true, std::memory_order_release);
+            commands_up_.store(true, std::memory_order_relaxed);
             log("command link up");
         };
         options.on_disconnected = [this](std::error_code why) {
-            commands_up_.store(false, std::memory_order_release);
+            commands_up_.store(false, std::memory_order_relaxed);
             log("command link lost: " + why.message());
         };
         options.liveness_probe = [this] { commands_->command({"PING"}, ignore_reply); };
@@ -249,9 +246,7 @@ private:
 };
 
 RedisBackplane::RedisBackplane(asio::any_io_executor executor, RedisBackplaneOptions options)
-    : impl_(std::make_shared<Impl>(std::move(executor), std::move(options))) {
-    impl_->start();
-}
+    : impl_(std::make_shared<Impl>(std::move(executor), std::move(options))) {}
 
 RedisBackplane::~RedisBackplane() = default;
 
