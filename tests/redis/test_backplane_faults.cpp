@@ -85,7 +85,7 @@ TEST_CASE("Redis paused: at most max_in_flight publishes wait for it, the rest f
     Node a(std::move(options));
     IoThread io;
     TestClient redis(io, options_for(server));
-    REQUIRE(eventually([&] { return a.metrics().connected; }));
+    REQUIRE(eventually([&] { return a.metrics().connected && redis.connected == 1; }));
 
     REQUIRE(redis.call({"CLIENT", "PAUSE", "700", "ALL"}).reply.text == "OK");
     const auto start = Clock::now();
