@@ -40,11 +40,11 @@ protected:
 /// A backplane's own figures (counters since construction, current sizes), for `ManagerMetrics`
 /// (which counts the frames handed to it and brought by it itself).
 struct BackplaneMetrics {
-    bool connected = false;          ///< its links to the other nodes are up now
-    std::size_t subscriptions = 0;   ///< channels it listens to now
-    std::uint64_t published = 0;     ///< messages the other nodes were sent (acknowledged)
+    bool connected = false;             ///< its links to the other nodes are up now
+    std::size_t subscriptions = 0;      ///< channels it listens to now
+    std::uint64_t published = 0;        ///< messages the other nodes were sent (acknowledged)
     std::uint64_t publish_failures = 0; ///< messages not sent: link down, too many in flight, timeout, error
-    std::uint64_t resubscribes = 0;  ///< times it subscribed again to everything after losing its link
+    std::uint64_t resubscribes = 0;     ///< times it subscribed again to everything after losing its link
 };
 
 class Backplane {

@@ -3,7 +3,10 @@
 // own) through a real redis-server, and which channels a node holds.
 #include <catch2/catch.hpp>
 
+#include <future>
 #include <thread>
+
+#include <asio/post.hpp>
 
 #include "backplane_node.hpp"
 
@@ -23,6 +26,26 @@ void settle(TestClient& redis, const std::string& prefix,
 
 /// Lets stray duplicates arrive, if any would.
 void quiesce() { std::this_thread::sleep_for(std::chrono::milliseconds(200)); }
+
+/// How many times Redis ran `command` (INFO commandstats); -1 if it cannot tell.
+long long calls_of(TestClient& redis, const std::string& command) {
+    const std::string text = redis.call({"INFO", "commandstats"}).reply.text;
+    const std::string key = "cmdstat_" + command + ":calls=";
+    const std::size_t at = text.find(key);
+    return at == std::string::npos ? -1 : std::stoll(text.substr(at + key.size()));
+}
+
+/// Holds `node`'s Redis executor (its I/O thread) until the object goes.
+class HeldExecutor {
+public:
+    explicit HeldExecutor(Node& node) {
+        asio::post(node.io.context(), [released = released_.get_future().share()] { released.wait(); });
+    }
+    ~HeldExecutor() { released_.set_value(); }
+
+private:
+    std::promise<void> released_;
+};
 
 } // namespace
 
@@ -115,4 +138,33 @@ TEST_CASE("messages not sent by a node, or not in its envelope, are ignored", "[
     REQUIRE(eventually([&] { return a.count(phone, "Real") == 1; }));
     CHECK(a.transport.events(phone.handle).size() == 1);
     CHECK(a.manager->metrics().backplane_received == 1);
+}
+
+TEST_CASE("users who arrive (or leave) within one executor turn are subscribed (or not) by one command",
+          "[redis][backplane]") {
+    RedisServer server;
+    const std::string prefix = unique_prefix() + "sb";
+    Node a(backplane_options(server, prefix, "node-a"));
+    IoThread io;
+    TestClient redis(io, options_for(server));
+    REQUIRE(eventually([&] { return listeners(redis, prefix + ".broadcast") == 1; }));
+    CHECK(calls_of(redis, "subscribe") == 1); // the broadcast and node channels
+
+    std::vector<Node::Device> devices;
+    {
+        const HeldExecutor held(a);
+        for (int i = 0; i < 200; ++i) devices.push_back(a.connect(switchboard::UserId::random()));
+    }
+    REQUIRE(eventually([&] { return calls_of(redis, "subscribe") == 2; }));
+    CHECK(a.metrics().subscriptions == 202);
+    {
+        const HeldExecutor held(a);
+        for (const Node::Device& device : devices) a.disconnect(device);
+    }
+    REQUIRE(eventually([&] { return calls_of(redis, "unsubscribe") == 1; }));
+    CHECK(a.metrics().subscriptions == 2);
+    quiesce();
+    CHECK(calls_of(redis, "subscribe") == 2);
+    CHECK(calls_of(redis, "unsubscribe") == 1);
+    CHECK(listeners(redis, prefix + ".broadcast") == 1);
 }
