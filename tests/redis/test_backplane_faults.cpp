@@ -67,6 +67,7 @@ TEST_CASE("the subscriber's connection killed (CLIENT KILL): resubscribed within
     IoThread io;
     TestClient redis(io, options_for(server));
     REQUIRE(eventually([&] { return listeners(redis, user_channel(prefix, alice)) == 1; }));
+    REQUIRE(eventually([&] { return listeners(redis, prefix + ".broadcast") == 2; }));
 
     const Outcome killed = redis.call({"CLIENT", "KILL", "TYPE", "pubsub"});
     REQUIRE(killed.reply.integer == 2); // both nodes' subscribers
