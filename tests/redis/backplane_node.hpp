@@ -79,6 +79,19 @@ private:
     }
 };
 
+/// One node on a redis-server of its own, with a client of the test's to ask Redis.
+struct OneNode {
+    RedisServer server;
+    std::string prefix = unique_prefix() + "sb";
+    Node a{backplane_options(server, prefix, "node-a")};
+    IoThread io;
+    TestClient redis{io, options_for(server)};
+};
+
+inline std::string user_channel(const std::string& prefix, const switchboard::UserId& user) {
+    return prefix + ".user." + user.to_string();
+}
+
 /// How many nodes listen to `channel`, by Redis' count.
 inline long long listeners(TestClient& redis, const std::string& channel) {
     const Outcome outcome = redis.call({"PUBSUB", "NUMSUB", channel});

@@ -19,8 +19,7 @@ namespace {
 void settle(TestClient& redis, const std::string& prefix,
             std::initializer_list<std::pair<const switchboard::UserId*, long long>> expected) {
     for (const auto& [user, count] : expected) {
-        const std::string channel = prefix + ".user." + user->to_string();
-        REQUIRE(eventually([&] { return listeners(redis, channel) == count; }));
+        REQUIRE(eventually([&] { return listeners(redis, user_channel(prefix, *user)) == count; }));
     }
 }
 
@@ -92,14 +91,9 @@ TEST_CASE("across three nodes, send_to_user, send_to_users and broadcast reach e
     CHECK(c.manager->metrics().backplane_received == 1); // ToAll
 }
 
-TEST_CASE("a node listens to a user's channel exactly while it holds a connection of the user",
+TEST_CASE_METHOD(OneNode, "a node listens to a user's channel exactly while it holds a connection of the user",
           "[redis][backplane]") {
-    RedisServer server;
-    const std::string prefix = unique_prefix() + "sb";
-    Node a(backplane_options(server, prefix, "node-a"));
-    IoThread io;
-    TestClient redis(io, options_for(server));
-    const std::string alice_channel = prefix + ".user." + alice.to_string();
+    const std::string alice_channel = user_channel(prefix, alice);
     REQUIRE(eventually([&] { return listeners(redis, prefix + ".broadcast") == 1; }));
     CHECK(listeners(redis, prefix + ".node.node-a") == 1);
     CHECK(listeners(redis, alice_channel) == 0);
@@ -118,20 +112,15 @@ TEST_CASE("a node listens to a user's channel exactly while it holds a connectio
     // A user who comes and goes many times settles at the last state.
     for (int round = 0; round < 50; ++round) a.disconnect(a.connect(bob));
     a.connect(carol);
-    REQUIRE(eventually([&] { return listeners(redis, prefix + ".user." + carol.to_string()) == 1; }));
-    CHECK(listeners(redis, prefix + ".user." + bob.to_string()) == 0);
+    REQUIRE(eventually([&] { return listeners(redis, user_channel(prefix, carol)) == 1; }));
+    CHECK(listeners(redis, user_channel(prefix, bob)) == 0);
     CHECK(a.manager->connection_count(carol) == 1);
 }
 
-TEST_CASE("messages not sent by a node, or not in its envelope, are ignored", "[redis][backplane]") {
-    RedisServer server;
-    const std::string prefix = unique_prefix() + "sb";
-    Node a(backplane_options(server, prefix, "node-a"));
-    IoThread io;
-    TestClient redis(io, options_for(server));
+TEST_CASE_METHOD(OneNode, "messages not sent by a node, or not in its envelope, are ignored", "[redis][backplane]") {
     const Node::Device phone = a.connect(alice);
     settle(redis, prefix, {{&alice, 1}});
-    const std::string alice_channel = prefix + ".user." + alice.to_string();
+    const std::string alice_channel = user_channel(prefix, alice);
     for (const char* junk : {"", "no newline", "node-b\n", "node-b\nx{}", "\nd{\"type\":\"Junk\",\"data\":{}}"})
         redis.call({"PUBLISH", alice_channel, junk});
     redis.call({"PUBLISH", alice_channel, "node-b\nd{\"type\":\"Real\",\"data\":{}}"});
@@ -140,13 +129,8 @@ TEST_CASE("messages not sent by a node, or not in its envelope, are ignored", "[
     CHECK(a.manager->metrics().backplane_received == 1);
 }
 
-TEST_CASE("users who arrive (or leave) within one executor turn are subscribed (or not) by one command",
+TEST_CASE_METHOD(OneNode, "users who arrive (or leave) within one executor turn are subscribed (or not) by one command",
           "[redis][backplane]") {
-    RedisServer server;
-    const std::string prefix = unique_prefix() + "sb";
-    Node a(backplane_options(server, prefix, "node-a"));
-    IoThread io;
-    TestClient redis(io, options_for(server));
     REQUIRE(eventually([&] { return listeners(redis, prefix + ".broadcast") == 1; }));
     CHECK(calls_of(redis, "subscribe") == 1); // the broadcast and node channels
 

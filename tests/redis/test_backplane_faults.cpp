@@ -10,14 +10,6 @@ using namespace redis_test;
 using switchboard::Event;
 using Clock = std::chrono::steady_clock;
 
-namespace {
-
-std::string user_channel(const std::string& prefix, const switchboard::UserId& user) {
-    return prefix + ".user." + user.to_string();
-}
-
-} // namespace
-
 TEST_CASE("Redis restarted: local delivery goes on, publishes fail fast and are counted, then delivery resumes",
           "[redis][backplane]") {
     auto server = std::make_unique<RedisServer>();
