@@ -13,6 +13,7 @@
 #include <ctime>
 #include <functional>
 #include <map>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -77,6 +78,8 @@ constexpr Flag server_flags[] = {
     {"--history-ttl", "SECONDS", "86400", "how long an event is kept; 0: no limit"},
     {"--history-max-replay", "N", "1000", "events replayed in one resume; past it, recovery is unavailable"},
     {"--history-memory-cap", "BYTES", "268435456", "all history, past which least recently used streams go"},
+    {"--redis", "HOST:PORT[,...]", "", "share delivery with other nodes through this Redis (one, for now)"},
+    {"--redis-prefix", "P", "switchboard", "names the cluster's channels in Redis"},
     {"--metrics-port", "N", "", "also serve GET /metrics without a token on 127.0.0.1:N; 0 picks a free one"},
 };
 
@@ -239,6 +242,22 @@ void apply_history(const Arguments& arguments, social::ServerOptions& options) {
     if (store == "memory") options.history = bounds;
 }
 
+/// `--redis HOST:PORT`: a node of the cluster on that Redis. The list syntax of several instances
+/// is read, but sharding over them is not implemented yet.
+void apply_redis(const Arguments& arguments, social::ServerOptions& options) {
+    if (!arguments.has("--redis")) {
+        if (arguments.has("--redis-prefix")) usage("--redis-prefix needs --redis");
+        return;
+    }
+    const auto instances = social::parse_redis_list(arguments.get("--redis"));
+    if (!instances) usage("--redis must be HOST:PORT[,HOST:PORT...]");
+    if (instances->size() > 1)
+        usage("--redis: sharding over several Redis instances is not implemented yet; give one HOST:PORT");
+    options.redis = instances->front();
+    options.redis->prefix = arguments.get("--redis-prefix");
+    if (options.redis->prefix.empty()) usage("--redis-prefix must not be empty");
+}
+
 int print_token(const Arguments& arguments) {
     if (arguments.positional.size() != 1) usage("token needs exactly one user id");
     const auto user = switchboard::UserId::try_parse(arguments.positional[0]);
@@ -278,6 +297,7 @@ social::ServerOptions server_options(const Arguments& arguments) {
     options.transport.tcp_no_delay = no_delay == "on";
     apply_limits(arguments, options);
     apply_history(arguments, options);
+    apply_redis(arguments, options);
     if (arguments.has("--metrics-port"))
         options.metrics_port = static_cast<std::uint16_t>(arguments.number("--metrics-port", 0, 65535));
     if (production) apply_production_settings(arguments, options);
@@ -314,10 +334,14 @@ int main(int argc, char** argv) {
         social::ServerOptions options = server_options(arguments);
         const std::string scheme = options.transport.tls ? "wss" : "ws";
         const std::string bind = options.transport.bind_address;
+        const std::optional<social::RedisSettings> redis = options.redis;
         social::SocialServer server(std::move(options));
         server.start();
         if (server.metrics_port() != 0)
             log_line("metrics on http://127.0.0.1:" + std::to_string(server.metrics_port()) + "/metrics");
+        if (redis)
+            log_line("node " + server.node_id() + " of the cluster on redis " + redis->host + ":" +
+                     std::to_string(redis->port) + ", prefix " + redis->prefix);
         log_line("listening on " + scheme + "://" + bind + ":" + std::to_string(server.port()) + "/ws");
         const int signal = wait_for_stop(stop_signals);
         log_line(std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");

@@ -205,9 +205,11 @@ HttpResponse SocialApp::presence() const {
 
 namespace {
 
-switchboard::ManagerOptions manager_options(const ServerOptions& server, asio::any_io_executor executor) {
+switchboard::ManagerOptions manager_options(const ServerOptions& server, asio::any_io_executor executor,
+                                            const ClusterNode* cluster) {
     const auto& log = server.log;
     switchboard::ManagerOptions options;
+    if (cluster) options.backplane = cluster->backplane();
     options.presence.mode = server.presence;
     options.limits = server.limits;
     if (server.history) options.history = std::make_shared<switchboard::MemoryHistory>(*server.history);
@@ -230,8 +232,10 @@ switchboard::ManagerOptions manager_options(const ServerOptions& server, asio::a
 } // namespace
 
 SocialServer::SocialServer(ServerOptions options)
-    : transport_(std::move(options.transport)),
-      manager_(transport_, switchboard::JwtAuthenticator(options.jwt), manager_options(options, transport_.executor())),
+    : cluster_(options.redis ? std::make_unique<ClusterNode>(*options.redis, options.log) : nullptr),
+      transport_(std::move(options.transport)),
+      manager_(transport_, switchboard::JwtAuthenticator(options.jwt),
+               manager_options(options, transport_.executor(), cluster_.get())),
       app_(manager_, options.app) {
     if (options.dev_routes) dev_routes_.emplace(options.jwt.key, app_);
     transport_.set_http_handler([this](const HttpRequest& request) { return handle_http(request); });
@@ -254,6 +258,7 @@ void SocialServer::start() {
     manager_.start_stale_sweep(transport_.executor());
 }
 std::uint16_t SocialServer::port() const { return transport_.port(); }
+std::string SocialServer::node_id() const { return cluster_ ? cluster_->backplane()->node_id() : std::string(); }
 std::uint16_t SocialServer::metrics_port() const { return metrics_listener_ ? metrics_listener_->port() : 0; }
 void SocialServer::shutdown() {
     if (metrics_listener_) metrics_listener_->shutdown(); // it reads the manager

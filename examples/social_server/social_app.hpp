@@ -17,6 +17,7 @@
 #include <switchboard/history/memory.hpp>
 #include <switchboard/transport/websocketpp.hpp>
 
+#include "cluster.hpp"
 #include "dev_routes.hpp"
 
 namespace social {
@@ -65,6 +66,8 @@ struct ServerOptions {
     /// Serve `/api/dev/token` and `/api/dev/presence` (dev_routes.hpp): only when `jwt.key` is the
     /// public development secret, which the program alone decides.
     bool dev_routes = false;
+    /// One node of a cluster sharing delivery through this Redis; none: a single node.
+    std::optional<RedisSettings> redis;
     /// Also serve `GET /metrics` without a token on 127.0.0.1:port (0: a free one); none: only
     /// with an admin token on the main port.
     std::optional<std::uint16_t> metrics_port;
@@ -86,10 +89,13 @@ public:
     /// Graceful: every connection gets 1001 after what is queued to it.
     void shutdown();
     Manager& manager() { return manager_; }
+    /// This node's id in the cluster; empty without `redis`.
+    std::string node_id() const;
 
 private:
     switchboard::HttpResponse handle_http(const switchboard::HttpRequest& request) const;
 
+    std::unique_ptr<ClusterNode> cluster_; ///< with `redis`; outlives the manager, which holds its backplane
     switchboard::WebsocketppTransport transport_;
     Manager manager_;
     SocialApp app_;

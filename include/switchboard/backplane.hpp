@@ -7,9 +7,19 @@
 /// A `ConnectionManager` with a backplane delivers every event to its own connections first,
 /// then publishes the frame so that the other nodes deliver it to theirs; presence events are
 /// published as broadcasts. What other nodes publish comes back through `BackplaneSink`, which
-/// delivers to local connections only (never re-publishes). A Redis pub/sub backplane plugs in
-/// here; with none, the manager serves one node.
+/// delivers to local connections only (never re-publishes). The manager also says when a user's
+/// first local connection opens and the last one closes, so that a backplane need only listen
+/// for the users this node holds. `redis/backplane.hpp` is one; with none, the manager serves one
+/// node.
+///
+/// Threads. The manager calls `publish_*` from any thread, right after local delivery, and
+/// `user_joined` / `user_left` from whichever thread delivers presence: one thread at a time, in
+/// the order of the user's transitions (first open, last close, first open again...). None of them
+/// may block (no I/O on the caller's thread) or call back into the manager. The manager holds no
+/// lock of its own across any of these calls.
 
+#include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include <switchboard/event.hpp>
@@ -27,15 +37,30 @@ protected:
     ~BackplaneSink() = default;
 };
 
+/// A backplane's own figures (counters since construction, current sizes), for `ManagerMetrics`
+/// (which counts the frames handed to it and brought by it itself).
+struct BackplaneMetrics {
+    bool connected = false;             ///< its links to the other nodes are up now
+    std::size_t subscriptions = 0;      ///< channels it listens to now
+    std::uint64_t published = 0;        ///< messages the other nodes were sent (acknowledged)
+    std::uint64_t publish_failures = 0; ///< messages not sent: link down, too many in flight, timeout, error
+    std::uint64_t resubscribes = 0;     ///< times it subscribed again to everything after losing its link
+};
+
 class Backplane {
 public:
     virtual ~Backplane() = default;
     /// Called by the manager with itself at construction and with nullptr at destruction;
     /// after `attach(nullptr)` returns, the sink must not be called any more.
     virtual void attach(BackplaneSink* sink) = 0;
-    /// Publishes to the other nodes. Called from any thread, after local delivery; must not block long.
+    /// Publishes to the other nodes. Called from any thread, after local delivery; must not block.
     virtual void publish_to_users(const std::vector<UserId>& users, const Frame& frame) = 0;
     virtual void publish_to_all(const Frame& frame) = 0;
+    /// `user`'s first connection on this node opened: from now on, deliver what is published to them.
+    virtual void user_joined(const UserId& user) = 0;
+    /// `user`'s last connection on this node closed: what is published to them is of no use here.
+    virtual void user_left(const UserId& user) = 0;
+    virtual BackplaneMetrics metrics() const = 0;
 };
 
 } // namespace switchboard

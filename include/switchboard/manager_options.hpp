@@ -141,6 +141,7 @@ struct ManagerMetrics {
     bool with_backplane = false;
     std::uint64_t backplane_published = 0; ///< frames handed to the backplane for the other nodes
     std::uint64_t backplane_received = 0;  ///< frames the backplane brought from the other nodes
+    BackplaneMetrics backplane;            ///< the backplane's own figures
     // Distributions:
     Histogram::Snapshot send_duration;       ///< one `send_to_user(s)` call, ns
     Histogram::Snapshot broadcast_duration;  ///< one `broadcast` call, ns

@@ -13,6 +13,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "../redis/redis_server.hpp"
 #include "child_process.hpp"
 #include "harness.hpp"
 
@@ -62,6 +63,41 @@ TEST_CASE("The social_server program serves a client and on SIGTERM closes it wi
     CHECK(client.state().close->code == 1001);
     CHECK(server.read_line_containing("stopped", process_wait));
     CHECK(server.wait_for_exit(process_wait) == 0);
+}
+
+TEST_CASE("Two social_server processes with --redis: a user on one gets what a user on the other sends",
+          "[integration][program][redis]") {
+    redis_test::RedisServer redis;
+    const std::string address = "127.0.0.1:" + std::to_string(redis.port());
+    const std::string prefix = redis_test::unique_prefix() + "sb";
+    const std::vector<std::string> node{program, "--port", "0", "--jwt-secret", std::string(test_secret),
+                                        "--redis", address, "--redis-prefix", prefix};
+    ChildProcess node_a(node);
+    ChildProcess node_b(node);
+    CHECK(node_a.read_line_containing("of the cluster on redis " + address + ", prefix " + prefix, process_wait));
+    const std::string url_a = listening_url(node_a);
+    const std::string url_b = listening_url(node_b);
+    REQUIRE(url_a != url_b);
+
+    const UserId alice = UserId::random();
+    const UserId bob = UserId::random();
+    TestClient alice_on_a;
+    TestClient bob_on_b;
+    REQUIRE(alice_on_a.connect(url_a, bearer(token_for(alice))));
+    REQUIRE(bob_on_b.connect(url_b, bearer(token_for(bob))));
+    // Node A subscribes to alice's channel a round trip to Redis after she connects: until then what bob
+    // sends reaches nobody there, so bob sends again until one arrives.
+    const std::string message = envelope("SendMessage", {{"to", {alice.to_string()}}, {"text", "across nodes"}});
+    const auto received = [](const ClientState& state) { return !events_of(state, "MessageSent").empty(); };
+    bool arrived = false;
+    for (int attempt = 0; attempt < 50 && !arrived; ++attempt) {
+        REQUIRE(bob_on_b.send_text(message));
+        arrived = alice_on_a.wait_until(received, 100ms);
+    }
+    REQUIRE(arrived);
+    const json sent = events_of(alice_on_a, "MessageSent").front()["data"];
+    CHECK(sent["from"] == bob.to_string());
+    CHECK(sent["text"] == "across nodes");
 }
 
 namespace {

@@ -152,7 +152,18 @@ struct RecordingBackplane final : Backplane {
         published.push_back(std::to_string(users.size()) + " users: " + std::string(frame.text()));
     }
     void publish_to_all(const Frame& frame) override { published.push_back("all: " + std::string(frame.text())); }
+    void user_joined(const UserId& user) override { local_users.push_back("+" + user.to_string()); }
+    void user_left(const UserId& user) override { local_users.push_back("-" + user.to_string()); }
+    BackplaneMetrics metrics() const override { return {true, 3, 0, 0, 0}; }
+
+    std::vector<std::string> local_users; ///< "+user" joined, "-user" left, in call order
 };
+
+ManagerOptions options_with(std::shared_ptr<Backplane> backplane) {
+    ManagerOptions options;
+    options.backplane = std::move(backplane);
+    return options;
+}
 
 } // namespace
 
@@ -160,10 +171,8 @@ TEST_CASE("a backplane sees every delivery and presence change, and delivers rem
           "[manager][backplane]") {
     MockTransport transport;
     auto backplane = std::make_shared<RecordingBackplane>();
-    ManagerOptions options;
-    options.backplane = backplane;
     {
-        Manager manager(transport, {}, options);
+        Manager manager(transport, {}, options_with(backplane));
         REQUIRE(backplane->sink != nullptr);
         const Handle handle = transport.open();
         manager.register_connection(alice, handle);
@@ -182,6 +191,27 @@ TEST_CASE("a backplane sees every delivery and presence change, and delivers rem
         CHECK(backplane->published.size() == 3); // remote frames are never re-published
     }
     CHECK(backplane->sink == nullptr);
+}
+
+TEST_CASE("a backplane hears of each user's first local connection and last, in order, and reports its figures",
+          "[manager][backplane]") {
+    MockTransport transport;
+    auto backplane = std::make_shared<RecordingBackplane>();
+    Manager manager(transport, {}, options_with(backplane));
+    const ConnectionId phone = manager.register_connection(alice, transport.open());
+    const ConnectionId laptop = manager.register_connection(alice, transport.open());
+    const ConnectionId bobs = manager.register_connection(bob, transport.open());
+    manager.unregister_connection(phone);
+    manager.unregister_connection(laptop); // alice's last
+    manager.register_connection(alice, transport.open());
+    manager.unregister_connection(bobs);
+
+    const std::string a = alice.to_string(), b = bob.to_string();
+    CHECK(backplane->local_users == std::vector<std::string>{"+" + a, "+" + b, "-" + a, "+" + a, "-" + b});
+    const ManagerMetrics metrics = manager.metrics();
+    CHECK(metrics.with_backplane);
+    CHECK(metrics.backplane.connected);
+    CHECK(metrics.backplane.subscriptions == 3);
 }
 
 

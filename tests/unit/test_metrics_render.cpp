@@ -124,11 +124,17 @@ TEST_CASE("Metrics text: history and backplane families come with a store and a 
     metrics.resumes_complete = 1;
     metrics.with_backplane = true;
     metrics.backplane_received = 9;
+    metrics.backplane.connected = true;
+    metrics.backplane.publish_failures = 5;
+    metrics.backplane.resubscribes = 2;
     const std::string text = render(metrics);
     CHECK(has_line(text, "switchboard_history_events 12"));
     CHECK(has_line(text, R"(switchboard_history_dropped_total{reason="expired"} 4)"));
     CHECK(has_line(text, R"(switchboard_resumes_total{recovery="complete"} 1)"));
     CHECK(has_line(text, "switchboard_backplane_received_total 9"));
+    CHECK(has_line(text, "switchboard_backplane_up 1"));
+    CHECK(has_line(text, "switchboard_backplane_publish_failures_total 5"));
+    CHECK(has_line(text, "switchboard_backplane_resubscribes_total 2"));
 }
 
 TEST_CASE("Metrics text: histogram buckets are cumulative, end with +Inf at the count, and are in seconds",

@@ -116,6 +116,7 @@ ManagerMetrics ConnectionManager<Transport, Auth>::metrics() const {
     metrics.with_history = options_.history != nullptr;
     if (options_.history) metrics.history = options_.history->metrics();
     metrics.with_backplane = options_.backplane != nullptr;
+    if (options_.backplane) metrics.backplane = options_.backplane->metrics();
     return metrics;
 }
 

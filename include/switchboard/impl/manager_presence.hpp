@@ -84,9 +84,14 @@ void ConnectionManager<Transport, Auth>::publish_presence() {
 }
 
 /// While the transport shuts down, every connection is closing: presence would only cost
-/// N^2 failed sends. Other nodes still hear of it through the backplane.
+/// N^2 failed sends. Other nodes still hear of it through the backplane, which also hears of
+/// each transition here, in order, to follow this node's users.
 template <class Transport, class Auth>
 void ConnectionManager<Transport, Auth>::deliver_presence(const PresenceChange& change) {
+    if (options_.backplane) {
+        if (change.online) options_.backplane->user_joined(change.user);
+        else options_.backplane->user_left(change.user);
+    }
     const bool deliver_locally = !shutting_down_.load(std::memory_order_relaxed);
     if (deliver_locally && options_.presence.mode == PresenceMode::coalesced) {
         pending_presence_.record(change.user, change.online);

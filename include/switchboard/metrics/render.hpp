@@ -77,6 +77,24 @@ inline void write_resume_metrics(PrometheusText& out, const ManagerMetrics& metr
                 static_cast<double>(metrics.closed_stream_reset));
 }
 
+inline void write_backplane_metrics(PrometheusText& out, const ManagerMetrics& metrics) {
+    const BackplaneMetrics& backplane = metrics.backplane;
+    const auto count = [](auto figure) { return static_cast<double>(figure); };
+    out.counter("backplane_published_total", "Frames handed to the backplane for the other nodes",
+                count(metrics.backplane_published));
+    out.counter("backplane_received_total", "Frames the backplane brought from the other nodes",
+                count(metrics.backplane_received));
+    out.gauge("backplane_up", "1 while the backplane's links to the other nodes are up", backplane.connected ? 1 : 0);
+    out.gauge("backplane_subscriptions", "Channels the backplane listens to", count(backplane.subscriptions));
+    out.counter("backplane_messages_published_total",
+                "Messages sent to the other nodes (one per recipient user), acknowledged", count(backplane.published));
+    out.counter("backplane_publish_failures_total",
+                "Messages not sent to the other nodes: link down, too many in flight, timeout or error",
+                count(backplane.publish_failures));
+    out.counter("backplane_resubscribes_total", "Times the backplane subscribed again after losing its link",
+                count(backplane.resubscribes));
+}
+
 inline void write_distributions(PrometheusText& out, const ManagerMetrics& metrics) {
     constexpr double nanoseconds = 1e9;
     out.histogram("send_duration_seconds", "Time in one send_to_user or send_to_users call", metrics.send_duration,
@@ -111,12 +129,7 @@ inline void write_metrics(PrometheusText& out, const ManagerMetrics& metrics) {
         detail::write_resume_metrics(out, metrics);
         detail::write_history_metrics(out, metrics.history);
     }
-    if (metrics.with_backplane) {
-        out.counter("backplane_published_total", "Frames handed to the backplane for the other nodes",
-                    count(metrics.backplane_published));
-        out.counter("backplane_received_total", "Frames the backplane brought from the other nodes",
-                    count(metrics.backplane_received));
-    }
+    if (metrics.with_backplane) detail::write_backplane_metrics(out, metrics);
     detail::write_distributions(out, metrics);
 }
 

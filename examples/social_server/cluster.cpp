@@ -1,0 +1,54 @@
+// Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
+#include "cluster.hpp"
+
+#include <charconv>
+
+namespace social {
+
+std::optional<std::vector<RedisSettings>> parse_redis_list(std::string_view list) {
+    std::vector<RedisSettings> instances;
+    while (true) {
+        const std::size_t comma = list.find(',');
+        const std::string_view entry = list.substr(0, comma);
+        const std::size_t colon = entry.rfind(':');
+        if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+        const std::string_view digits = entry.substr(colon + 1);
+        unsigned port = 0;
+        const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+        if (error != std::errc{} || end != digits.data() + digits.size() || port == 0 || port > 65535)
+            return std::nullopt;
+        instances.push_back({std::string(entry.substr(0, colon)), static_cast<std::uint16_t>(port)});
+        if (comma == std::string_view::npos) return instances;
+        list.remove_prefix(comma + 1);
+    }
+}
+
+namespace {
+
+switchboard::redis::RedisBackplaneOptions backplane_options(const RedisSettings& settings,
+                                                            std::function<void(std::string_view)> log) {
+    switchboard::redis::RedisBackplaneOptions options;
+    options.redis.host = settings.host;
+    options.redis.port = settings.port;
+    options.prefix = settings.prefix;
+    options.log = std::move(log);
+    return options;
+}
+
+} // namespace
+
+ClusterNode::ClusterNode(const RedisSettings& settings, std::function<void(std::string_view)> log)
+    : work_(io_.get_executor()),
+      backplane_(std::make_shared<switchboard::redis::RedisBackplane>(io_.get_executor(),
+                                                                      backplane_options(settings, std::move(log)))),
+      thread_([this] { io_.run(); }) {}
+
+/// The backplane goes once its io_context runs no more, as its header asks.
+ClusterNode::~ClusterNode() {
+    work_.reset();
+    io_.stop();
+    thread_.join();
+    backplane_.reset();
+}
+
+} // namespace social

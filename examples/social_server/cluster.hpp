@@ -1,0 +1,52 @@
+// Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
+#pragma once
+
+/// @file
+/// The example server as one node of a cluster (`--redis`): a `redis::RedisBackplane` on an I/O
+/// thread of its own, so that Redis' traffic never waits behind the WebSocket I/O threads.
+///
+/// Threads: made and destroyed by the server's owner thread. Destroy it after the manager that
+/// holds its backplane: it stops its thread first, then lets the backplane go.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+
+#include <switchboard/redis/backplane.hpp>
+
+namespace social {
+
+struct RedisSettings {
+    std::string host;
+    std::uint16_t port = 6379;
+    std::string prefix = "switchboard";
+};
+
+/// `HOST:PORT[,HOST:PORT...]`, one entry per Redis instance; none if an entry is not of that form.
+std::optional<std::vector<RedisSettings>> parse_redis_list(std::string_view list);
+
+class ClusterNode {
+public:
+    ClusterNode(const RedisSettings& settings, std::function<void(std::string_view)> log);
+    ~ClusterNode();
+    ClusterNode(const ClusterNode&) = delete;
+    ClusterNode& operator=(const ClusterNode&) = delete;
+
+    const std::shared_ptr<switchboard::redis::RedisBackplane>& backplane() const { return backplane_; }
+
+private:
+    asio::io_context io_;
+    asio::executor_work_guard<asio::io_context::executor_type> work_;
+    std::shared_ptr<switchboard::redis::RedisBackplane> backplane_;
+    std::thread thread_;
+};
+
+} // namespace social

@@ -1,0 +1,89 @@
+// Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
+#pragma once
+
+/// @file
+/// `redis::RedisBackplane`: cross-node delivery over Redis pub/sub, for `ManagerOptions::backplane`.
+///
+/// Channels, under `prefix` (default `switchboard`):
+/// - `<prefix>.user.<user id>`: what is sent to that user. A node listens while it holds at least
+///   one local connection of the user (the manager says when the first opens and the last closes;
+///   the backplane counts them too), so a send reaches only the nodes that hold its recipients.
+///   Subscribes and unsubscribes are batched: those asked for before the executor's next turn
+///   go out together, and a user who comes and goes meanwhile costs nothing.
+/// - `<prefix>.broadcast`: broadcasts and presence events, heard by every node.
+/// - `<prefix>.node.<node id>`: this node's own; for now it carries the subscriber's liveness
+///   probe (hiredis 0.14 cannot `PING` a subscribed connection, so the node publishes here and
+///   waits for it to come back).
+///
+/// Each message carries the node it came from; a node ignores its own (it delivered them locally
+/// already), so no connection gets an event twice. A send to several users is one `PUBLISH` per
+/// user, written to Redis in one pipeline.
+///
+/// Two `redis::Connection`s: one subscribed, one for `PUBLISH`. While Redis is away, publishing
+/// fails at once and is counted (`BackplaneMetrics::publish_failures`): nothing is queued, so
+/// memory stays bounded (at most `max_in_flight` publishes await Redis at any time), and local
+/// delivery goes on. What other nodes publish meanwhile is lost (pub/sub keeps nothing). When the
+/// subscriber's link comes back, it subscribes again to every channel it should hold.
+/// A connection registered on one node hears what other nodes send to its user only once the
+/// node has subscribed (a round trip to Redis after the user's first local connection opens).
+///
+/// Threads. Everything the backplane does with Redis runs on `executor`, which must run one
+/// handler at a time (an io_context run by one thread, or a strand); other nodes' messages are
+/// delivered to the manager from there. The `Backplane` members may be called from any thread and
+/// never block: they post to the executor. Destroy the backplane on the executor's thread, or
+/// while its io_context is not running, after the manager it serves (which holds it) is gone.
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <asio/any_io_executor.hpp>
+
+#include <switchboard/backplane.hpp>
+#include <switchboard/redis/connection.hpp>
+
+namespace switchboard::redis {
+
+struct RedisBackplaneOptions {
+    /// Where Redis is, and the timeouts and backoff of both connections. Its callbacks and
+    /// `liveness_interval` are the backplane's own: any set here are replaced.
+    ConnectionOptions redis;
+    /// Starts every channel name; nodes share delivery exactly when they share Redis and prefix.
+    std::string prefix = "switchboard";
+    /// This node's name in messages and its channel: 1 to 64 of `A-Z a-z 0-9 . _ -`. Empty: 16
+    /// random hex digits.
+    std::string node_id;
+    /// How often each connection's liveness is checked (see `redis::ConnectionOptions`).
+    std::chrono::milliseconds liveness_interval{1000};
+    /// Publishes awaiting Redis' reply, past which publishing fails at once (counted).
+    std::size_t max_in_flight = 10000;
+    /// One line per link that comes up or goes down; called on the executor.
+    std::function<void(std::string_view line)> log;
+};
+
+class RedisBackplane final : public Backplane {
+public:
+    /// Starts connecting at once. Throws `std::invalid_argument` for a bad `prefix` or `node_id`.
+    RedisBackplane(asio::any_io_executor executor, RedisBackplaneOptions options);
+    ~RedisBackplane() override;
+    RedisBackplane(const RedisBackplane&) = delete;
+    RedisBackplane& operator=(const RedisBackplane&) = delete;
+
+    const std::string& node_id() const noexcept;
+
+    void attach(BackplaneSink* sink) override;
+    void publish_to_users(const std::vector<UserId>& users, const Frame& frame) override;
+    void publish_to_all(const Frame& frame) override;
+    void user_joined(const UserId& user) override;
+    void user_left(const UserId& user) override;
+    BackplaneMetrics metrics() const override;
+
+private:
+    class Impl;
+    std::shared_ptr<Impl> impl_;
+};
+
+} // namespace switchboard::redis

@@ -1,0 +1,61 @@
+// Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
+#pragma once
+
+// What RedisBackplane nodes say to each other: channel names, and the envelope of a message,
+// `<origin node id>\n<d|e><frame text>` (`d` durable, `e` ephemeral). Nodes of one cluster run
+// one version of it.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <switchboard/event.hpp>
+#include <switchboard/user_id.hpp>
+
+namespace switchboard::redis::detail {
+
+class Channels {
+public:
+    explicit Channels(const std::string& prefix, const std::string& node_id)
+        : user_prefix_(prefix + ".user."), broadcast_(prefix + ".broadcast"), node_(prefix + ".node." + node_id) {}
+
+    std::string user(const UserId& user) const { return user_prefix_ + user.to_string(); }
+    const std::string& broadcast() const { return broadcast_; }
+    const std::string& node() const { return node_; }
+    /// The user whose channel this is, if it is a user's channel.
+    std::optional<UserId> user_of(std::string_view channel) const {
+        if (channel.substr(0, user_prefix_.size()) != user_prefix_) return std::nullopt;
+        return UserId::try_parse(channel.substr(user_prefix_.size()));
+    }
+
+private:
+    std::string user_prefix_;
+    std::string broadcast_;
+    std::string node_;
+};
+
+struct Envelope {
+    std::string_view origin;
+    Durability durability;
+    std::string_view text;
+};
+
+inline std::string seal(std::string_view origin, const Frame& frame) {
+    std::string payload;
+    payload.reserve(origin.size() + 2 + frame.size());
+    payload.append(origin).append(1, '\n');
+    payload.append(1, frame.durability() == Durability::durable ? 'd' : 'e').append(frame.text());
+    return payload;
+}
+
+/// None for a payload that is not an envelope.
+inline std::optional<Envelope> unseal(std::string_view payload) {
+    const std::size_t newline = payload.find('\n');
+    if (newline == std::string_view::npos || newline == 0 || newline + 1 >= payload.size()) return std::nullopt;
+    const char kind = payload[newline + 1];
+    if (kind != 'd' && kind != 'e') return std::nullopt;
+    return Envelope{payload.substr(0, newline), kind == 'd' ? Durability::durable : Durability::ephemeral,
+                    payload.substr(newline + 2)};
+}
+
+} // namespace switchboard::redis::detail

@@ -1,0 +1,102 @@
+// Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
+#pragma once
+
+// A node of a test cluster: a manager on a MockTransport with a RedisBackplane of its own, on an
+// I/O thread of its own; and what the tests ask of Redis and of the nodes' connections.
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <switchboard/connection_manager.hpp>
+#include <switchboard/redis/backplane.hpp>
+#include <switchboard/transport/mock.hpp>
+
+#include "test_client.hpp"
+
+namespace redis_test {
+
+using Manager = switchboard::ConnectionManager<switchboard::MockTransport>;
+using Handle = switchboard::MockTransport::Handle;
+
+inline const switchboard::UserId alice = switchboard::UserId::parse("11111111-1111-4111-8111-111111111111");
+inline const switchboard::UserId bob = switchboard::UserId::parse("22222222-2222-4222-8222-222222222222");
+inline const switchboard::UserId carol = switchboard::UserId::parse("33333333-3333-4333-8333-333333333333");
+
+inline switchboard::redis::RedisBackplaneOptions backplane_options(const RedisServer& server, std::string prefix,
+                                                                   std::string node_id) {
+    switchboard::redis::RedisBackplaneOptions options;
+    options.redis = options_for(server);
+    options.prefix = std::move(prefix);
+    options.node_id = std::move(node_id);
+    return options;
+}
+
+struct Node {
+    explicit Node(switchboard::redis::RedisBackplaneOptions options)
+        : backplane(std::make_shared<switchboard::redis::RedisBackplane>(io.context().get_executor(),
+                                                                          std::move(options))),
+          manager(std::make_unique<Manager>(transport, switchboard::StaticTokenAuthenticator{}, manager_options())) {}
+
+    /// The manager first (it holds the backplane), then the backplane on its I/O thread.
+    ~Node() {
+        manager.reset();
+        io.run([this] { backplane.reset(); });
+    }
+
+    struct Device {
+        Handle handle;
+        switchboard::ConnectionId id;
+    };
+
+    Device connect(const switchboard::UserId& user) {
+        const Handle handle = transport.open();
+        return {handle, manager->register_connection(user, handle)};
+    }
+    void disconnect(const Device& device) { manager->disconnect(device.id); }
+
+    /// How many events of `type` this device received.
+    std::size_t count(const Device& device, std::string_view type) const {
+        std::size_t found = 0;
+        for (const switchboard::Event& event : transport.events(device.handle)) found += event.type() == type ? 1 : 0;
+        return found;
+    }
+
+    switchboard::BackplaneMetrics metrics() const { return backplane->metrics(); }
+
+    IoThread io;
+    std::shared_ptr<switchboard::redis::RedisBackplane> backplane;
+    switchboard::MockTransport transport;
+    std::unique_ptr<Manager> manager;
+
+private:
+    /// Scoped presence with no watchers: no presence events, so that the tests count only their own.
+    switchboard::ManagerOptions manager_options() const {
+        switchboard::ManagerOptions options;
+        options.backplane = backplane;
+        options.presence.mode = switchboard::PresenceMode::scoped;
+        return options;
+    }
+};
+
+/// One node on a redis-server of its own, with a client of the test's to ask Redis.
+struct OneNode {
+    RedisServer server;
+    std::string prefix = unique_prefix() + "sb";
+    Node a{backplane_options(server, prefix, "node-a")};
+    IoThread io;
+    TestClient redis{io, options_for(server)};
+};
+
+inline std::string user_channel(const std::string& prefix, const switchboard::UserId& user) {
+    return prefix + ".user." + user.to_string();
+}
+
+/// How many nodes listen to `channel`, by Redis' count.
+inline long long listeners(TestClient& redis, const std::string& channel) {
+    const Outcome outcome = redis.call({"PUBSUB", "NUMSUB", channel});
+    if (outcome.error || outcome.reply.elements.size() != 2) return -1;
+    return outcome.reply.elements[1].integer;
+}
+
+} // namespace redis_test
