@@ -54,7 +54,8 @@ std::size_t ConnectionManager<Transport, Auth>::send_to_user(const UserId& user,
 template <class Transport, class Auth>
 std::size_t ConnectionManager<Transport, Auth>::send_to_users(const std::vector<UserId>& users, const Event& event,
                                                               ConnectionId except) {
-    const HistogramTimer timed(distributions_.send_duration);
+    thread_local TimingSample sample;
+    const HistogramTimer timed(distributions_.send_duration, sample);
     if (options_.history && event.durability() == Durability::durable) return append_to_streams(users, event, except);
     const Frame frame = event.to_frame();
     const std::size_t reached = deliver_to_users_locally(users, frame, except);
@@ -64,7 +65,8 @@ std::size_t ConnectionManager<Transport, Auth>::send_to_users(const std::vector<
 
 template <class Transport, class Auth>
 std::size_t ConnectionManager<Transport, Auth>::broadcast(const Event& event) {
-    const HistogramTimer timed(distributions_.broadcast_duration);
+    thread_local TimingSample sample;
+    const HistogramTimer timed(distributions_.broadcast_duration, sample);
     const Frame frame = event.to_frame();
     const std::size_t reached = deliver_to_all_locally(frame);
     if (options_.backplane) publish_to_all(frame);
