@@ -207,6 +207,7 @@ private:
     };
     class Listener;
     class Sink;
+    class SendTally;
 
     // A user's stream order point (with history): what is queued there runs in queue order.
     struct StreamStart { ///< a connection's `Session`, replay, then its live start
@@ -229,17 +230,37 @@ private:
         Session session;
         std::vector<StoredEvent> replay;
     };
+    /// What sends reached, added to the metrics when it goes out of scope rather than per send: a
+    /// durable event to N users with history is N frames (an offset each), counted at once.
+    class SendTally {
+    public:
+        explicit SendTally(ConnectionManager& manager) noexcept : manager_(manager) {}
+        SendTally(const SendTally&) = delete;
+        SendTally& operator=(const SendTally&) = delete;
+        ~SendTally();
+        void add(std::size_t reached, std::size_t frame_size) noexcept;
+
+    private:
+        void count_sizes() noexcept;
+        ConnectionManager& manager_;
+        std::uint64_t reached_ = 0, bytes_ = 0;
+        std::uint64_t frame_size_ = 0, frames_ = 0; ///< deliveries of the frames of this size not yet counted
+    };
+    struct StreamScratch { ///< reused across the users of one call
+        typename Registry::Targets recipients;
+        SendTally tally;
+    };
 
     ConnectionId add(Identity identity, handle_type handle, typename Registry::Slot slot);
     AuthResult admit(const UpgradeRequest& request);
     void abandon(const Identity& identity);
     typename Registry::Targets registered_targets(std::vector<ConnectionId> ids) const;
     std::size_t deliver_to_connections(typename Registry::Targets targets, const Frame& frame);
-    std::size_t deliver(const typename Registry::Targets& targets, const Frame& frame);
+    std::size_t deliver(const typename Registry::Targets& targets, const Frame& frame, SendTally* tally = nullptr);
     decltype(auto) payload_of(const Frame& frame);
     template <class Payload>
     std::size_t send_each(const typename Registry::Targets& targets, const Payload& payload, const Frame& frame,
-                          std::size_t max_backlog);
+                          std::size_t max_backlog, SendTally* tally = nullptr);
     void publish_to_users(const std::vector<UserId>& users, const Frame& frame);
     void publish_to_all(const Frame& frame);
     std::size_t backlog_limit(Durability durability) const;
@@ -249,13 +270,13 @@ private:
     void start_stream(ConnectionId connection, const Identity& identity);
     std::size_t append_to_streams(std::vector<UserId> users, const Event& event, ConnectionId except);
     template <class Make>
-    std::size_t order(const UserId& user, Make&& make, std::uintptr_t call);
-    std::size_t process(StreamItem& item, std::uintptr_t call);
+    std::size_t order(const UserId& user, Make&& make, std::uintptr_t call, StreamScratch& scratch);
+    std::size_t process(StreamItem& item, std::uintptr_t call, StreamScratch& scratch);
     void begin_session(const StreamStart& start);
     Resumption resumption(const StreamStart& start);
     bool within_replay_bytes(const std::vector<StoredEvent>& replay) const;
     void close_for_reset(const UserId& user);
-    std::size_t deliver_from_stream(const StreamDelivery& delivery);
+    std::size_t deliver_from_stream(const StreamDelivery& delivery, StreamScratch& scratch);
     std::size_t deliver_to_all_locally(const Frame& frame);
     void publish_presence();
     void deliver_presence(const PresenceChange& change);

@@ -17,6 +17,7 @@
 /// ephemeral events (typing, presence, `Error`) and broadcasts are never stored.
 
 #include <atomic>
+#include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <new>
@@ -89,13 +90,17 @@ public:
     /// The frame of this event at `offset` in a stream: `{"type":...,"offset":N,"data":...}`.
     Frame frame_at(std::uint64_t offset) const {
         constexpr std::string_view key = R"("offset":)";
-        const std::string number = std::to_string(offset);
+        char spliced[key.size() + 21]; // the key, up to 20 digits and ','
+        key.copy(spliced, key.size());
+        char* const end = std::to_chars(spliced + key.size(), spliced + sizeof spliced, offset).ptr;
+        *end = ',';
         const std::string_view all = text();
-        std::string frame;
-        frame.reserve(all.size() + key.size() + number.size() + 1);
-        frame.append(all.substr(0, block_->data_at)).append(key).append(number);
-        frame += ',';
-        frame.append(all.substr(block_->data_at));
+        const std::size_t head = block_->data_at;
+        const std::size_t splice = static_cast<std::size_t>(end + 1 - spliced);
+        std::string frame(all.size() + splice, '\0');
+        all.copy(frame.data(), head);
+        std::memcpy(frame.data() + head, spliced, splice);
+        all.copy(frame.data() + head + splice, all.size() - head, head);
         return Frame(std::move(frame));
     }
 

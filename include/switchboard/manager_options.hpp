@@ -143,8 +143,10 @@ struct ManagerMetrics {
     std::uint64_t backplane_received = 0;  ///< frames the backplane brought from the other nodes
     BackplaneMetrics backplane;            ///< the backplane's own figures
     // Distributions:
-    Histogram::Snapshot send_duration;       ///< one `send_to_user(s)` call, ns
-    Histogram::Snapshot broadcast_duration;  ///< one `broadcast` call, ns
+    /// One `send_to_user(s)` call, ns: sampled, one call in `TimingSample::period` per thread
+    /// (its count is the calls timed; `frames_delivered` and the other counters count every call).
+    Histogram::Snapshot send_duration;
+    Histogram::Snapshot broadcast_duration;  ///< one `broadcast` call, ns: sampled the same way
     Histogram::Snapshot upgrade_duration;    ///< admitting one upgrade: the Auth policy and the limits, ns
     Histogram::Snapshot outbound_frame_size; ///< frames delivered, once per recipient, bytes of payload
     Histogram::Snapshot inbound_frame_size;  ///< inbound messages, bytes of payload

@@ -190,6 +190,27 @@ TEST_CASE("the memory cap evicts least recently used streams whole: a new epoch 
     CHECK(back.position.offset == 0);
 }
 
+TEST_CASE("the memory cap evicts by use to the second: a stream used again in a later second outlives the others",
+          "[history][memory][bounds]") {
+    ManualClock clock;
+    MemoryHistoryOptions options = aging(clock, 24h);
+    options.memory_cap = 1024 * 1024;
+    MemoryHistory history(options);
+    const Epoch first = history.append(alice, note(0, 500)).position.epoch;
+    constexpr std::uint64_t earlier = 1280; // ~20 a shard, used in alice's second
+    for (std::uint64_t u = 0; u < earlier; ++u) history.append(user_number(1000 + u), note(u, 500));
+    clock.advance(1s);
+    history.append(alice, note(1, 500));
+    // Each shard evicts its least recently used in turn: ~5 of each shard's earlier streams.
+    for (std::uint64_t u = 0; history.metrics().evicted_streams < earlier / 4; ++u) {
+        REQUIRE(u < 100'000);
+        history.append(user_number(100'000 + u), note(u, 500));
+    }
+    const StreamTop kept = history.open(alice);
+    CHECK_FALSE(kept.created);
+    CHECK(kept.position == StreamPosition{first, 2});
+}
+
 TEST_CASE("memory stays within the cap whatever the traffic, as counted and as allocated", "[history][memory][bounds]") {
     MemoryHistoryOptions options;
     options.memory_cap = 8 * 1024 * 1024;

@@ -16,7 +16,7 @@
 /// malloc header. The cap counts every stream's copy of a shared event (it errs high), each
 /// stream's entries and record, so the store stays within the cap whatever the traffic (plus
 /// what appends under way add); past it, whole least-recently-used streams are evicted: the
-/// least recently used of one shard at a time, shards in turn.
+/// least recently used (to the second) of one shard at a time, shards in turn.
 ///
 /// Threads: every member may be called from any thread. Streams are sharded by user, each shard
 /// under its own mutex, so appends to users of different shards do not contend; no call holds
@@ -79,6 +79,10 @@ private:
         detail::StreamList holding; ///< streams with events, most recently used first
         detail::StreamList idle;    ///< streams with none, only their epoch and top
         Counters counters;
+        /// What the current call changed the memory count by (modulo 2^64), added to the total
+        /// once before the mutex is released: an append to a full stream usually changes it by
+        /// nothing, and then costs no atomic read-modify-write on the shared total.
+        std::size_t unsettled_memory = 0;
     };
 
     template <class Change>
@@ -87,8 +91,9 @@ private:
     Shard& shard_of(const UserId& user) { return shards_[std::hash<UserId>{}(user) % shard_count]; }
 
     // Under the shard's mutex:
-    detail::MemoryStream& take(Shard& shard, const UserId& user, std::uint32_t now, bool& created);
-    void put_back(Shard& shard, detail::MemoryStream& stream, std::uint32_t now);
+    detail::MemoryStream& find_or_make(Shard& shard, const UserId& user, std::uint32_t now, bool& created);
+    static detail::StreamList& list_of(Shard& shard, const detail::MemoryStream& stream);
+    void put_back(Shard& shard, detail::MemoryStream& stream, detail::StreamList* listed, std::uint32_t now);
     void push(Shard& shard, detail::MemoryStream& stream, const StoredEvent& event, std::uint32_t now);
     void drop_oldest(Shard& shard, detail::MemoryStream& stream, std::atomic<std::uint64_t>& reason);
     void expire(Shard& shard, detail::MemoryStream& stream, std::uint32_t now);
@@ -97,8 +102,9 @@ private:
     bool evict_least_recent(Shard& shard);
 
     void reclaim();
-    void charge(std::size_t bytes) noexcept { memory_.fetch_add(bytes, std::memory_order_relaxed); }
-    void refund(std::size_t bytes) noexcept { memory_.fetch_sub(bytes, std::memory_order_relaxed); }
+    static void charge(Shard& shard, std::size_t bytes) noexcept { shard.unsettled_memory += bytes; }
+    static void refund(Shard& shard, std::size_t bytes) noexcept { shard.unsettled_memory -= bytes; }
+    void settle(Shard& shard) noexcept;
 
     const MemoryHistoryOptions options_;
     const std::chrono::steady_clock::time_point origin_;

@@ -54,7 +54,8 @@ std::size_t ConnectionManager<Transport, Auth>::send_to_user(const UserId& user,
 template <class Transport, class Auth>
 std::size_t ConnectionManager<Transport, Auth>::send_to_users(const std::vector<UserId>& users, const Event& event,
                                                               ConnectionId except) {
-    const HistogramTimer timed(distributions_.send_duration);
+    thread_local TimingSample sample;
+    const HistogramTimer timed(distributions_.send_duration, sample);
     if (options_.history && event.durability() == Durability::durable) return append_to_streams(users, event, except);
     const Frame frame = event.to_frame();
     const std::size_t reached = deliver_to_users_locally(users, frame, except);
@@ -64,7 +65,8 @@ std::size_t ConnectionManager<Transport, Auth>::send_to_users(const std::vector<
 
 template <class Transport, class Auth>
 std::size_t ConnectionManager<Transport, Auth>::broadcast(const Event& event) {
-    const HistogramTimer timed(distributions_.broadcast_duration);
+    thread_local TimingSample sample;
+    const HistogramTimer timed(distributions_.broadcast_duration, sample);
     const Frame frame = event.to_frame();
     const std::size_t reached = deliver_to_all_locally(frame);
     if (options_.backplane) publish_to_all(frame);
@@ -126,19 +128,20 @@ std::size_t ConnectionManager<Transport, Auth>::deliver_to_all_locally(const Fra
 }
 
 template <class Transport, class Auth>
-std::size_t ConnectionManager<Transport, Auth>::deliver(const typename Registry::Targets& targets, const Frame& frame) {
+std::size_t ConnectionManager<Transport, Auth>::deliver(const typename Registry::Targets& targets, const Frame& frame,
+                                                        SendTally* tally) {
     if (targets.empty()) return 0;
-    return send_each(targets, payload_of(frame), frame, backlog_limit(frame.durability()));
+    return send_each(targets, payload_of(frame), frame, backlog_limit(frame.durability()), tally);
 }
 
 /// One transport call per target: it checks the backlog and sends. A slow consumer is dealt with
 /// by `on_backlogged`; a target whose send fails is closed (1011) and unregistered: it would fail again.
-/// `payload` is `frame`, or `frame` prepared.
+/// `payload` is `frame`, or `frame` prepared. Counted in `tally` if given, else at once.
 template <class Transport, class Auth>
 template <class Payload>
 std::size_t ConnectionManager<Transport, Auth>::send_each(const typename Registry::Targets& targets,
                                                           const Payload& payload, const Frame& frame,
-                                                          std::size_t max_backlog) {
+                                                          std::size_t max_backlog, SendTally* tally) {
     const Durability durability = frame.durability();
     std::size_t reached = 0;
     for (const auto& target : targets) {
@@ -155,10 +158,36 @@ std::size_t ConnectionManager<Transport, Auth>::send_each(const typename Registr
             break;
         }
     }
-    counters_.delivered.fetch_add(reached, std::memory_order_relaxed);
-    counters_.bytes_out.fetch_add(reached * frame.size(), std::memory_order_relaxed);
-    distributions_.outbound_frame_size.observe(frame.size(), reached);
+    if (tally) {
+        tally->add(reached, frame.size());
+    } else {
+        SendTally(*this).add(reached, frame.size());
+    }
     return reached;
+}
+
+template <class Transport, class Auth>
+void ConnectionManager<Transport, Auth>::SendTally::add(std::size_t reached, std::size_t frame_size) noexcept {
+    if (reached == 0) return;
+    if (frame_size != frame_size_) count_sizes();
+    frame_size_ = frame_size;
+    frames_ += reached;
+    reached_ += reached;
+    bytes_ += reached * frame_size;
+}
+
+template <class Transport, class Auth>
+void ConnectionManager<Transport, Auth>::SendTally::count_sizes() noexcept {
+    manager_.distributions_.outbound_frame_size.observe(frame_size_, frames_);
+    frames_ = 0;
+}
+
+template <class Transport, class Auth>
+ConnectionManager<Transport, Auth>::SendTally::~SendTally() {
+    if (reached_ == 0) return;
+    count_sizes();
+    manager_.counters_.delivered.fetch_add(reached_, std::memory_order_relaxed);
+    manager_.counters_.bytes_out.fetch_add(bytes_, std::memory_order_relaxed);
 }
 
 /// The backlog past which a connection is sent nothing more of this durability (0: no limit).

@@ -26,7 +26,8 @@ void ConnectionManager<Transport, Auth>::start_stream(ConnectionId connection, c
     const auto make = [&] {
         return StreamItem{StreamStart{connection, user, identity.resume, options_.history->open(user)}};
     };
-    order(user, make, /*call=*/0);
+    StreamScratch scratch{{}, SendTally(*this)};
+    order(user, make, /*call=*/0, scratch);
 }
 
 /// Serializes the event once; each user's frame differs only in its offset.
@@ -37,13 +38,14 @@ std::size_t ConnectionManager<Transport, Auth>::append_to_streams(std::vector<Us
     users.erase(std::unique(users.begin(), users.end()), users.end());
     const StoredEvent stored(event);
     const auto call = reinterpret_cast<std::uintptr_t>(&stored);
+    StreamScratch scratch{{}, SendTally(*this)};
     std::size_t reached = 0;
     for (const UserId& user : users) {
         const auto make = [&] {
             const StreamTop top = options_.history->append(user, stored);
             return StreamItem{StreamDelivery{user, stored, top.position.offset, top.created, except, call}};
         };
-        reached += order(user, make, call);
+        reached += order(user, make, call, scratch);
     }
     if (options_.backplane) publish_to_users(users, Frame(std::string(stored.text())));
     return reached;
@@ -53,22 +55,24 @@ std::size_t ConnectionManager<Transport, Auth>::append_to_streams(std::vector<Us
 /// thread is; returns what the deliveries of `call` reached here.
 template <class Transport, class Auth>
 template <class Make>
-std::size_t ConnectionManager<Transport, Auth>::order(const UserId& user, Make&& make, std::uintptr_t call) {
+std::size_t ConnectionManager<Transport, Auth>::order(const UserId& user, Make&& make, std::uintptr_t call,
+                                                      StreamScratch& scratch) {
     std::size_t reached = 0;
     streams_->of(std::hash<UserId>{}(user)).push_and_drain(std::forward<Make>(make), [&](StreamItem& item) {
-        reached += process(item, call);
+        reached += process(item, call, scratch);
     });
     return reached;
 }
 
 template <class Transport, class Auth>
-std::size_t ConnectionManager<Transport, Auth>::process(StreamItem& item, std::uintptr_t call) {
+std::size_t ConnectionManager<Transport, Auth>::process(StreamItem& item, std::uintptr_t call,
+                                                        StreamScratch& scratch) {
     if (const auto* start = std::get_if<StreamStart>(&item)) {
         begin_session(*start);
         return 0;
     }
     const StreamDelivery& delivery = std::get<StreamDelivery>(item);
-    const std::size_t reached = deliver_from_stream(delivery);
+    const std::size_t reached = deliver_from_stream(delivery, scratch);
     return delivery.call == call ? reached : 0;
 }
 
@@ -136,15 +140,17 @@ bool ConnectionManager<Transport, Auth>::within_replay_bytes(const std::vector<S
 }
 
 template <class Transport, class Auth>
-std::size_t ConnectionManager<Transport, Auth>::deliver_from_stream(const StreamDelivery& delivery) {
+std::size_t ConnectionManager<Transport, Auth>::deliver_from_stream(const StreamDelivery& delivery,
+                                                                    StreamScratch& scratch) {
     if (delivery.reset) {
         close_for_reset(delivery.user);
         return 0; // whoever starts from now on gets it in its replay
     }
-    typename Registry::Targets targets;
+    typename Registry::Targets& targets = scratch.recipients;
+    targets.clear();
     registry_.collect_user(delivery.user, targets);
     if (delivery.except) Registry::leave_out(targets, delivery.except);
-    return targets.empty() ? 0 : deliver(targets, delivery.event.frame_at(delivery.offset));
+    return targets.empty() ? 0 : deliver(targets, delivery.event.frame_at(delivery.offset), &scratch.tally);
 }
 
 /// The store made the user's stream anew (it had forgotten it): the user's started connections

@@ -1,8 +1,12 @@
 // Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
 #pragma once
 
-// MemoryHistory's members. A stream is taken out of its shard's lists while a call changes it
-// and put back as the most recently used, into the list its events now say.
+// MemoryHistory's members. A stream stays in its shard's list while a call changes it, and then
+// moves to the front of the list its events now say, as the most recently used: unless it is in
+// that list already and was used in this second, since a list is ordered to the second (see
+// `put_back`).
+
+#include <time.h>
 
 #include <algorithm>
 #include <utility>
@@ -26,11 +30,24 @@ void subtract(std::atomic<T>& counter, T amount) noexcept {
 inline constexpr std::size_t stream_record_bytes =
     sizeof(std::pair<const UserId, MemoryStream>) + sizeof(void*) + sizeof(std::size_t) + 16;
 
+/// `steady_clock::now()` to a few milliseconds: CLOCK_MONOTONIC_COARSE where there is one, the
+/// same clock read in ~5 ns rather than ~30 (a TSC read under a hypervisor), which is all a clock
+/// counted in seconds needs.
+inline std::chrono::steady_clock::time_point coarse_steady_now() noexcept {
+#ifdef CLOCK_MONOTONIC_COARSE
+    timespec now{};
+    if (clock_gettime(CLOCK_MONOTONIC_COARSE, &now) == 0)
+        return std::chrono::steady_clock::time_point(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+            std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec)));
+#endif
+    return std::chrono::steady_clock::now();
+}
+
 } // namespace detail
 
 inline MemoryHistory::MemoryHistory(MemoryHistoryOptions options)
     : options_(std::move(options)),
-      origin_(options_.clock ? options_.clock() : std::chrono::steady_clock::now()) {}
+      origin_(options_.clock ? options_.clock() : detail::coarse_steady_now()) {}
 
 inline StreamTop MemoryHistory::append(const UserId& user, const StoredEvent& event) {
     return use(user, [&](Shard& shard, detail::MemoryStream& stream, std::uint32_t time) {
@@ -52,11 +69,13 @@ StreamTop MemoryHistory::use(const UserId& user, Change&& change) {
     StreamTop top;
     {
         std::lock_guard lock(shard.mutex);
-        detail::MemoryStream& stream = take(shard, user, time, top.created);
+        detail::MemoryStream& stream = find_or_make(shard, user, time, top.created);
+        detail::StreamList* const listed = top.created ? nullptr : &list_of(shard, stream);
         expire(shard, stream, time);
         change(shard, stream, time);
-        put_back(shard, stream, time);
+        put_back(shard, stream, listed, time);
         top.position = {stream.epoch, stream.top};
+        settle(shard);
     }
     if (options_.memory_cap != 0 && memory_.load(std::memory_order_relaxed) > options_.memory_cap) reclaim();
     return top;
@@ -69,8 +88,8 @@ inline std::optional<std::vector<StoredEvent>> MemoryHistory::read(const UserId&
     std::lock_guard lock(shard.mutex);
     const auto found = shard.streams.find(user);
     if (found == shard.streams.end() || found->second.epoch != after.epoch) return std::nullopt;
-    bool created = false;
-    detail::MemoryStream& stream = take(shard, user, time, created);
+    detail::MemoryStream& stream = found->second;
+    detail::StreamList& listed = list_of(shard, stream);
     expire(shard, stream, time);
     std::optional<std::vector<StoredEvent>> events;
     const std::uint64_t first = stream.first_offset();
@@ -80,7 +99,8 @@ inline std::optional<std::vector<StoredEvent>> MemoryHistory::read(const UserId&
         for (std::uint64_t offset = after.offset + 1; offset <= upto; ++offset)
             events->push_back(stream.events[offset - first].event);
     }
-    put_back(shard, stream, time);
+    put_back(shard, stream, &listed, time);
+    settle(shard);
     return events;
 }
 
@@ -105,32 +125,43 @@ inline HistoryMetrics MemoryHistory::metrics() const {
 
 /// Seconds since construction on the store's clock.
 inline std::uint32_t MemoryHistory::now() const {
-    const auto now = options_.clock ? options_.clock() : std::chrono::steady_clock::now();
+    const auto now = options_.clock ? options_.clock() : detail::coarse_steady_now();
     const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(now - origin_).count();
     return static_cast<std::uint32_t>(std::max<decltype(seconds)>(seconds, 0));
 }
 
-/// The user's stream, out of its list; a new one (new epoch, top 0) if there is none.
-inline detail::MemoryStream& MemoryHistory::take(Shard& shard, const UserId& user, std::uint32_t now,
-                                                 bool& created) {
+/// The user's stream; a new one (new epoch, top 0, in no list yet) if there is none.
+inline detail::MemoryStream& MemoryHistory::find_or_make(Shard& shard, const UserId& user, std::uint32_t now,
+                                                         bool& created) {
     auto found = shard.streams.find(user);
     created = found == shard.streams.end();
     if (created) {
         const std::size_t buckets = shard.streams.bucket_count(); // a map never gives buckets back
         found = shard.streams.try_emplace(user, user, Epoch::random()).first;
         found->second.last_used = now;
-        charge(detail::stream_record_bytes + (shard.streams.bucket_count() - buckets) * sizeof(void*));
+        charge(shard, detail::stream_record_bytes + (shard.streams.bucket_count() - buckets) * sizeof(void*));
         detail::add<std::size_t>(shard.counters.streams, 1);
         return found->second;
     }
-    detail::MemoryStream& stream = found->second;
-    (stream.events.empty() ? shard.idle : shard.holding).remove(stream);
-    return stream;
+    return found->second;
 }
 
-inline void MemoryHistory::put_back(Shard& shard, detail::MemoryStream& stream, std::uint32_t now) {
+/// The list a stream's events say it belongs in.
+inline detail::StreamList& MemoryHistory::list_of(Shard& shard, const detail::MemoryStream& stream) {
+    return stream.events.empty() ? shard.idle : shard.holding;
+}
+
+/// Makes the stream the most recently used of the list its events say, from `listed` (null: from
+/// none). Every stream ahead of one used in this second was used in it too, so such a stream
+/// that stays in its list is left where it is: the order to the second is the same, and an
+/// append to a busy stream touches no other stream's links (two cache misses fewer per append).
+inline void MemoryHistory::put_back(Shard& shard, detail::MemoryStream& stream, detail::StreamList* listed,
+                                    std::uint32_t now) {
+    detail::StreamList& list = list_of(shard, stream);
+    if (listed == &list && stream.last_used == now) return;
+    if (listed) listed->remove(stream);
     stream.last_used = now;
-    (stream.events.empty() ? shard.idle : shard.holding).push_newest(stream);
+    list.push_newest(stream);
 }
 
 /// Appends at the next offset, making room first under the event bound, then drops the oldest
@@ -142,7 +173,7 @@ inline void MemoryHistory::push(Shard& shard, detail::MemoryStream& stream, cons
         drop_oldest(shard, stream, shard.counters.dropped_over_events);
     const std::size_t buffer_before = stream.events.buffer_bytes();
     stream.events.push_back(event, now, max_events);
-    charge(stream.events.buffer_bytes() - buffer_before + event.memory_size());
+    charge(shard, stream.events.buffer_bytes() - buffer_before + event.memory_size());
     ++stream.top;
     stream.bytes += event.size();
     stream.last_appended = now;
@@ -158,7 +189,7 @@ inline void MemoryHistory::drop_oldest(Shard& shard, detail::MemoryStream& strea
                                        std::atomic<std::uint64_t>& reason) {
     const StoredEvent& event = stream.events.front().event;
     stream.bytes -= event.size();
-    refund(event.memory_size());
+    refund(shard, event.memory_size());
     detail::subtract(shard.counters.bytes, event.size());
     detail::subtract<std::size_t>(shard.counters.events, 1);
     detail::add<std::uint64_t>(reason, 1);
@@ -188,7 +219,7 @@ inline void MemoryHistory::expire_least_recent(Shard& shard, std::uint32_t now) 
 inline void MemoryHistory::clear_events(Shard& shard, detail::MemoryStream& stream,
                                         std::atomic<std::uint64_t>& reason) {
     while (!stream.events.empty()) drop_oldest(shard, stream, reason);
-    refund(stream.events.buffer_bytes());
+    refund(shard, stream.events.buffer_bytes());
     stream.events.clear();
 }
 
@@ -203,7 +234,7 @@ inline bool MemoryHistory::evict_least_recent(Shard& shard) {
     clear_events(shard, *victim, shard.counters.evicted_events);
     const UserId user = victim->user; // not a reference into the node being erased
     shard.streams.erase(user);
-    refund(detail::stream_record_bytes);
+    refund(shard, detail::stream_record_bytes);
     detail::subtract<std::size_t>(shard.counters.streams, 1);
     detail::add<std::uint64_t>(shard.counters.evicted_streams, 1);
     return true;
@@ -216,7 +247,14 @@ inline void MemoryHistory::reclaim() {
         Shard& shard = shards_[reclaim_cursor_.fetch_add(1, std::memory_order_relaxed) % shard_count];
         std::lock_guard lock(shard.mutex);
         empty_in_a_row = evict_least_recent(shard) ? 0 : empty_in_a_row + 1;
+        settle(shard);
     }
+}
+
+inline void MemoryHistory::settle(Shard& shard) noexcept {
+    if (shard.unsettled_memory == 0) return;
+    memory_.fetch_add(shard.unsettled_memory, std::memory_order_relaxed);
+    shard.unsettled_memory = 0;
 }
 
 } // namespace switchboard

@@ -97,9 +97,11 @@ inline void write_backplane_metrics(PrometheusText& out, const ManagerMetrics& m
 
 inline void write_distributions(PrometheusText& out, const ManagerMetrics& metrics) {
     constexpr double nanoseconds = 1e9;
-    out.histogram("send_duration_seconds", "Time in one send_to_user or send_to_users call", metrics.send_duration,
-                  nanoseconds);
-    out.histogram("broadcast_duration_seconds", "Time in one broadcast call", metrics.broadcast_duration, nanoseconds);
+    static_assert(TimingSample::period == 16, "the duration histograms' help says one call in 16");
+    out.histogram("send_duration_seconds", "Time in one send_to_user or send_to_users call (one in 16 per thread timed)",
+                  metrics.send_duration, nanoseconds);
+    out.histogram("broadcast_duration_seconds", "Time in one broadcast call (one in 16 per thread timed)",
+                  metrics.broadcast_duration, nanoseconds);
     out.histogram("upgrade_duration_seconds", "Time admitting one upgrade: the Auth policy and the per-user limit",
                   metrics.upgrade_duration, nanoseconds);
     out.family("message_size_bytes", MetricType::histogram, "Payload sizes, out once per recipient, and in");
