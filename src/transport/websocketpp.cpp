@@ -65,9 +65,9 @@
 #include <switchboard/detail/spin_lock.hpp>
 #include <switchboard/detail/text.hpp>
 
-#include "batching_connection.hpp"
-#include "upgrade_check.hpp"
-#include "websocketpp_internals.hpp"
+#include "websocketpp/batching_connection.hpp"
+#include "websocketpp/upgrade_check.hpp"
+#include "websocketpp/websocketpp_internals.hpp"
 
 namespace switchboard {
 namespace {
