@@ -4,6 +4,8 @@
 // per socket type, the headers both parse made the pair cost 30% more CPU than one).
 #include "endpoint.hpp"
 
+#include <stdexcept>
+
 namespace switchboard::websocketpp_transport {
 
 std::shared_ptr<asio::ssl::context> make_tls_context(const TlsOptions& tls) {

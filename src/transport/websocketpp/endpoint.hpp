@@ -30,7 +30,6 @@
 #include <future>
 #include <memory>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -54,6 +53,7 @@ namespace switchboard::websocketpp_transport {
 
 using handle_type = WebsocketppTransport::handle_type;
 
+/// A server's TLS context on `tls`'s files; throws `std::runtime_error` if they cannot be loaded.
 std::shared_ptr<asio::ssl::context> make_tls_context(const TlsOptions& tls);
 
 template <class ConfigType>
