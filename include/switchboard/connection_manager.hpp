@@ -259,7 +259,8 @@ private:
     std::size_t deliver_to_all_locally(const Frame& frame);
     void publish_presence();
     void deliver_presence(const PresenceChange& change);
-    void deliver_scoped_presence(const PresenceChange& change);
+    void announce_presence(const PresenceChange& change, bool publish);
+    void deliver_scoped_presence(const PresenceChange& change, bool publish_related);
     static Frame presence_frame(const PresenceChange& change);
     void dispatch(ConnectionId connection, const Identity& sender, std::string_view payload, MessageKind kind);
     void reply_error(ConnectionId connection, std::string_view code, const std::string& message);

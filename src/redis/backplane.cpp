@@ -13,6 +13,7 @@
 #include <asio/post.hpp>
 
 #include "backplane_wire.hpp"
+#include "cluster_presence.hpp"
 #include "local_users.hpp"
 
 namespace switchboard::redis {
@@ -67,13 +68,19 @@ public:
         : executor_(std::move(executor)), options_(std::move(options)), node_id_(checked_node_id(options_.node_id)),
           channels_(checked_prefix(options_.prefix), node_id_),
           subscriber_(std::make_unique<Connection>(executor_, subscriber_options())),
-          commands_(std::make_unique<Connection>(executor_, command_options())) {
+          commands_(std::make_unique<Connection>(executor_, command_options())),
+          presence_(std::make_shared<detail::ClusterPresence>(
+              executor_, *commands_,
+              detail::ClusterPresence::Options{options_.prefix, node_id_, options_.heartbeat_interval,
+                                               options_.dead_after},
+              [this] { return local_users_.users(); })) {
         subscriber_->start();
         commands_->start();
     }
 
     /// The connections' callbacks point here: they go first.
     ~Impl() {
+        presence_->stop();
         subscriber_.reset();
         commands_.reset();
     }
@@ -100,11 +107,38 @@ public:
 
     const detail::Channels& channels() const { return channels_; }
 
+    /// Subscribes (batched), and tells Redis, in this node's order, which decides presence.
     void user_joined(const UserId& user) {
         if (local_users_.joined(user)) schedule_catch_up();
+        on_executor([user](Impl& self) { self.presence_->changed(user, true); });
     }
     void user_left(const UserId& user) {
         if (local_users_.left(user)) schedule_catch_up();
+        on_executor([user](Impl& self) { self.presence_->changed(user, false); });
+    }
+
+    void leave_cluster(std::function<void()> done) {
+        on_executor([done = std::move(done)](Impl& self) mutable { self.presence_->leave(std::move(done)); });
+    }
+
+    /// `answer` on the executor, with nothing when Redis did not answer.
+    void is_online(const UserId& user, std::function<void(std::optional<bool>)> answer) {
+        commands_->command({"SISMEMBER", presence_->online_key(), user.to_string()},
+                           [answer = std::move(answer)](std::error_code error, const Reply& reply) {
+                               if (error || reply.type != Reply::Type::integer) return answer(std::nullopt);
+                               answer(reply.integer == 1);
+                           });
+    }
+
+    void online_users(std::function<void(std::optional<std::vector<UserId>>)> answer) {
+        commands_->command({"SMEMBERS", presence_->online_key()},
+                           [answer = std::move(answer)](std::error_code error, const Reply& reply) {
+                               if (error || reply.type != Reply::Type::array) return answer(std::nullopt);
+                               std::vector<UserId> users;
+                               for (const Reply& element : reply.elements)
+                                   if (const auto user = UserId::try_parse(element.text)) users.push_back(*user);
+                               answer(std::move(users));
+                           });
     }
 
     BackplaneMetrics metrics() const {
@@ -139,10 +173,12 @@ private:
         ConnectionOptions options = link_options();
         options.on_connected = [this] {
             commands_up_.store(true, std::memory_order_relaxed);
+            presence_->connected();
             log("command link up");
         };
         options.on_disconnected = [this](std::error_code why) {
             commands_up_.store(false, std::memory_order_relaxed);
+            presence_->disconnected();
             log("command link lost: " + why.message());
         };
         options.liveness_probe = [this] { commands_->command({"PING"}, ignore_reply); };
@@ -174,8 +210,13 @@ private:
     }
 
     void schedule_catch_up() {
-        asio::post(executor_, [weak = weak_from_this()] {
-            if (const auto self = weak.lock()) self->catch_up();
+        on_executor([](Impl& self) { self.catch_up(); });
+    }
+
+    template <class Call>
+    void on_executor(Call call) {
+        asio::post(executor_, [weak = weak_from_this(), call = std::move(call)]() mutable {
+            if (const auto self = weak.lock()) call(*self);
         });
     }
 
@@ -197,7 +238,7 @@ private:
 
     /// A new connection has no subscription: it takes every channel this node should hold.
     void subscriber_connected() {
-        std::vector<std::string> channels{channels_.broadcast(), channels_.node()};
+        std::vector<std::string> channels{channels_.broadcast(), channels_.node(), channels_.presence()};
         for (const UserId& user : local_users_.users()) channels.push_back(channels_.user(user));
         subscribed_ = std::unordered_set<std::string>(channels.begin(), channels.end());
         in_batches(channels, [this](std::vector<std::string> batch) { subscriber_->subscribe(std::move(batch)); });
@@ -208,8 +249,10 @@ private:
     }
 
     /// Another node's message, to this node's connections. Its own (and its probes) are ignored:
-    /// they were delivered here before they were published.
+    /// they were delivered here before they were published. Presence, which Redis publishes, is
+    /// delivered here as everywhere, in the order Redis decided it.
     void received(std::string_view channel, std::string_view payload) {
+        if (channel == channels_.presence()) return received_presence(payload);
         const auto envelope = detail::unseal(payload);
         if (!envelope || envelope->origin == node_id_) return;
         const Frame frame(std::string(envelope->text), envelope->durability);
@@ -217,6 +260,12 @@ private:
         if (!sink_) return;
         if (channel == channels_.broadcast()) sink_->deliver_to_all(frame);
         else if (const auto user = channels_.user_of(channel)) sink_->deliver_to_users({*user}, frame);
+    }
+
+    void received_presence(std::string_view payload) {
+        const auto change = detail::parse_presence(payload);
+        std::lock_guard lock(sink_mutex_);
+        if (change && sink_) sink_->deliver_presence(change->user, change->online);
     }
 
     void log(const std::string& line) const {
@@ -230,6 +279,7 @@ private:
     std::unique_ptr<Connection> subscriber_;
     std::unique_ptr<Connection> commands_;
     detail::LocalUsers local_users_;
+    const std::shared_ptr<detail::ClusterPresence> presence_; ///< on the executor only
 
     // On the executor only:
     std::unordered_set<std::string> subscribed_; ///< what the subscriber's connection holds now
@@ -268,6 +318,18 @@ void RedisBackplane::publish_to_all(const Frame& frame) { impl_->publish({impl_-
 void RedisBackplane::user_joined(const UserId& user) { impl_->user_joined(user); }
 
 void RedisBackplane::user_left(const UserId& user) { impl_->user_left(user); }
+
+bool RedisBackplane::decides_presence() const noexcept { return true; }
+
+void RedisBackplane::leave_cluster(std::function<void()> done) { impl_->leave_cluster(std::move(done)); }
+
+void RedisBackplane::is_online(const UserId& user, std::function<void(std::optional<bool>)> answer) {
+    impl_->is_online(user, std::move(answer));
+}
+
+void RedisBackplane::online_users(std::function<void(std::optional<std::vector<UserId>>)> answer) {
+    impl_->online_users(std::move(answer));
+}
 
 BackplaneMetrics RedisBackplane::metrics() const { return impl_->metrics(); }
 
