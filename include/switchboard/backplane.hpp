@@ -70,6 +70,10 @@ public:
     /// the backplane hands to `BackplaneSink::deliver_presence`. False: each node announces its
     /// own users, published as broadcasts. Constant for the backplane's life.
     virtual bool decides_presence() const noexcept { return false; }
+    /// When it decides presence: whether `user` has a connection on any node, and who does (the
+    /// backplane states what each costs). Called from any thread; must not block. Unused otherwise.
+    virtual bool is_online_in_cluster(const UserId&) const { return false; }
+    virtual std::vector<UserId> online_in_cluster() const { return {}; }
     virtual BackplaneMetrics metrics() const = 0;
 };
 

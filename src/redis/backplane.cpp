@@ -15,6 +15,7 @@
 #include "backplane_wire.hpp"
 #include "cluster_presence.hpp"
 #include "local_users.hpp"
+#include "online_mirror.hpp"
 
 namespace switchboard::redis {
 
@@ -121,25 +122,8 @@ public:
         on_executor([done = std::move(done)](Impl& self) mutable { self.presence_->leave(std::move(done)); });
     }
 
-    /// `answer` on the executor, with nothing when Redis did not answer.
-    void is_online(const UserId& user, std::function<void(std::optional<bool>)> answer) {
-        commands_->command({"SISMEMBER", presence_->online_key(), user.to_string()},
-                           [answer = std::move(answer)](std::error_code error, const Reply& reply) {
-                               if (error || reply.type != Reply::Type::integer) return answer(std::nullopt);
-                               answer(reply.integer == 1);
-                           });
-    }
-
-    void online_users(std::function<void(std::optional<std::vector<UserId>>)> answer) {
-        commands_->command({"SMEMBERS", presence_->online_key()},
-                           [answer = std::move(answer)](std::error_code error, const Reply& reply) {
-                               if (error || reply.type != Reply::Type::array) return answer(std::nullopt);
-                               std::vector<UserId> users;
-                               for (const Reply& element : reply.elements)
-                                   if (const auto user = UserId::try_parse(element.text)) users.push_back(*user);
-                               answer(std::move(users));
-                           });
-    }
+    bool is_online_in_cluster(const UserId& user) const { return online_.is_online(user); }
+    std::vector<UserId> online_in_cluster() const { return online_.users(); }
 
     BackplaneMetrics metrics() const {
         constexpr auto relaxed = std::memory_order_relaxed;
@@ -163,9 +147,7 @@ private:
             log("subscriber link lost: " + why.message());
         };
         options.on_message = [this](std::string_view channel, std::string_view payload) { received(channel, payload); };
-        options.liveness_probe = [this] { // comes back on the subscriber, through Redis
-            commands_->command({"PUBLISH", channels_.node(), detail::seal(node_id_, Frame("probe"))}, ignore_reply);
-        };
+        options.liveness_probe = [this] { probe(); };
         return options;
     }
 
@@ -173,7 +155,7 @@ private:
         ConnectionOptions options = link_options();
         options.on_connected = [this] {
             commands_up_.store(true, std::memory_order_relaxed);
-            presence_->connected();
+            if (subscriber_up_.load(std::memory_order_relaxed)) links_up();
             log("command link up");
         };
         options.on_disconnected = [this](std::error_code why) {
@@ -207,6 +189,32 @@ private:
                 (error || reply.is_error() ? publish_failures_ : published_).fetch_add(1, std::memory_order_relaxed);
             });
         }
+    }
+
+    /// Comes back on the subscriber, through Redis.
+    void probe() {
+        commands_->command({"PUBLISH", channels_.node(), detail::seal(node_id_, Frame("probe"))}, ignore_reply);
+    }
+
+    /// Presence syncs once both links are up and the subscriber listens (a probe came back; the
+    /// liveness probes repeat it if this one went out too early), so that this node hears what
+    /// its sync announces.
+    void links_up() {
+        awaiting_listener_ = true;
+        probe();
+    }
+
+    /// Then the copy of who is online is read again (after the sync, in the pipeline).
+    void listening() {
+        presence_->connected();
+        online_.seeding();
+        commands_->command({"SMEMBERS", presence_->online_key()}, [this](std::error_code error, const Reply& reply) {
+            std::vector<UserId> users;
+            if (error || reply.type != Reply::Type::array) users = online_.users(); // keep what it knew
+            for (const Reply& element : reply.elements)
+                if (const auto user = UserId::try_parse(element.text)) users.push_back(*user);
+            online_.seeded(users);
+        });
     }
 
     void schedule_catch_up() {
@@ -244,6 +252,7 @@ private:
         in_batches(channels, [this](std::vector<std::string> batch) { subscriber_->subscribe(std::move(batch)); });
         subscription_count_.store(subscribed_.size(), std::memory_order_relaxed);
         subscriber_up_.store(true, std::memory_order_relaxed);
+        if (commands_up_.load(std::memory_order_relaxed)) links_up();
         if (std::exchange(subscribed_before_, true)) resubscribes_.fetch_add(1, std::memory_order_relaxed);
         log("subscriber link up: " + std::to_string(channels.size()) + " channels");
     }
@@ -253,6 +262,10 @@ private:
     /// delivered here as everywhere, in the order Redis decided it.
     void received(std::string_view channel, std::string_view payload) {
         if (channel == channels_.presence()) return received_presence(payload);
+        if (channel == channels_.node()) {
+            if (std::exchange(awaiting_listener_, false) && commands_up_.load(std::memory_order_relaxed)) listening();
+            return;
+        }
         const auto envelope = detail::unseal(payload);
         if (!envelope || envelope->origin == node_id_) return;
         const Frame frame(std::string(envelope->text), envelope->durability);
@@ -264,6 +277,7 @@ private:
 
     void received_presence(std::string_view payload) {
         const auto change = detail::parse_presence(payload);
+        if (change) online_.changed(*change);
         std::lock_guard lock(sink_mutex_);
         if (change && sink_) sink_->deliver_presence(change->user, change->online);
     }
@@ -280,10 +294,12 @@ private:
     std::unique_ptr<Connection> commands_;
     detail::LocalUsers local_users_;
     const std::shared_ptr<detail::ClusterPresence> presence_; ///< on the executor only
+    detail::OnlineMirror online_;
 
     // On the executor only:
     std::unordered_set<std::string> subscribed_; ///< what the subscriber's connection holds now
     bool subscribed_before_ = false;
+    bool awaiting_listener_ = false; ///< both links came up: sync presence once the subscriber hears
 
     std::mutex sink_mutex_; ///< held while delivering, so that `attach(nullptr)` waits for the delivery
     BackplaneSink* sink_ = nullptr;
@@ -323,13 +339,9 @@ bool RedisBackplane::decides_presence() const noexcept { return true; }
 
 void RedisBackplane::leave_cluster(std::function<void()> done) { impl_->leave_cluster(std::move(done)); }
 
-void RedisBackplane::is_online(const UserId& user, std::function<void(std::optional<bool>)> answer) {
-    impl_->is_online(user, std::move(answer));
-}
+bool RedisBackplane::is_online_in_cluster(const UserId& user) const { return impl_->is_online_in_cluster(user); }
 
-void RedisBackplane::online_users(std::function<void(std::optional<std::vector<UserId>>)> answer) {
-    impl_->online_users(std::move(answer));
-}
+std::vector<UserId> RedisBackplane::online_in_cluster() const { return impl_->online_in_cluster(); }
 
 BackplaneMetrics RedisBackplane::metrics() const { return impl_->metrics(); }
 

@@ -2,6 +2,7 @@
 #include "cluster_presence.hpp"
 
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 
 #include "presence_scripts.hpp"
@@ -86,20 +87,30 @@ void ClusterPresence::send_changes() {
     const std::size_t count = std::min(max_batch, queued_.size());
     std::vector<std::string> changes(queued_.begin(), queued_.begin() + static_cast<std::ptrdiff_t>(count));
     queued_.erase(queued_.begin(), queued_.begin() + static_cast<std::ptrdiff_t>(count));
-    run(Script::apply, std::move(changes), [this](bool ok, const Reply&) {
+    run(Script::apply, changes, [this, changes](bool ok, const Reply&) {
         if (!ok) return failed();
+        for (const std::string& change : changes) {
+            if (change[0] == '+') told_.insert(change.substr(1));
+            else told_.erase(change.substr(1));
+        }
         flush();
     });
 }
 
-/// The sync states everything this node holds: what is queued is in it already.
+/// The sync states everything this node holds, and whom it told Redis of and holds no more: what
+/// is queued is in it already.
 void ClusterPresence::send_sync() {
     need_sync_ = false;
     queued_.clear();
-    std::vector<std::string> users;
-    for (const UserId& user : local_users_()) users.push_back(user.to_string());
-    run(Script::sync, std::move(users), [this](bool ok, const Reply&) {
+    std::unordered_set<std::string> held;
+    for (const UserId& user : local_users_()) held.insert(user.to_string());
+    std::vector<std::string> args{std::to_string(held.size())};
+    args.insert(args.end(), held.begin(), held.end());
+    for (const std::string& user : told_)
+        if (held.count(user) == 0) args.push_back(user);
+    run(Script::sync, std::move(args), [this, held = std::move(held)](bool ok, const Reply&) mutable {
         if (!ok) return failed();
+        told_ = std::move(held);
         flush();
     });
 }
@@ -126,33 +137,32 @@ void ClusterPresence::schedule_beat() {
     });
 }
 
-/// EVALSHA once Redis said the script's SHA1, EVAL before that or when Redis forgot it (NOSCRIPT).
-/// The beat runs beside the queue (it touches no user of this node); the rest one at a time.
+/// EVALSHA once Redis said the script's SHA1, EVAL before that or when Redis forgot it (NOSCRIPT:
+/// then once more, before anything else of the queue). The beat runs beside the queue (it touches
+/// no user of this node); the rest one at a time.
 void ClusterPresence::run(Script script, std::vector<std::string> args,
                           std::function<void(bool ok, const Reply&)> done) {
     const auto index = static_cast<int>(script);
-    const bool by_sha = !loaded_[index].empty();
-    std::vector<std::string> command{by_sha ? "EVALSHA" : "EVAL", by_sha ? loaded_[index] : source_of(index), "0",
-                                     options_.prefix, options_.node_id};
+    std::vector<std::string> command{"EVAL", source_of(index), "0", options_.prefix, options_.node_id};
     command.insert(command.end(), std::make_move_iterator(args.begin()), std::make_move_iterator(args.end()));
+    const bool by_sha = !loaded_[index].empty();
+    if (by_sha) command[0] = "EVALSHA", command[1] = loaded_[index];
     if (script != Script::beat) in_flight_ = true;
-    auto retry = by_sha ? command : std::vector<std::string>{};
-    commands_.command(std::move(command), [weak = weak_from_this(), script, index, retry = std::move(retry),
+    send(script, std::move(command), by_sha, std::move(done));
+}
+
+void ClusterPresence::send(Script script, std::vector<std::string> command, bool retry_on_noscript,
+                           std::function<void(bool ok, const Reply&)> done) {
+    auto again = retry_on_noscript ? command : std::vector<std::string>{};
+    commands_.command(std::move(command), [weak = weak_from_this(), script, again = std::move(again),
                                            done = std::move(done)](std::error_code error, const Reply& reply) mutable {
         const auto self = weak.lock();
         if (!self) return;
-        if (!error && is_noscript(reply) && !retry.empty()) {
+        const auto index = static_cast<int>(script);
+        if (!error && is_noscript(reply) && !again.empty()) {
             self->loaded_[index].clear();
-            retry[0] = "EVAL";
-            retry[1] = source_of(index);
-            self->commands_.command(std::move(retry), [weak, script, done = std::move(done)](std::error_code e,
-                                                                                            const Reply& r) {
-                const auto again = weak.lock();
-                if (!again) return;
-                if (script != Script::beat) again->in_flight_ = false;
-                done(!e && !r.is_error(), r);
-            });
-            return;
+            again[0] = "EVAL", again[1] = source_of(index);
+            return self->send(script, std::move(again), false, std::move(done));
         }
         if (script != Script::beat) self->in_flight_ = false;
         done(!error && !reply.is_error(), reply);

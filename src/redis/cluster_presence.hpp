@@ -7,12 +7,13 @@
 // outcome is unknown, and when Redis did not know this node (restarted, or took it for dead); a
 // heartbeat that also removes dead nodes; leaving the cluster on a graceful shutdown.
 //
-// Threads: everything runs on the backplane's executor, except `query`, callable from any thread.
+// Threads: everything runs on the backplane's executor.
 
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include <asio/any_io_executor.hpp>
@@ -36,6 +37,7 @@ public:
     /// `commands` must outlive every call into this object; `local_users` says whom this node holds now.
     ClusterPresence(asio::any_io_executor executor, Connection& commands, Options options, LocalUsers local_users);
 
+    /// Both links are up (again): loads the scripts and syncs.
     void connected();
     void disconnected();
     void changed(const UserId& user, bool online);
@@ -57,6 +59,8 @@ private:
     void beat();
     void schedule_beat();
     void run(Script script, std::vector<std::string> args, std::function<void(bool ok, const Reply&)> done);
+    void send(Script script, std::vector<std::string> command, bool retry_on_noscript,
+              std::function<void(bool ok, const Reply&)> done);
     /// A script's outcome is unknown: sync at the next heartbeat.
     void failed();
 
@@ -72,6 +76,7 @@ private:
     bool in_flight_ = false; ///< a script awaits Redis (one at a time keeps this node's order)
     bool need_sync_ = false;
     std::vector<std::string> queued_; ///< `+user` / `-user`, in order, not sent yet
+    std::unordered_set<std::string> told_; ///< the users Redis was last told this node holds
     std::function<void()> leaving_;
 };
 

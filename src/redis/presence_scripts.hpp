@@ -57,15 +57,22 @@ end
 return 0
 )lua";
 
-/// ARGV[3..]: every user this node holds now. Afterwards Redis says exactly that of this node,
-/// which beats now: users it held no more go offline (if last), users new to it come online (if first).
+/// ARGV[3] = n, ARGV[4..3+n]: every user this node holds now; then the users it told Redis of
+/// before and holds no more. Afterwards Redis says exactly that of this node, which beats now:
+/// users it held no more go offline (if last), users new to it come online (if first). A user
+/// who left while Redis lost its data is announced offline unless another node holds them now.
 inline constexpr const char* sync = R"lua(
-local held = {}
-for i = 3, #ARGV do held[ARGV[i]] = true end
+local count, held = tonumber(ARGV[3]), {}
+for i = 4, 3 + count do held[ARGV[i]] = true end
+for i = 4 + count, #ARGV do -- before the leaves below, which would make them look lost
+  if redis.call('HLEN', user_key(ARGV[i])) == 0 and redis.call('SISMEMBER', online, ARGV[i]) == 0 then
+    redis.call('PUBLISH', channel, '0' .. ARGV[i])
+  end
+end
 for _, user in ipairs(redis.call('SMEMBERS', node_key(self))) do
   if not held[user] then leave(self, user) end
 end
-for i = 3, #ARGV do join(self, ARGV[i]) end
+for i = 4, 3 + count do join(self, ARGV[i]) end
 redis.call('ZADD', nodes, now_ms(), self)
 return 0
 )lua";

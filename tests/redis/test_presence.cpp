@@ -96,6 +96,8 @@ TEST_CASE("a watcher on node C hears one online and one offline of a user on nod
 
     const Node::Device on_a = cluster.a.connect(alice);
     REQUIRE(eventually([&] { return heard() == "+"; }));
+    CHECK(eventually([&] { return cluster.c.manager->is_user_online_in_cluster(alice); }));
+    CHECK(!cluster.c.manager->is_user_online(alice));
     const Node::Device on_b = cluster.b.connect(alice);
     REQUIRE(eventually([&] { return holders(cluster.redis, cluster.prefix, alice).size() == 2; }));
     cluster.a.disconnect(on_a);
@@ -107,6 +109,7 @@ TEST_CASE("a watcher on node C hears one online and one offline of a user on nod
     quiesce();
     CHECK(heard() == "+-");
     CHECK(holders(cluster.redis, cluster.prefix, alice).empty());
+    CHECK(cluster.b.manager->online_users_in_cluster() == std::vector<UserId>{carol});
 }
 
 TEST_CASE("a node that dies: its users go offline once within the dead-node bound, users also elsewhere stay",
@@ -198,4 +201,58 @@ TEST_CASE("concurrent connects and disconnects over three nodes end in the truth
                                 .reply.integer == 1;
         CHECK(listed == !truth.empty());
     }
+}
+
+TEST_CASE("Redis restarted without its data: nodes say again whom they hold; who stayed is never offline, who "
+          "left meanwhile is not",
+          "[redis][presence]") {
+    auto server = std::make_unique<RedisServer>();
+    const std::uint16_t port = server->port();
+    const std::string prefix = unique_prefix() + "sb";
+    Node a(fast_heartbeat(backplane_options(*server, prefix, "node-a"), std::chrono::seconds(30)),
+           presence_options(PresenceMode::broadcast));
+    Node c(fast_heartbeat(backplane_options(*server, prefix, "node-c"), std::chrono::seconds(30)),
+           presence_options(PresenceMode::broadcast));
+    auto io = std::make_unique<IoThread>();
+    auto redis = std::make_unique<TestClient>(*io, options_for(*server));
+    REQUIRE(eventually([&] { return listeners(*redis, prefix + ".presence") == 2; }));
+    const Node::Device watcher = c.connect(carol), watcher_on_a = a.connect(carol);
+    a.connect(alice);
+    const Node::Device bob_on_a = a.connect(bob);
+    REQUIRE(eventually([&] {
+        return presence_heard(c, watcher, alice) == "+" && presence_heard(c, watcher, bob) == "+" &&
+               presence_heard(a, watcher_on_a, bob) == "+";
+    }));
+
+    redis.reset();
+    io.reset();
+    server->kill();
+    REQUIRE(eventually([&] { return !a.metrics().connected && !c.metrics().connected; }));
+    a.disconnect(bob_on_a); // while Redis is away
+    server = std::make_unique<RedisServer>(port);
+    IoThread io_again;
+    TestClient redis_again(io_again, options_for(*server));
+
+    REQUIRE(eventually([&] { return holders(redis_again, prefix, alice) == std::vector<std::string>{"node-a"}; }));
+    REQUIRE(eventually([&] { return a.metrics().connected && c.metrics().connected; }));
+    quiesce();
+    // Bob's offline comes from A's sync, once A's links are both up: A hears it; C only if its
+    // subscriber was back by then (what is published meanwhile is lost to it).
+    REQUIRE(eventually([&] { return presence_heard(a, watcher_on_a, bob) == "+-"; }));
+    const std::string bob_heard = presence_heard(c, watcher, bob);
+    CHECK((bob_heard == "+-" || bob_heard == "+"));
+    const auto online = [&](const UserId& user) {
+        return redis_again.call({"SISMEMBER", prefix + ".presence.online", user.to_string()}).reply.integer == 1;
+    };
+    CHECK(online(alice));
+    CHECK(!online(bob));
+    for (const std::string& alice_heard : {presence_heard(c, watcher, alice), presence_heard(a, watcher_on_a, alice)}) {
+        CHECK(alice_heard.find('-') == std::string::npos); // never a false offline
+        CHECK(alice_heard.size() <= 2);                   // at most one more online, from the sync
+    }
+    CHECK(holders(redis_again, prefix, bob).empty());
+    CHECK(holders(redis_again, prefix, carol) == std::vector<std::string>{"node-a", "node-c"});
+    auto seen = c.manager->online_users_in_cluster(); // its copy, read again from Redis
+    std::sort(seen.begin(), seen.end());
+    CHECK(seen == std::vector<UserId>{alice, carol});
 }

@@ -18,6 +18,19 @@ std::vector<UserId> ConnectionManager<Transport, Auth>::online_users() const {
 }
 
 template <class Transport, class Auth>
+bool ConnectionManager<Transport, Auth>::is_user_online_in_cluster(const UserId& user) const {
+    if (options_.backplane && options_.backplane->decides_presence())
+        return options_.backplane->is_online_in_cluster(user);
+    return is_user_online(user);
+}
+
+template <class Transport, class Auth>
+std::vector<UserId> ConnectionManager<Transport, Auth>::online_users_in_cluster() const {
+    if (options_.backplane && options_.backplane->decides_presence()) return options_.backplane->online_in_cluster();
+    return online_users();
+}
+
+template <class Transport, class Auth>
 std::size_t ConnectionManager<Transport, Auth>::connection_count(const UserId& user) const {
     return registry_.connection_count(user);
 }

@@ -44,8 +44,10 @@
 ///   (or when this node was taken for dead) that announces `UserOnline` again, once, for users
 ///   who stayed connected, never a false `UserOffline`; users who left meanwhile go offline.
 ///   While the command link is down, presence is not decided (no events) until it is back.
-/// - Queries (`is_online`, `online_users`) ask Redis: one round trip each, `SISMEMBER` O(1) and
-///   `SMEMBERS` O(online users); the answer comes on the executor, empty if Redis did not answer.
+/// - Queries (`is_online_in_cluster`, `online_in_cluster`) read this node's copy of who is online
+///   anywhere: no I/O. It is read from Redis (`SMEMBERS`) each time both links come up and kept by
+///   the changes on `<prefix>.presence`, so it lags Redis by a message's latency, and it keeps its
+///   last state while Redis is away.
 ///
 /// Threads. Everything the backplane does with Redis runs on `executor`, which must run one
 /// handler at a time (an io_context run by one thread, or a strand); other nodes' messages are
@@ -57,7 +59,6 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -109,10 +110,10 @@ public:
     /// executor (at once if Redis is not reachable); stops the heartbeat, and tells Redis nothing
     /// more of this node. For a graceful shutdown, whether or not connections remain open.
     void leave_cluster(std::function<void()> done);
-    /// Whether `user` has a connection on any node; `answer` runs on the executor.
-    void is_online(const UserId& user, std::function<void(std::optional<bool>)> answer);
-    /// The users with a connection on any node, unordered; `answer` runs on the executor.
-    void online_users(std::function<void(std::optional<std::vector<UserId>>)> answer);
+    /// By this node's copy (see the file comment): O(1), no I/O.
+    bool is_online_in_cluster(const UserId& user) const override;
+    /// By this node's copy, unordered: O(online users) to copy, no I/O.
+    std::vector<UserId> online_in_cluster() const override;
     BackplaneMetrics metrics() const override;
 
 private:
