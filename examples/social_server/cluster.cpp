@@ -2,6 +2,8 @@
 #include "cluster.hpp"
 
 #include <charconv>
+#include <chrono>
+#include <future>
 
 namespace social {
 
@@ -43,8 +45,13 @@ ClusterNode::ClusterNode(const RedisSettings& settings, std::function<void(std::
                                                                       backplane_options(settings, std::move(log)))),
       thread_([this] { io_.run(); }) {}
 
-/// The backplane goes once its io_context runs no more, as its header asks.
+/// A graceful shutdown: this node's users go offline in the cluster at once (waiting at most a
+/// few seconds for Redis), rather than when the others take it for dead. The backplane goes once
+/// its io_context runs no more, as its header asks.
 ClusterNode::~ClusterNode() {
+    const auto left = std::make_shared<std::promise<void>>(); // may outlive the wait
+    backplane_->leave_cluster([left] { left->set_value(); });
+    left->get_future().wait_for(std::chrono::seconds(3));
     work_.reset();
     io_.stop();
     thread_.join();

@@ -192,9 +192,11 @@ HttpResponse SocialApp::metrics(const HttpRequest& request) const {
     return metrics_response(manager_);
 }
 
+/// Cluster-wide with `--redis` (the backplane's copy of who is online anywhere; `connections`
+/// counts this node's).
 HttpResponse SocialApp::presence() const {
     json online = json::array();
-    for (const UserId& user : manager_.online_users())
+    for (const UserId& user : manager_.online_users_in_cluster())
         online.push_back({{"user_id", user}, {"connections", manager_.connection_count(user)}});
     return json_response(200, {{"users_online", online.size()},
                                {"connections", manager_.connection_count()},

@@ -7,7 +7,8 @@
 /// A `ConnectionManager` with a backplane delivers every event to its own connections first,
 /// then publishes the frame so that the other nodes deliver it to theirs; presence events are
 /// published as broadcasts. What other nodes publish comes back through `BackplaneSink`, which
-/// delivers to local connections only (never re-publishes). The manager also says when a user's
+/// delivers to local connections only (never re-publishes). A backplane may also decide presence
+/// for the cluster (`decides_presence`). The manager also says when a user's
 /// first local connection opens and the last one closes, so that a backplane need only listen
 /// for the users this node holds. `redis/backplane.hpp` is one; with none, the manager serves one
 /// node.
@@ -32,6 +33,10 @@ class BackplaneSink {
 public:
     virtual void deliver_to_users(const std::vector<UserId>& users, const Frame& frame) = 0;
     virtual void deliver_to_all(const Frame& frame) = 0;
+    /// A presence change the backplane decided for the whole cluster (see
+    /// `Backplane::decides_presence`): delivered to local connections as the presence mode says,
+    /// never published. Called one thread at a time, in the order the cluster decided.
+    virtual void deliver_presence(const UserId& user, bool online) = 0;
 
 protected:
     ~BackplaneSink() = default;
@@ -60,6 +65,15 @@ public:
     virtual void user_joined(const UserId& user) = 0;
     /// `user`'s last connection on this node closed: what is published to them is of no use here.
     virtual void user_left(const UserId& user) = 0;
+    /// True when the backplane decides presence for the whole cluster: the manager then produces
+    /// no presence event of its own (it still calls `user_joined` / `user_left`) and delivers those
+    /// the backplane hands to `BackplaneSink::deliver_presence`. False: each node announces its
+    /// own users, published as broadcasts. Constant for the backplane's life.
+    virtual bool decides_presence() const noexcept { return false; }
+    /// When it decides presence: whether `user` has a connection on any node, and who does (the
+    /// backplane states what each costs). Called from any thread; must not block. Unused otherwise.
+    virtual bool is_online_in_cluster(const UserId&) const { return false; }
+    virtual std::vector<UserId> online_in_cluster() const { return {}; }
     virtual BackplaneMetrics metrics() const = 0;
 };
 

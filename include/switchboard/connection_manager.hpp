@@ -140,8 +140,14 @@ public:
 
     // --- Presence -----------------------------------------------------------------------------
 
+    /// On this node.
     bool is_user_online(const UserId& user) const;
     std::vector<UserId> online_users() const;
+    /// On any node, when the backplane decides presence for the cluster (`Backplane::
+    /// decides_presence`), at the backplane's cost (`RedisBackplane`: a local copy, no I/O);
+    /// otherwise the same as the local forms.
+    bool is_user_online_in_cluster(const UserId& user) const;
+    std::vector<UserId> online_users_in_cluster() const;
     /// Connections of one user / of everyone.
     std::size_t connection_count(const UserId& user) const;
     std::size_t connection_count() const;
@@ -280,7 +286,8 @@ private:
     std::size_t deliver_to_all_locally(const Frame& frame);
     void publish_presence();
     void deliver_presence(const PresenceChange& change);
-    void deliver_scoped_presence(const PresenceChange& change);
+    void announce_presence(const PresenceChange& change, bool publish);
+    void deliver_scoped_presence(const PresenceChange& change, bool publish_related);
     static Frame presence_frame(const PresenceChange& change);
     void dispatch(ConnectionId connection, const Identity& sender, std::string_view payload, MessageKind kind);
     void reply_error(ConnectionId connection, std::string_view code, const std::string& message);

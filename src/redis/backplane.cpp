@@ -13,7 +13,9 @@
 #include <asio/post.hpp>
 
 #include "backplane_wire.hpp"
+#include "cluster_presence.hpp"
 #include "local_users.hpp"
+#include "online_mirror.hpp"
 
 namespace switchboard::redis {
 
@@ -67,13 +69,19 @@ public:
         : executor_(std::move(executor)), options_(std::move(options)), node_id_(checked_node_id(options_.node_id)),
           channels_(checked_prefix(options_.prefix), node_id_),
           subscriber_(std::make_unique<Connection>(executor_, subscriber_options())),
-          commands_(std::make_unique<Connection>(executor_, command_options())) {
+          commands_(std::make_unique<Connection>(executor_, command_options())),
+          presence_(std::make_shared<detail::ClusterPresence>(
+              executor_, *commands_,
+              detail::ClusterPresence::Options{options_.prefix, node_id_, options_.heartbeat_interval,
+                                               options_.dead_after},
+              [this] { return local_users_.users(); })) {
         subscriber_->start();
         commands_->start();
     }
 
     /// The connections' callbacks point here: they go first.
     ~Impl() {
+        presence_->stop();
         subscriber_.reset();
         commands_.reset();
     }
@@ -100,12 +108,22 @@ public:
 
     const detail::Channels& channels() const { return channels_; }
 
+    /// Subscribes (batched), and tells Redis, in this node's order, which decides presence.
     void user_joined(const UserId& user) {
         if (local_users_.joined(user)) schedule_catch_up();
+        on_executor([user](Impl& self) { self.presence_->changed(user, true); });
     }
     void user_left(const UserId& user) {
         if (local_users_.left(user)) schedule_catch_up();
+        on_executor([user](Impl& self) { self.presence_->changed(user, false); });
     }
+
+    void leave_cluster(std::function<void()> done) {
+        on_executor([done = std::move(done)](Impl& self) mutable { self.presence_->leave(std::move(done)); });
+    }
+
+    bool is_online_in_cluster(const UserId& user) const { return online_.is_online(user); }
+    std::vector<UserId> online_in_cluster() const { return online_.users(); }
 
     BackplaneMetrics metrics() const {
         constexpr auto relaxed = std::memory_order_relaxed;
@@ -129,9 +147,7 @@ private:
             log("subscriber link lost: " + why.message());
         };
         options.on_message = [this](std::string_view channel, std::string_view payload) { received(channel, payload); };
-        options.liveness_probe = [this] { // comes back on the subscriber, through Redis
-            commands_->command({"PUBLISH", channels_.node(), detail::seal(node_id_, Frame("probe"))}, ignore_reply);
-        };
+        options.liveness_probe = [this] { probe(); };
         return options;
     }
 
@@ -139,10 +155,12 @@ private:
         ConnectionOptions options = link_options();
         options.on_connected = [this] {
             commands_up_.store(true, std::memory_order_relaxed);
+            if (subscriber_up_.load(std::memory_order_relaxed)) links_up();
             log("command link up");
         };
         options.on_disconnected = [this](std::error_code why) {
             commands_up_.store(false, std::memory_order_relaxed);
+            presence_->disconnected();
             log("command link lost: " + why.message());
         };
         options.liveness_probe = [this] { commands_->command({"PING"}, ignore_reply); };
@@ -173,9 +191,40 @@ private:
         }
     }
 
+    /// Comes back on the subscriber, through Redis.
+    void probe() {
+        commands_->command({"PUBLISH", channels_.node(), detail::seal(node_id_, Frame("probe"))}, ignore_reply);
+    }
+
+    /// Presence syncs once both links are up and the subscriber listens (a probe came back; the
+    /// liveness probes repeat it if this one went out too early), so that this node hears what
+    /// its sync announces.
+    void links_up() {
+        awaiting_listener_ = true;
+        probe();
+    }
+
+    /// Then the copy of who is online is read again (after the sync, in the pipeline).
+    void listening() {
+        presence_->connected();
+        online_.seeding();
+        commands_->command({"SMEMBERS", presence_->online_key()}, [this](std::error_code error, const Reply& reply) {
+            std::vector<UserId> users;
+            if (error || reply.type != Reply::Type::array) users = online_.users(); // keep what it knew
+            for (const Reply& element : reply.elements)
+                if (const auto user = UserId::try_parse(element.text)) users.push_back(*user);
+            online_.seeded(users);
+        });
+    }
+
     void schedule_catch_up() {
-        asio::post(executor_, [weak = weak_from_this()] {
-            if (const auto self = weak.lock()) self->catch_up();
+        on_executor([](Impl& self) { self.catch_up(); });
+    }
+
+    template <class Call>
+    void on_executor(Call call) {
+        asio::post(executor_, [weak = weak_from_this(), call = std::move(call)]() mutable {
+            if (const auto self = weak.lock()) call(*self);
         });
     }
 
@@ -197,19 +246,26 @@ private:
 
     /// A new connection has no subscription: it takes every channel this node should hold.
     void subscriber_connected() {
-        std::vector<std::string> channels{channels_.broadcast(), channels_.node()};
+        std::vector<std::string> channels{channels_.broadcast(), channels_.node(), channels_.presence()};
         for (const UserId& user : local_users_.users()) channels.push_back(channels_.user(user));
         subscribed_ = std::unordered_set<std::string>(channels.begin(), channels.end());
         in_batches(channels, [this](std::vector<std::string> batch) { subscriber_->subscribe(std::move(batch)); });
         subscription_count_.store(subscribed_.size(), std::memory_order_relaxed);
         subscriber_up_.store(true, std::memory_order_relaxed);
+        if (commands_up_.load(std::memory_order_relaxed)) links_up();
         if (std::exchange(subscribed_before_, true)) resubscribes_.fetch_add(1, std::memory_order_relaxed);
         log("subscriber link up: " + std::to_string(channels.size()) + " channels");
     }
 
     /// Another node's message, to this node's connections. Its own (and its probes) are ignored:
-    /// they were delivered here before they were published.
+    /// they were delivered here before they were published. Presence, which Redis publishes, is
+    /// delivered here as everywhere, in the order Redis decided it.
     void received(std::string_view channel, std::string_view payload) {
+        if (channel == channels_.presence()) return received_presence(payload);
+        if (channel == channels_.node()) {
+            if (std::exchange(awaiting_listener_, false) && commands_up_.load(std::memory_order_relaxed)) listening();
+            return;
+        }
         const auto envelope = detail::unseal(payload);
         if (!envelope || envelope->origin == node_id_) return;
         const Frame frame(std::string(envelope->text), envelope->durability);
@@ -217,6 +273,13 @@ private:
         if (!sink_) return;
         if (channel == channels_.broadcast()) sink_->deliver_to_all(frame);
         else if (const auto user = channels_.user_of(channel)) sink_->deliver_to_users({*user}, frame);
+    }
+
+    void received_presence(std::string_view payload) {
+        const auto change = detail::parse_presence(payload);
+        if (change) online_.changed(*change);
+        std::lock_guard lock(sink_mutex_);
+        if (change && sink_) sink_->deliver_presence(change->user, change->online);
     }
 
     void log(const std::string& line) const {
@@ -230,10 +293,13 @@ private:
     std::unique_ptr<Connection> subscriber_;
     std::unique_ptr<Connection> commands_;
     detail::LocalUsers local_users_;
+    const std::shared_ptr<detail::ClusterPresence> presence_; ///< on the executor only
+    detail::OnlineMirror online_;
 
     // On the executor only:
     std::unordered_set<std::string> subscribed_; ///< what the subscriber's connection holds now
     bool subscribed_before_ = false;
+    bool awaiting_listener_ = false; ///< both links came up: sync presence once the subscriber hears
 
     std::mutex sink_mutex_; ///< held while delivering, so that `attach(nullptr)` waits for the delivery
     BackplaneSink* sink_ = nullptr;
@@ -268,6 +334,14 @@ void RedisBackplane::publish_to_all(const Frame& frame) { impl_->publish({impl_-
 void RedisBackplane::user_joined(const UserId& user) { impl_->user_joined(user); }
 
 void RedisBackplane::user_left(const UserId& user) { impl_->user_left(user); }
+
+bool RedisBackplane::decides_presence() const noexcept { return true; }
+
+void RedisBackplane::leave_cluster(std::function<void()> done) { impl_->leave_cluster(std::move(done)); }
+
+bool RedisBackplane::is_online_in_cluster(const UserId& user) const { return impl_->is_online_in_cluster(user); }
+
+std::vector<UserId> RedisBackplane::online_in_cluster() const { return impl_->online_in_cluster(); }
 
 BackplaneMetrics RedisBackplane::metrics() const { return impl_->metrics(); }
 

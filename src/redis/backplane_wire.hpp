@@ -17,11 +17,14 @@ namespace switchboard::redis::detail {
 class Channels {
 public:
     explicit Channels(const std::string& prefix, const std::string& node_id)
-        : user_prefix_(prefix + ".user."), broadcast_(prefix + ".broadcast"), node_(prefix + ".node." + node_id) {}
+        : user_prefix_(prefix + ".user."), broadcast_(prefix + ".broadcast"), node_(prefix + ".node." + node_id),
+          presence_(prefix + ".presence") {}
 
     std::string user(const UserId& user) const { return user_prefix_ + user.to_string(); }
     const std::string& broadcast() const { return broadcast_; }
     const std::string& node() const { return node_; }
+    /// Presence as Redis decides it (presence_scripts.hpp): `1<user id>` online, `0<user id>` offline.
+    const std::string& presence() const { return presence_; }
     /// The user whose channel this is, if it is a user's channel.
     std::optional<UserId> user_of(std::string_view channel) const {
         if (channel.substr(0, user_prefix_.size()) != user_prefix_) return std::nullopt;
@@ -32,7 +35,21 @@ private:
     std::string user_prefix_;
     std::string broadcast_;
     std::string node_;
+    std::string presence_;
 };
+
+struct PresenceChange {
+    UserId user;
+    bool online;
+};
+
+/// None for a payload that is not a presence change.
+inline std::optional<PresenceChange> parse_presence(std::string_view payload) {
+    if (payload.empty() || (payload[0] != '0' && payload[0] != '1')) return std::nullopt;
+    const auto user = UserId::try_parse(payload.substr(1));
+    if (!user) return std::nullopt;
+    return PresenceChange{*user, payload[0] == '1'};
+}
 
 struct Envelope {
     std::string_view origin;

@@ -10,12 +10,14 @@
 #include <iterator>
 #include <regex>
 #include <set>
+#include <thread>
 
 #include <catch2/catch.hpp>
 
 #include "../redis/redis_server.hpp"
 #include "child_process.hpp"
 #include "harness.hpp"
+#include "http_client.hpp"
 
 using namespace integration;
 using namespace std::chrono_literals;
@@ -98,6 +100,38 @@ TEST_CASE("Two social_server processes with --redis: a user on one gets what a u
     const json sent = events_of(alice_on_a, "MessageSent").front()["data"];
     CHECK(sent["from"] == bob.to_string());
     CHECK(sent["text"] == "across nodes");
+}
+
+TEST_CASE("Two social_server processes with --redis: GET /api/presence on one lists a user connected to the other",
+          "[integration][program][redis]") {
+    redis_test::RedisServer redis;
+    const std::string prefix = redis_test::unique_prefix() + "sb";
+    const std::vector<std::string> node{program, "--port", "0", "--jwt-secret", std::string(test_secret),
+                                        "--redis", "127.0.0.1:" + std::to_string(redis.port()), "--redis-prefix",
+                                        prefix};
+    ChildProcess node_a(node);
+    ChildProcess node_b(node);
+    const std::string url_a = listening_url(node_a);
+    const std::string url_b = listening_url(node_b);
+    const auto port_b = static_cast<std::uint16_t>(std::stoi(url_b.substr(url_b.rfind(':') + 1)));
+    const std::string admin = token_for(UserId::random(), /*admin=*/true);
+    const UserId alice = UserId::random();
+    const auto listed_on_b = [&] {
+        const HttpReply reply = http_request(port_b, {"GET", "/api/presence", {{"Authorization", "Bearer " + admin}}, ""});
+        for (const json& entry : reply.json().value("online", json::array()))
+            if (entry["user_id"] == alice.to_string()) return true;
+        return false;
+    };
+
+    TestClient alice_on_a;
+    REQUIRE(alice_on_a.connect(url_a, bearer(token_for(alice))));
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (!listed_on_b() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+    CHECK(listed_on_b());
+    alice_on_a.close();
+    const auto gone_by = std::chrono::steady_clock::now() + 5s;
+    while (listed_on_b() && std::chrono::steady_clock::now() < gone_by) std::this_thread::sleep_for(20ms);
+    CHECK(!listed_on_b());
 }
 
 namespace {

@@ -33,10 +33,13 @@ inline switchboard::redis::RedisBackplaneOptions backplane_options(const RedisSe
 }
 
 struct Node {
-    explicit Node(switchboard::redis::RedisBackplaneOptions options)
+    /// Scoped presence with no watchers by default: no presence events, so that the tests count only their own.
+    explicit Node(switchboard::redis::RedisBackplaneOptions options,
+                  switchboard::PresenceOptions presence = scoped_presence())
         : backplane(std::make_shared<switchboard::redis::RedisBackplane>(io.context().get_executor(),
                                                                           std::move(options))),
-          manager(std::make_unique<Manager>(transport, switchboard::StaticTokenAuthenticator{}, manager_options())) {}
+          manager(std::make_unique<Manager>(transport, switchboard::StaticTokenAuthenticator{},
+                                            manager_options(std::move(presence)))) {}
 
     /// The manager first (it holds the backplane), then the backplane on its I/O thread.
     ~Node() {
@@ -69,12 +72,19 @@ struct Node {
     switchboard::MockTransport transport;
     std::unique_ptr<Manager> manager;
 
+    static switchboard::PresenceOptions scoped_presence() {
+        switchboard::PresenceOptions presence;
+        presence.mode = switchboard::PresenceMode::scoped;
+        return presence;
+    }
+
 private:
-    /// Scoped presence with no watchers: no presence events, so that the tests count only their own.
-    switchboard::ManagerOptions manager_options() const {
+    switchboard::ManagerOptions manager_options(switchboard::PresenceOptions presence) {
         switchboard::ManagerOptions options;
         options.backplane = backplane;
-        options.presence.mode = switchboard::PresenceMode::scoped;
+        options.presence = std::move(presence);
+        if (options.presence.mode == switchboard::PresenceMode::coalesced)
+            options.presence.executor = io.context().get_executor();
         return options;
     }
 };
@@ -87,6 +97,9 @@ struct OneNode {
     IoThread io;
     TestClient redis{io, options_for(server)};
 };
+
+/// The channels a node holds with no user: broadcasts, its own, presence.
+inline constexpr std::size_t node_channels = 3;
 
 inline std::string user_channel(const std::string& prefix, const switchboard::UserId& user) {
     return prefix + ".user." + user.to_string();

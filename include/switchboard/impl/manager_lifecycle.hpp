@@ -44,6 +44,10 @@ public:
         received();
         manager_.deliver_to_all_locally(frame);
     }
+    /// Not counted in `backplane_received`, which counts the frames other nodes published.
+    void deliver_presence(const UserId& user, bool online) override {
+        manager_.announce_presence({user, online}, false);
+    }
 
 private:
     void received() { manager_.counters_.backplane_received.fetch_add(1, std::memory_order_relaxed); }

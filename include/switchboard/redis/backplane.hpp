@@ -11,6 +11,7 @@
 ///   Subscribes and unsubscribes are batched: those asked for before the executor's next turn
 ///   go out together, and a user who comes and goes meanwhile costs nothing.
 /// - `<prefix>.broadcast`: broadcasts and presence events, heard by every node.
+/// - `<prefix>.presence`: presence as Redis decides it for the whole cluster (below).
 /// - `<prefix>.node.<node id>`: this node's own; for now it carries the subscriber's liveness
 ///   probe (hiredis 0.14 cannot `PING` a subscribed connection, so the node publishes here and
 ///   waits for it to come back).
@@ -26,6 +27,27 @@
 /// subscriber's link comes back, it subscribes again to every channel it should hold.
 /// A connection registered on one node hears what other nodes send to its user only once the
 /// node has subscribed (a round trip to Redis after the user's first local connection opens).
+///
+/// Cluster-wide presence (`decides_presence()` is true). Redis holds which node holds each user
+/// (`<prefix>.presence.*` keys) and Lua scripts decide each transition atomically: a user's first
+/// node publishes `UserOnline` once, their last `UserOffline` once, on `<prefix>.presence`, which
+/// every node (this one too) hands to its manager to deliver locally by its presence mode. A
+/// node's transitions go to Redis in its order, in batches, one batch awaiting Redis at a time.
+/// - Heartbeat: every `heartbeat_interval` a node stamps itself with Redis' clock and removes
+///   every node silent for `dead_after`, through the same scripts (one script at a time in Redis,
+///   so exactly one survivor removes a dead node): its users go offline once, within
+///   `dead_after + heartbeat_interval`, unless another node holds them.
+/// - `leave_cluster()` removes this node's users at once (a graceful shutdown); destroying the
+///   backplane without it leaves them to the heartbeat of the others.
+/// - Each new connection to Redis loads the scripts again (and `EVAL`s on `NOSCRIPT`) and syncs:
+///   Redis is told exactly which users this node holds. After a Redis restart without persistence
+///   (or when this node was taken for dead) that announces `UserOnline` again, once, for users
+///   who stayed connected, never a false `UserOffline`; users who left meanwhile go offline.
+///   While the command link is down, presence is not decided (no events) until it is back.
+/// - Queries (`is_online_in_cluster`, `online_in_cluster`) read this node's copy of who is online
+///   anywhere: no I/O. It is read from Redis (`SMEMBERS`) each time both links come up and kept by
+///   the changes on `<prefix>.presence`, so it lags Redis by a message's latency, and it keeps its
+///   last state while Redis is away.
 ///
 /// Threads. Everything the backplane does with Redis runs on `executor`, which must run one
 /// handler at a time (an io_context run by one thread, or a strand); other nodes' messages are
@@ -58,6 +80,9 @@ struct RedisBackplaneOptions {
     std::string node_id;
     /// How often each connection's liveness is checked (see `redis::ConnectionOptions`).
     std::chrono::milliseconds liveness_interval{1000};
+    /// How often this node tells Redis it lives, and after how long without it a node is dead.
+    std::chrono::milliseconds heartbeat_interval{2000};
+    std::chrono::milliseconds dead_after{10000};
     /// Publishes awaiting Redis' reply, past which publishing fails at once (counted).
     std::size_t max_in_flight = 10000;
     /// One line per link that comes up or goes down; called on the executor.
@@ -79,6 +104,16 @@ public:
     void publish_to_all(const Frame& frame) override;
     void user_joined(const UserId& user) override;
     void user_left(const UserId& user) override;
+    bool decides_presence() const noexcept override;
+
+    /// Removes this node's users from the cluster's presence now, then calls `done` on the
+    /// executor (at once if Redis is not reachable); stops the heartbeat, and tells Redis nothing
+    /// more of this node. For a graceful shutdown, whether or not connections remain open.
+    void leave_cluster(std::function<void()> done);
+    /// By this node's copy (see the file comment): O(1), no I/O.
+    bool is_online_in_cluster(const UserId& user) const override;
+    /// By this node's copy, unordered: O(online users) to copy, no I/O.
+    std::vector<UserId> online_in_cluster() const override;
     BackplaneMetrics metrics() const override;
 
 private:
