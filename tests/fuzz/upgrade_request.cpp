@@ -3,7 +3,7 @@
 /// @file
 /// Fuzz target: where a token comes from. `UpgradeRequest::query_param`, `bearer_token` and `token` on fuzzed query
 /// strings and headers, and `JwtAuthenticator::authenticate` (HS256) on the whole request; and the websocketpp
-/// transport's check of the upgrade's form (src/transport/upgrade_check.hpp) on its headers.
+/// transport's check of the upgrade's form (src/transport/websocketpp/upgrade_check.hpp) on its headers.
 ///
 /// Input: lines. The first is the query string (without '?'), each further line a header `Name: value`.
 /// Invariants:

@@ -15,7 +15,7 @@
 #include <websocketpp/connection.hpp>
 #include <websocketpp/processors/hybi13.hpp>
 
-#include "../websocketpp_internals.hpp"
+#include "websocketpp_internals.hpp"
 
 namespace switchboard::websocketpp_internals {
 

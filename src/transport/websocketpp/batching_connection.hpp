@@ -1,7 +1,7 @@
 // Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
 #pragma once
 
-// Internal to the websocketpp transport (src/transport/websocketpp.cpp): websocketpp's asio
+// Internal to the websocketpp transport (endpoint.hpp): websocketpp's asio
 // transport connection, with its dispatched work and its writes batched. websocketpp 0.8.2 and
 // standalone Asio; C++17.
 

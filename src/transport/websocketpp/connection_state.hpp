@@ -1,0 +1,36 @@
+// Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
+#pragma once
+
+// Internal to the websocketpp transport: what it keeps in each websocketpp connection.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include <switchboard/connection_id.hpp>
+
+#include "admission.hpp"
+#include "backlog.hpp"
+#include "timers.hpp"
+
+namespace switchboard::websocketpp_transport {
+
+/// Per-connection state, stored inside each websocketpp connection (its `connection_base`), a
+/// part per concern, packed (every idle connection pays for it). Plain members belong to the
+/// connection's strand; `open` and `backlog` are shared with sending threads.
+struct ConnectionState {
+    /// The send path's: while `backlog.handshaking`, and under `backlog.lock`, what was sent and
+    /// asked meanwhile. Not inline: open connections would pay for it.
+    std::unique_ptr<HeldUntilOpen> held;
+    Admission::Slot slot = nullptr; ///< from validation until gone
+    ConnectionId id;                ///< once the listener registered it
+    std::uint32_t entry = no_entry; ///< in the endpoint's `DueTable`, while open
+    bool reported_closed = false;
+    bool write_waiting = false;        ///< single-threaded: its write waits in the I/O thread's round
+    bool write_storage_listed = false; ///< in the endpoint's `GrownWriteStorage`
+    std::atomic<bool> open{false};
+    Heartbeat heartbeat;
+    mutable Backlog backlog;
+};
+
+} // namespace switchboard::websocketpp_transport
