@@ -219,6 +219,12 @@ std::optional<WsFrame> take_frame(std::string& bytes) {
     return frame;
 }
 
+RawSocketOptions offering_deflate() {
+    RawSocketOptions options;
+    options.upgrade_headers = {{"Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits"}};
+    return options;
+}
+
 // --- RawWebSocket ------------------------------------------------------------------------------------------
 
 RawWebSocket::RawWebSocket(std::uint16_t port, const std::string& token, const RawSocketOptions& options,

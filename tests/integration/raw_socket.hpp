@@ -59,6 +59,9 @@ private:
     std::string buffer_;
 };
 
+/// Options whose upgrade offers permessage-deflate as browsers do (`client_max_window_bits`).
+RawSocketOptions offering_deflate();
+
 /// The head of an HTTP response read from a raw socket.
 struct RawHttpResponse {
     int status = 0;   ///< 0: the connection closed, or nothing came in time, before a status line
@@ -111,6 +114,8 @@ public:
     int status() const { return status_; }
     /// The head of the server's answer to the upgrade: status line and headers.
     const std::string& handshake() const { return handshake_; }
+    /// Frees what it keeps of that answer (the memory tests count this process's heap).
+    void forget_handshake() { std::string().swap(handshake_); }
     bool send_frame(std::uint8_t opcode, std::string_view payload, bool fin = true);
     /// Bytes as they are, e.g. frames made with `client_frame`.
     bool send_raw(std::string_view bytes) { return socket_.send_all(bytes); }
