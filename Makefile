@@ -10,7 +10,7 @@ CTEST       := ctest --output-on-failure -j$(JOBS) --timeout 600
 
 BUILD_PACKAGES := cmake make g++ pkg-config libasio-dev libwebsocketpp-dev nlohmann-json3-dev \
                   libssl-dev zlib1g-dev libcpp-jwt-dev libhiredis-dev
-TEST_PACKAGES  := $(BUILD_PACKAGES) catch2 openssl prometheus nodejs chromium redis-server
+TEST_PACKAGES  := $(BUILD_PACKAGES) catch2 openssl prometheus nodejs chromium redis-server python3-websockets
 BENCH_PACKAGES := $(BUILD_PACKAGES) libbenchmark-dev nodejs gnuplot-nox
 FUZZ_PACKAGES  := $(BUILD_PACKAGES) clang libclang-rt-14-dev
 
@@ -69,15 +69,17 @@ deps-test:
 # browser download), installed again only when package-lock.json is newer than the installed tree,
 # so that a machine without network runs the tests once they are there. Debian's npm package is
 # installed only when no npm is on the PATH: Node.js's own packages bring theirs, and conflict with it.
-BROWSER_TESTS := tests/browser
+BROWSER_TESTS := tests/browser tests/interop
 deps-browser: deps-test
 	@command -v npm >/dev/null || { echo "Installing Debian packages: npm"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm; }
-	@if [ ! -f $(BROWSER_TESTS)/node_modules/.package-lock.json ] || \
-	    [ $(BROWSER_TESTS)/package-lock.json -nt $(BROWSER_TESTS)/node_modules/.package-lock.json ]; then \
-	    echo "Installing the browser tests' npm packages"; \
-	    cd $(BROWSER_TESTS) && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund; \
-	fi
+	@for dir in $(BROWSER_TESTS); do \
+	    if [ ! -f $$dir/node_modules/.package-lock.json ] || \
+	        [ $$dir/package-lock.json -nt $$dir/node_modules/.package-lock.json ]; then \
+	        echo "Installing the npm packages of $$dir"; \
+	        (cd $$dir && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund) || exit 1; \
+	    fi; \
+	done
 
 deps-build:
 	$(call install_packages,$(BUILD_PACKAGES))

@@ -61,6 +61,8 @@ constexpr Flag server_flags[] = {
     {"--pong-timeout", "MS", "10000", "close a connection whose pong takes longer"},
     {"--presence", "all|coalesced|scoped", "all", "who hears of users coming online and going offline"},
     {"--tcp-nodelay", "on|off", "on", "send small frames at once, not after the peer's ACK"},
+    {"--compression", "on|off", "on", "permessage-deflate with the clients that offer it"},
+    {"--compression-threshold", "BYTES", "256", "messages shorter than this go out uncompressed"},
     {"--production", "", "", "needs a 32-byte secret and --allowed-origins; caps each address at 256"},
     {"--allowed-origins", "URL,URL", "", "the Origins that may upgrade (default: any)"},
     {"--max-connections", "N", "0", "connections in all; 0: the open-files limit - 64"},
@@ -295,6 +297,11 @@ social::ServerOptions server_options(const Arguments& arguments) {
     const std::string no_delay = arguments.get("--tcp-nodelay");
     if (no_delay != "on" && no_delay != "off") usage("--tcp-nodelay must be on or off");
     options.transport.tcp_no_delay = no_delay == "on";
+    const std::string compression = arguments.get("--compression");
+    if (compression != "on" && compression != "off") usage("--compression must be on or off");
+    options.transport.compression.enabled = compression == "on";
+    options.transport.compression.threshold =
+        static_cast<std::size_t>(arguments.number("--compression-threshold", 0, 1L << 30));
     apply_limits(arguments, options);
     apply_history(arguments, options);
     apply_redis(arguments, options);

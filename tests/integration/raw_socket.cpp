@@ -212,10 +212,17 @@ std::optional<WsFrame> take_frame(std::string& bytes) {
     if (bytes.size() < header + size) return std::nullopt;
     WsFrame frame;
     frame.fin = (byte(0) & 0x80) != 0;
+    frame.rsv1 = (byte(0) & 0x40) != 0;
     frame.opcode = static_cast<std::uint8_t>(byte(0) & 0x0F);
     frame.payload = bytes.substr(header, static_cast<std::size_t>(size));
     bytes.erase(0, header + static_cast<std::size_t>(size));
     return frame;
+}
+
+RawSocketOptions offering_deflate() {
+    RawSocketOptions options;
+    options.upgrade_headers = {{"Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits"}};
+    return options;
 }
 
 // --- RawWebSocket ------------------------------------------------------------------------------------------
@@ -223,8 +230,12 @@ std::optional<WsFrame> take_frame(std::string& bytes) {
 RawWebSocket::RawWebSocket(std::uint16_t port, const std::string& token, const RawSocketOptions& options,
                            std::chrono::milliseconds timeout)
     : socket_(port, options), masks_(std::random_device{}()) {
-    if (socket_.send_all(upgrade_request(port, "/ws", {{"Authorization", "Bearer " + token}}), timeout))
-        status_ = read_http_head(socket_, timeout).status;
+    Headers headers = options.upgrade_headers;
+    headers.emplace_back("Authorization", "Bearer " + token);
+    if (!socket_.send_all(upgrade_request(port, "/ws", headers), timeout)) return;
+    RawHttpResponse answer = read_http_head(socket_, timeout);
+    status_ = answer.status;
+    handshake_ = std::move(answer.head);
 }
 
 bool RawWebSocket::send_frame(std::uint8_t opcode, std::string_view payload, bool fin) {

@@ -24,6 +24,7 @@ namespace integration {
 struct RawSocketOptions {
     std::string local_address; ///< bind to this address before connecting (e.g. "127.0.0.2"); empty: any
     int receive_buffer = 0;    ///< SO_RCVBUF before connecting (a small window backs the server up); 0: default
+    Headers upgrade_headers;   ///< `RawWebSocket`'s: sent with its upgrade (e.g. Sec-WebSocket-Extensions)
 };
 
 /// One TCP connection to 127.0.0.1; closed (FIN) by the destructor unless `reset` came first.
@@ -58,6 +59,9 @@ private:
     std::string buffer_;
 };
 
+/// Options whose upgrade offers permessage-deflate as browsers do (`client_max_window_bits`).
+RawSocketOptions offering_deflate();
+
 /// The head of an HTTP response read from a raw socket.
 struct RawHttpResponse {
     int status = 0;   ///< 0: the connection closed, or nothing came in time, before a status line
@@ -84,6 +88,7 @@ inline constexpr std::uint8_t continuation = 0x0, text = 0x1, binary = 0x2, clos
 /// One WebSocket frame as the server sent it.
 struct WsFrame {
     bool fin = true;
+    bool rsv1 = false; ///< permessage-deflate: the message is compressed
     std::uint8_t opcode = 0;
     std::string payload;
 
@@ -107,6 +112,10 @@ public:
                  std::chrono::milliseconds timeout = default_wait);
 
     int status() const { return status_; }
+    /// The head of the server's answer to the upgrade: status line and headers.
+    const std::string& handshake() const { return handshake_; }
+    /// Frees what it keeps of that answer (the memory tests count this process's heap).
+    void forget_handshake() { std::string().swap(handshake_); }
     bool send_frame(std::uint8_t opcode, std::string_view payload, bool fin = true);
     /// Bytes as they are, e.g. frames made with `client_frame`.
     bool send_raw(std::string_view bytes) { return socket_.send_all(bytes); }
@@ -125,6 +134,7 @@ public:
 private:
     RawSocket socket_;
     int status_ = 0;
+    std::string handshake_;
     std::mt19937 masks_;
 };
 

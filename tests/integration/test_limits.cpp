@@ -110,7 +110,7 @@ TEST_CASE("The per-address connection limit refuses one more from that address w
 
     // Another address (all of 127/8 is loopback) has its own count.
     const UserId neighbour = UserId::random();
-    RawWebSocket other_address(server.port(), token_for(neighbour), RawSocketOptions{"127.0.0.2", 0});
+    RawWebSocket other_address(server.port(), token_for(neighbour), RawSocketOptions{"127.0.0.2", 0, {}});
     CHECK(other_address.status() == 101);
     CHECK(eventually([&] { return server.manager().connection_count(neighbour) == 1; }));
 

@@ -98,7 +98,7 @@ void expect_closed_as_slow_consumer(const social::ServerOptions& options) {
     admin_options.client.keep_messages = false; // tens of MB: count them only
     auto admin = connect_user(server, admin_user, admin_options);
     // A small receive window, so that the server's queue for it grows soon after the kernel buffers fill.
-    auto slow = connect_raw_user(server, slow_user, RawSocketOptions{"", 4096});
+    auto slow = connect_raw_user(server, slow_user, RawSocketOptions{"", 4096, {}});
 
     const Push push = push_broadcasts(server, *admin, /*until_closed=*/true);
 
@@ -216,7 +216,7 @@ TEST_CASE("A client that never reads does not delay broadcasts to the others", "
     const std::vector<microseconds> baseline = time_broadcasts(audience, broadcasts_timed);
 
     const UserId stalled_user = UserId::random();
-    auto stalled = connect_raw_user(server, stalled_user, RawSocketOptions{"", 4096});
+    auto stalled = connect_raw_user(server, stalled_user, RawSocketOptions{"", 4096, {}});
     back_up(server, *audience.admin, stalled_user);
     const std::vector<microseconds> with_stalled = time_broadcasts(audience, broadcasts_timed);
 

@@ -260,7 +260,7 @@ TEST_CASE("A burst of events larger than the socket's buffers arrives whole and 
     options.limits.max_queued_bytes = 64 * 1024 * 1024;
     TestServer server(std::move(options));
     const UserId user = UserId::random();
-    auto client = connect_raw_user(server, user, RawSocketOptions{"", 4096});
+    auto client = connect_raw_user(server, user, RawSocketOptions{"", 4096, {}});
     asio::post(server.manager().transport().executor(), [&] {
         for (int seq = 0; seq < notes; ++seq)
             server.manager().send_to_user(user, switchboard::Event("Note", {{"seq", seq}, {"text", text_of(seq)}}));

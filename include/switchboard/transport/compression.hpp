@@ -12,8 +12,7 @@
 /// message that inflates beyond the manager's `max_message_size` closes the connection with 1009;
 /// corrupt compressed data with 1007. Control frames and empty messages are never compressed.
 ///
-/// Not yet taken by `WebsocketppTransport`: the components exist and are tested, the transport
-/// uses them once it is split by concern (issue 16).
+/// `WebsocketppOptions::compression` (switchboard/transport/websocketpp.hpp) takes it.
 ///
 /// Threads: a plain value, copied by the transport when it starts.
 

@@ -29,6 +29,16 @@
 ///   serves every connection's heartbeat and expiry: each happens up to one tick late (an eighth
 ///   of the shorter of `ping_interval` and `pong_timeout`, at most 250 ms), never early.
 /// - Inbound messages over `max_message_size` close the connection with 1009.
+/// - permessage-deflate (RFC 7692, `compression`, on by default): negotiated with each client that
+///   offers it, always with `server_no_context_takeover` and `client_no_context_takeover`, so
+///   that no zlib state is kept per connection. A frame prepared for many recipients (a
+///   broadcast, a user's devices) is deflated once, on the first demand of a connection that
+///   negotiated the extension (once per distinct window it asked for), and the same compressed
+///   frame goes to each of them; the others get the plain frame. A direct send is deflated on the
+///   sending thread. Messages under `compression.threshold`, or that do not shrink, go out plain.
+///   An inbound message that inflates past `max_message_size` closes with 1009, corrupt data or
+///   compressed text that is not UTF-8 with 1007. A bad Sec-WebSocket-Extensions header means no
+///   compression, never a refused upgrade.
 /// - Outbound messages waiting for a connection leave together: over plain TCP, up to 32 per
 ///   system call (websocketpp's own writes take 8).
 /// - Credentials that carry an expiry close the connection with 1008 when they expire
@@ -64,6 +74,7 @@
 
 #include <switchboard/event.hpp>
 #include <switchboard/transport.hpp>
+#include <switchboard/transport/compression.hpp>
 
 namespace switchboard {
 
@@ -128,6 +139,8 @@ struct WebsocketppOptions {
     /// throughput at saturation; but a small event can then wait for the peer's delayed ACK (the
     /// benchmark's direct messages: p99 0.4 ms on, 39 ms off).
     bool tcp_no_delay = true;
+    /// permessage-deflate with the clients that offer it (see above and compression.hpp).
+    CompressionOptions compression;
 };
 
 class WebsocketppTransport {
@@ -135,16 +148,24 @@ public:
     /// Names one connection (websocketpp's `connection_hdl`).
     using handle_type = std::weak_ptr<void>;
 
-    /// A frame prepared once (WebSocket header and payload) and shareable by every connection.
+    /// A frame prepared once (WebSocket header and payload) and shareable by every connection,
+    /// with its compressed variant for those that negotiated permessage-deflate, made on first
+    /// demand. Threads: made on any thread, then sent by one thread at a time (a manager's
+    /// delivery sends each frame it prepared from the thread that prepared it).
     class PreparedFrame {
     public:
-        PreparedFrame(std::shared_ptr<void> message, std::size_t payload_size)
-            : message_(std::move(message)), payload_size_(payload_size) {}
+        PreparedFrame(std::shared_ptr<void> message, std::size_t payload_size,
+                      std::shared_ptr<void> compressed_variants = nullptr)
+            : message_(std::move(message)), compressed_variants_(std::move(compressed_variants)),
+              payload_size_(payload_size) {}
         const std::shared_ptr<void>& message() const noexcept { return message_; }
+        /// The transport's own: null when the frame goes out plain to everyone.
+        const std::shared_ptr<void>& compressed_variants() const noexcept { return compressed_variants_; }
         std::size_t payload_size() const noexcept { return payload_size_; }
 
     private:
         std::shared_ptr<void> message_;
+        std::shared_ptr<void> compressed_variants_;
         std::size_t payload_size_;
     };
     using prepared_type = PreparedFrame;
@@ -208,6 +229,17 @@ public:
         static constexpr std::size_t close_codes = 16;
         std::array<std::uint64_t, close_codes> closes{};
         std::uint64_t closes_other = 0;
+        /// permessage-deflate traffic, one way.
+        struct Compressed {
+            std::uint64_t messages = 0;      ///< sent (per connection) or received compressed
+            std::uint64_t wire_bytes = 0;    ///< their payloads as compressed on the wire
+            std::uint64_t message_bytes = 0; ///< the same messages uncompressed
+        };
+        Compressed compressed_out;
+        Compressed compressed_in;
+        /// Messages deflated for sending: a prepared frame once per distinct window, however many
+        /// connections it reaches.
+        std::uint64_t deflations = 0;
     };
     Metrics metrics() const;
 

@@ -6,7 +6,8 @@
 /// families under the writer's prefix, beside the manager's (`switchboard/metrics/render.hpp`):
 /// upgrades it refused before the Auth policy, its pending and abandoned upgrades (it registers an
 /// upgrade with the manager as it accepts it, so the manager's own figures of these stay at zero),
-/// closes by code, heartbeat timeouts, expired credentials and oversized messages.
+/// closes by code, heartbeat timeouts, expired credentials, oversized messages, and permessage-deflate's
+/// traffic (messages and bytes compressed, on the wire and uncompressed, each way; deflations).
 ///
 /// Threads: `WebsocketppTransport::metrics()` reads every figure lock-free (relaxed atomics)
 /// but `upgrades_pending`, under the endpoint's connections lock; writing is the caller's own work.
@@ -47,6 +48,22 @@ inline void write_metrics(PrometheusText& out, const WebsocketppTransport::Metri
                 count(metrics.credential_expiries));
     out.counter("oversized_message_closes_total", "Connections closed (1009) for a message over max_message_size",
                 count(metrics.oversized_messages));
+
+    using Compressed = WebsocketppTransport::Metrics::Compressed;
+    out.family("compressed_messages_total", MetricType::counter,
+               "Messages sent (per connection) or received compressed with permessage-deflate, by direction");
+    out.sample(count(metrics.compressed_out.messages), {{"direction", "out"}});
+    out.sample(count(metrics.compressed_in.messages), {{"direction", "in"}});
+    out.family("compressed_message_bytes_total", MetricType::counter,
+               "Payload bytes of the compressed messages, by direction, as on the wire (compressed) and not");
+    const auto bytes = [&](const char* direction, const Compressed& figures) {
+        out.sample(count(figures.wire_bytes), {{"direction", direction}, {"form", "compressed"}});
+        out.sample(count(figures.message_bytes), {{"direction", direction}, {"form", "uncompressed"}});
+    };
+    bytes("out", metrics.compressed_out);
+    bytes("in", metrics.compressed_in);
+    out.counter("deflations_total", "Messages deflated to send: a frame for many connections once per window",
+                count(metrics.deflations));
 }
 
 } // namespace switchboard

@@ -31,6 +31,7 @@
 #include "batching_connection.hpp"
 #include "checked_request.hpp"
 #include "connection_state.hpp"
+#include "deflate_extension.hpp"
 
 namespace switchboard::websocketpp_transport {
 
@@ -58,6 +59,10 @@ struct Config : Base {
     };
     using transport_type = detail::BatchingEndpoint<transport_config>;
     using connection_base = ConnectionState;
+    /// permessage-deflate is the transport's (compression.hpp): websocketpp's own negotiation would
+    /// answer 400 to a header it cannot parse, and collapses a repeated parameter.
+    static const bool enable_extensions = false;
+    using permessage_deflate_type = detail::DeflateExtension<Config>;
     static const websocketpp::log::level elog_level = websocketpp::log::elevel::none;
     static const websocketpp::log::level alog_level = websocketpp::log::alevel::none;
     /// websocketpp embeds this buffer in every connection object (16 KiB by default), so every idle

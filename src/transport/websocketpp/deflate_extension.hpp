@@ -42,6 +42,7 @@
 // enable(), limit_inflated_size() and decline() are for the transport's validate handler, before
 // the connection opens.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -92,6 +93,10 @@ public:
     int window_bits() const { return window_bits_; }
     std::string generate_offer() const { return {}; }
 
+    /// The compressed size of the message decompress() completed last, at most 4 GiB - 1 (for the
+    /// transport's metrics).
+    std::size_t last_compressed_size() const { return last_compressed_size_; }
+
     /// Turns compression on for an agreement the transport reached from the raw header, with the
     /// transport's limit for inflated messages (its max_message_size).
     void enable(DeflateAgreement const& agreement, std::size_t max_inflated)
@@ -125,6 +130,7 @@ public:
             return error_code();
         }
         const InflateResult result = inflate_message(pending_, max_inflated_, out);
+        last_compressed_size_ = static_cast<std::uint32_t>(std::min<std::size_t>(pending_.size(), UINT32_MAX));
         std::string().swap(pending_); // no memory kept between messages
         switch (result) {
         case InflateResult::ok: return error_code();
@@ -165,6 +171,7 @@ private:
 
     std::string pending_; // the compressed pieces of the message being read; empty between messages
     std::size_t max_inflated_ = Config::max_message_size;
+    std::uint32_t last_compressed_size_ = 0; // not a size_t: each connection's processor holds it
     std::uint8_t window_bits_ = max_window_bits;
     bool enabled_ = false;
 };

@@ -40,6 +40,10 @@ std::unique_ptr<WebsocketppTransport::Impl> make_endpoint(asio::io_context* io, 
 } // namespace switchboard::websocketpp_transport
 
 SWITCHBOARD_EXPOSE_WEBSOCKETPP_MEMBERS(switchboard::websocketpp_transport::PlainConfig<false>)
+SWITCHBOARD_EXPOSE_WEBSOCKETPP_PROCESSOR(switchboard::websocketpp_transport::PlainConfig<false>)
 SWITCHBOARD_EXPOSE_WEBSOCKETPP_MEMBERS(switchboard::websocketpp_transport::PlainConfig<true>)
+SWITCHBOARD_EXPOSE_WEBSOCKETPP_PROCESSOR(switchboard::websocketpp_transport::PlainConfig<true>)
 SWITCHBOARD_EXPOSE_WEBSOCKETPP_MEMBERS(switchboard::websocketpp_transport::TlsConfig<false>)
+SWITCHBOARD_EXPOSE_WEBSOCKETPP_PROCESSOR(switchboard::websocketpp_transport::TlsConfig<false>)
 SWITCHBOARD_EXPOSE_WEBSOCKETPP_MEMBERS(switchboard::websocketpp_transport::TlsConfig<true>)
+SWITCHBOARD_EXPOSE_WEBSOCKETPP_PROCESSOR(switchboard::websocketpp_transport::TlsConfig<true>)

@@ -5,7 +5,8 @@
 // in one threading model (config.hpp) and behind `WebsocketppTransport::Impl` (impl.hpp), so that
 // no websocketpp type leaks out. It runs the I/O threads and wires websocketpp's handlers to its
 // collaborators, one concern each: `Admission` (which upgrades pass, the connection limits),
-// `Sender` (the send path), `DueTable` and `Ticker` (heartbeats and expiries), http.hpp.
+// `Sender` (the send path), `Compression` (permessage-deflate), `DueTable` and `Ticker`
+// (heartbeats and expiries), http.hpp.
 //
 // Threads and ownership: websocketpp runs every handler of one connection on that connection's
 // strand, so `ConnectionState` (stored inside each websocketpp connection) is touched only there,
@@ -41,6 +42,7 @@
 #include <switchboard/detail/dispatch_queue.hpp>
 
 #include "admission.hpp"
+#include "compression.hpp"
 #include "config.hpp"
 #include "counters.hpp"
 #include "http.hpp"
@@ -136,6 +138,8 @@ public:
     bool send(const handle_type& connection, const Frame& frame) override {
         const ConnectionPtr con = connection_of<Connection>(connection);
         if (!con) return false;
+        if (MessagePtr compressed = compression_.compress(*con, frame))
+            return send_compressed(con, std::move(compressed), frame.size(), /*max_backlog=*/0) == SendStatus::sent;
         return sender_.send(con, frame.size(), /*max_backlog=*/0, frame) == SendStatus::sent;
     }
 
@@ -145,7 +149,8 @@ public:
         MessagePtr out = message_manager_->get_message();
         // A server-role hybi13 processor without extensions is stateless while framing: sharing it is safe.
         if (framer_.prepare_data_frame(in, out)) return WebsocketppTransport::PreparedFrame(nullptr, 0);
-        return WebsocketppTransport::PreparedFrame(std::move(out), frame.size());
+        std::shared_ptr<void> compressed = compression_.variants_of(out, frame.size());
+        return WebsocketppTransport::PreparedFrame(std::move(out), frame.size(), std::move(compressed));
     }
 
     /// The per-recipient path of every delivery: one handle look-up for the backlog and the send.
@@ -153,6 +158,8 @@ public:
                         std::size_t max_backlog) override {
         const ConnectionPtr con = connection_of<Connection>(connection);
         if (!frame.message() || !con) return SendStatus::failed;
+        if (MessagePtr compressed = compression_.for_connection(*con, frame))
+            return send_compressed(con, std::move(compressed), frame.payload_size(), max_backlog);
         return sender_.send(con, frame.payload_size(), max_backlog, frame.message());
     }
 
@@ -178,6 +185,7 @@ public:
         WebsocketppTransport::Metrics metrics;
         admission_.report(metrics);
         counters_.report(metrics);
+        compression_.report(metrics);
         return metrics;
     }
 
@@ -236,6 +244,7 @@ private:
             write_refusal(*con, refusal);
             return false;
         }
+        compression_.negotiate(*con);
         register_accepted(connection, *con, *listener, verdict.identity());
         return true;
     }
@@ -287,6 +296,8 @@ private:
         const ConnectionPtr con = server_.get_con_from_hdl(connection);
         TransportListener<handle_type>* listener = listener_;
         if (!listener || con->reported_closed) return;
+        compression_.count_received(*con, *message);
+        if (detail::is_invalid_compressed_text(message)) return drop(con, CloseCode::invalid_payload, "invalid UTF-8");
         const bool binary = message->get_opcode() == websocketpp::frame::opcode::binary;
         listener->on_message(con->id, message->get_payload(), binary ? MessageKind::binary : MessageKind::text);
     }
@@ -316,6 +327,14 @@ private:
     void drop(const ConnectionPtr& con, CloseCode code, std::string_view reason) {
         report_closed(*con);
         sender_.close(con, code, reason);
+    }
+
+    /// A compressed message of `size` bytes uncompressed; the backlog counts what goes on the wire.
+    SendStatus send_compressed(const ConnectionPtr& con, MessagePtr message, std::size_t size, std::size_t max_backlog) {
+        const std::size_t wire_bytes = message->get_payload().size();
+        const SendStatus status = sender_.send(con, wire_bytes, max_backlog, std::shared_ptr<void>(std::move(message)));
+        if (status == SendStatus::sent) compression_.count_sent(wire_bytes, size);
+        return status;
     }
 
     // --- Heartbeat, pong timeout, credential expiry ----------------------------------------------
@@ -394,6 +413,7 @@ private:
     std::shared_ptr<typename ConfigType::con_msg_manager_type> message_manager_ =
         std::make_shared<typename ConfigType::con_msg_manager_type>();
     Processor framer_;
+    Compression<ConfigType> compression_{options_.compression, options_.max_message_size, message_manager_};
     HttpHandler http_handler_;
     std::atomic<TransportListener<handle_type>*> listener_{nullptr};
     std::atomic<bool> stopping_{false};
