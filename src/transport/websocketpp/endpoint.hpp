@@ -310,6 +310,7 @@ private:
             ConnectionCounters::count(counters_.oversized_messages);
         if (con->id && con->entry == no_entry) ConnectionCounters::count(counters_.upgrades_abandoned);
         if (con->entry != no_entry) counters_.count_close(con->get_local_close_code());
+        compression_.forget(*con);
         // The listener hears of it first: once the last slot is back, shutdown() may return.
         report_closed(*con);
         const bool was_open = due_table_.leave(con->entry);
