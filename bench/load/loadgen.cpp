@@ -7,13 +7,16 @@
 //           --port N --secret S
 //           [--host 127.0.0.1] [--server-pid PID] [--clients N] [--steps N,N,...] [--rate R]
 //           [--seconds S] [--timeout S] [--senders N] [--window N] [--via ws|http] [--quickack 1]
-//           [--hold S]
+//           [--hold S] [--deflate 1] [--inflate-every N] [--broadcast-bytes N]
 //
 // --window: broadcasts outstanding at most (saturation: 32, counted in deliveries; publish: 64,
 // counted by the copy reaching connection 0). --via: publish's publisher, a WebSocket connection
 // (the default) or an HTTP client of `POST /api/publish`. --quickack 1: a diagnostic, the client
 // acknowledges every read at once (a normal TCP stack delays ACKs up to 40 ms). --hold: idle keeps every
 // connection open that many seconds after its last step (to inspect the server meanwhile).
+// --deflate 1: every connection offers permessage-deflate and reads compressed messages, inflating
+// one in --inflate-every (1: all). --broadcast-bytes: fan-out Broadcast events of about that size,
+// padded with JSON records (e.g. 1024 for 1 KiB events).
 // Prints one line of `key=value` pairs on stdout; progress and problems go to stderr.
 
 #include <cstdio>
@@ -36,7 +39,8 @@ namespace {
                  "               --port N --secret S\n"
                  "               [--host 127.0.0.1] [--server-pid PID] [--clients N] [--steps N,N,...]\n"
                  "               [--rate R] [--seconds S] [--timeout S] [--senders N] [--window N]\n"
-                 "               [--via ws|http] [--quickack 1] [--hold S]\n",
+                 "               [--via ws|http] [--quickack 1] [--hold S] [--deflate 1]\n"
+                 "               [--inflate-every N] [--broadcast-bytes N]\n",
                  problem.c_str());
     std::exit(2);
 }
@@ -91,6 +95,9 @@ loadgen::Settings settings_from(int argc, char** argv) {
     settings.via = text("via", "ws");
     settings.quick_ack = number(options, "quickack", 0) != 0;
     settings.hold = number(options, "hold", 0);
+    settings.deflate = number(options, "deflate", 0) != 0;
+    settings.inflate_every = static_cast<std::uint32_t>(number(options, "inflate-every", 1));
+    settings.broadcast_bytes = static_cast<std::size_t>(number(options, "broadcast-bytes", 0));
     return settings;
 }
 

@@ -1,6 +1,6 @@
 # Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
 """Turns the raw lines of bench/load/run.sh into the side-by-side tables (medians of the
-repetitions, ratios switchboard/baseline), a verdict per target of issues 4, 12 and 13, and the data
+repetitions, ratios switchboard/baseline), a verdict per target of issues 4, 12, 13 and 16, and the data
 file of the latency plot.
 
 usage: report.py RAW MACHINE RESULTS_TXT LATENCY_DAT   (standard library only)
@@ -388,6 +388,41 @@ def history_targets(figures):
     return "\n".join(lines) + "\n" if len(lines) > 2 else ""
 
 
+DEFLATE_CASES = [("deflate_plain_1k", "plain clients"), ("deflate_1k", "permessage-deflate clients")]
+
+
+def deflate_target(figures):
+    """Issue 16: 1 KiB JSON broadcasts to 1,000 clients that negotiated permessage-deflate at >= 0.8x
+    the deliveries/s of as many plain clients of the same server, with the bytes on the wire."""
+    medians = {case: {key: figures.median(case, "switchboard", key)
+                      for key in ["deliveries_per_s", "wire_bytes_per_delivery", "deliveries_per_cpu_s"]}
+               for case, _ in DEFLATE_CASES}
+    plain, deflate = (medians[case] for case, _ in DEFLATE_CASES)
+    if not plain["deliveries_per_s"] or not deflate["deliveries_per_s"]:
+        return ""
+    title = ("Target of issue 16 (permessage-deflate at fan-out saturation: 1 KiB JSON broadcasts, 1,000 "
+             f"clients, medians of {figures.count('deflate_1k', 'switchboard')})")
+    lines = [title, "-" * len(title)]
+    for case, label in DEFLATE_CASES:
+        figure = medians[case]
+        lines.append(f"       {label:<27} {number(figure['deliveries_per_s']):>11} deliveries/s, "
+                     f"{number(figure['wire_bytes_per_delivery']):>6} bytes on the wire per delivery, "
+                     f"{number(figure['deliveries_per_cpu_s']):>11} deliveries per server CPU second")
+    bytes_ratio = ratio(deflate["wire_bytes_per_delivery"], plain["wire_bytes_per_delivery"])
+    rate_ratio = deflate["deliveries_per_s"] / plain["deliveries_per_s"]
+    agreed = figures.median("deflate_1k", "switchboard", "deflate_agreed") or 0
+    compressed = figures.median("deflate_1k", "switchboard", "compressed") or 0
+    received = figures.median("deflate_1k", "switchboard", "received") or 0
+    ok = rate_ratio >= 0.8 and agreed == 1000 and compressed == received
+    lines.append(f"{verdict(ok)} deflate clients >= 0.8x plain clients: {rate_ratio:.2f}x deliveries/s "
+                 f"({ratio(deflate['deliveries_per_cpu_s'], plain['deliveries_per_cpu_s'])} per server CPU second), "
+                 f"{bytes_ratio} the bytes on the wire; {agreed:,.0f} of 1,000 negotiated, {compressed:,.0f} of "
+                 f"{received:,.0f} messages received compressed")
+    lines.append("(bytes on the wire: the WebSocket bytes the clients read, frame headers and payloads; the deflate "
+                 "clients inflate one message in 16, counted by its event type as the plain ones are)")
+    return "\n".join(lines) + "\n"
+
+
 def latency_data(figures, sizes):
     lines = ["# subscribers " + " ".join(f"{s}_p50 {s}_p99" for s in SERVERS)]
     for size in sizes:
@@ -410,7 +445,8 @@ def main(raw_path, machine_path, results_path, latency_path):
     figures = Figures(runs)
     timeouts = [v for (case, server) in runs for v in figures.values(case, server, "timeout_s")]
     figures.storm_timeout = max(timeouts) if timeouts else 60.0
-    reps = max((figures.count(f"rate_{s}", "switchboard") for s in sizes_of(runs, "rate_")), default=1)
+    reps = max([figures.count(f"rate_{s}", "switchboard") for s in sizes_of(runs, "rate_")]
+               + [figures.count("deflate_1k", "switchboard"), 1])
     fan_sizes = sizes_of(runs, "saturation_")
     cases = publish_cases(runs)
     rate_sizes = sizes_of(runs, "rate_")
@@ -437,6 +473,7 @@ def main(raw_path, machine_path, results_path, latency_path):
         targets(figures, fan_sizes or ["1000"]),
         targets_issue_12(figures, fan_sizes, cases),
         history_targets(figures),
+        deflate_target(figures),
     ]
     with open(results_path, "w") as results:
         results.write("\n".join(s for s in sections if s))

@@ -9,6 +9,8 @@
 # `POST /api/publish`; perf counts the servers' system calls there, when it can. Fan-out also runs
 # switchboard with --tcp-nodelay off, to show what TCP_NODELAY costs. Prints one table per workload
 # with ratios switchboard/baseline and writes bench/results/ (results.txt, raw.txt, latency.png).
+# permessage-deflate (issue 16): 1 KiB JSON broadcasts at saturation to 1,000 clients that negotiated
+# it, against as many plain clients of the same server (compression on), alternating.
 # Idle memory runs in every presence mode, quiet and after a connect storm (switchboard only).
 # switchboard runs with its default --history memory; the direct workload runs again with
 # --history off (switchboard-no-history), and a resume of 1,000 missed messages is timed.
@@ -17,6 +19,7 @@
 #
 # Environment: REPS (repetitions of the throughput and latency workloads, median reported; 3),
 # QUICK=1 (small sizes, one repetition: a smoke test that leaves bench/results alone),
+# ONLY=deflate (the permessage-deflate case alone, REPS times; leaves bench/results alone too),
 # STORM_TIMEOUT (seconds before a connect storm is given up; 60).
 #
 # Servers run on CPU 0, the load generator on CPU 1 (when there are two). Every server is started
@@ -149,6 +152,21 @@ run_publish() {
     done
 }
 
+# run_deflate REP: the same fan-out to plain clients, then to clients that negotiated permessage-deflate
+# (inflating one message in 16: the load generator's one core could not inflate them all).
+run_deflate() {
+    local fanout=(--workload saturation --clients 1000 --seconds 3 --broadcast-bytes 1024)
+    run_case deflate_plain_1k switchboard quiet "$1" "${fanout[@]}"
+    run_case deflate_1k switchboard quiet "$1" "${fanout[@]}" --deflate 1 --inflate-every 16
+}
+
+run_only_deflate() {
+    for rep in $(seq "$reps"); do
+        echo "permessage-deflate, repetition $rep of $reps"
+        run_deflate "$rep"
+    done
+}
+
 run_all() {
     local sizes_idle="1000,5000,10000,19000" fan_small=1000 fan_large=10000 users=2000 rate_seconds=8
     local publish_windows="16 64 256" http_window=64
@@ -182,6 +200,7 @@ run_all() {
                 --seconds "$rate_seconds"
         done
         run_case resume switchboard quiet "$rep" --workload resume
+        run_deflate "$rep"
         # What TCP_NODELAY (ours and Node's; the websocketpp baselines keep Nagle's algorithm) costs:
         # each side run with the other's socket settings.
         run_saturation switchboard-nagle "$rep"
@@ -213,7 +232,7 @@ run_all() {
 
 describe_machine() {
     echo "machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(free -g | awk '/Mem:/{print $2}') GiB, Linux $(uname -r), $(. /etc/os-release && echo "$PRETTY_NAME")"
-    echo "toolchain: $(c++ --version | head -1); node $(node --version); ws $(node -p "require('$here/node/node_modules/ws/package.json').version"); websocketpp $(dpkg-query -W -f='${Version}' libwebsocketpp-dev 2>/dev/null || echo '?')"
+    echo "toolchain: $(c++ --version | head -1); node $(node --version); ws $(node -p "require('$here/node/node_modules/ws/package.json').version" 2> /dev/null || echo 'not installed'); websocketpp $(dpkg-query -W -f='${Version}' libwebsocketpp-dev 2>/dev/null || echo '?')"
     echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "pinning: servers on CPU 0, load generator on CPU 1; every server --threads 1 / one io thread"
     echo "system calls: $(perf --version 2> /dev/null || echo 'no perf: not counted') (syscalls:sys_enter_* over each measured interval)"
@@ -223,16 +242,16 @@ main() {
     mkdir -p "$work" "$logs"
     : > "$raw"
     build_programs
-    install_node_baseline
+    [ -n "${ONLY:-}" ] || install_node_baseline
     local started=$SECONDS
     describe_machine > "$work/machine.txt"
     cat "$work/machine.txt"
-    run_all
+    if [ "${ONLY:-}" = deflate ]; then run_only_deflate; else run_all; fi
     echo "ran in $((SECONDS - started)) s" >> "$work/machine.txt"
     /usr/bin/python3 "$here/report.py" "$raw" "$work/machine.txt" "$work/results.txt" "$work/latency.dat"
     cat "$work/results.txt"
-    if [ "$quick" = 1 ]; then
-        echo "QUICK run: bench/results left as it was; this run's tables are in $work/results.txt"
+    if [ "$quick" = 1 ] || [ -n "${ONLY:-}" ]; then
+        echo "QUICK or ONLY run: bench/results left as it was; this run's tables are in $work/results.txt"
         return
     fi
     mkdir -p "$root/bench/results"

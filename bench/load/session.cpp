@@ -78,6 +78,7 @@ Session::Session(const Settings& settings, std::size_t users, bool admin) : secr
     }
     clients_ = std::make_unique<WsClients>(settings.server, targets_, *this);
     clients_->set_quick_ack(settings.quick_ack);
+    clients_->set_offer_deflate(settings.deflate, settings.inflate_every);
 }
 
 std::string Session::admin_token() const {
@@ -148,6 +149,11 @@ void Session::on_text(std::uint32_t index, std::string_view payload) {
     } else {
         ++counters.other;
     }
+}
+
+void Session::on_compressed_unread(std::uint32_t index) {
+    ++counters.broadcasts;
+    counters.first_broadcasts += index == 0;
 }
 
 void Session::on_closed(std::uint32_t, int code) {

@@ -36,6 +36,9 @@ struct Settings {
     std::string via = "ws";           ///< publish: the publisher's way in, "ws" or "http" (POST /api/publish)
     bool quick_ack = false;           ///< diagnostic: TCP_QUICKACK after every read (see WsClients)
     double hold = 0;                  ///< idle: seconds every connection stays open after the last step
+    bool deflate = false;             ///< offer permessage-deflate (see WsClients::set_offer_deflate)
+    std::uint32_t inflate_every = 1;  ///< with deflate: inflate one compressed message in this many
+    std::size_t broadcast_bytes = 0;  ///< fan-out: each Broadcast event padded to about this size; 0: ~150
 };
 
 /// `key=value` pairs, printed on one line in this order.
@@ -46,7 +49,7 @@ struct Counters {
     std::uint64_t opened = 0;
     std::uint64_t failed = 0;
     std::uint64_t closed = 0;          ///< closed by the server
-    std::uint64_t broadcasts = 0;      ///< Broadcast events received
+    std::uint64_t broadcasts = 0;      ///< Broadcast events received (compressed ones not inflated too)
     std::uint64_t first_broadcasts = 0; ///< of those, by connection 0 (the publish workload's echo)
     std::uint64_t messages = 0;        ///< MessageSent events received
     std::uint64_t presence = 0;        ///< UserOnline, UserOffline and PresenceDiff events received
@@ -101,6 +104,9 @@ private:
     void on_open(std::uint32_t index) override;
     void on_failed(std::uint32_t index, std::string_view why) override;
     void on_text(std::uint32_t index, std::string_view payload) override;
+    /// Counted as a Broadcast: in the fan-out workloads, the only events above servers' compression
+    /// thresholds; the ones inflated are checked to be.
+    void on_compressed_unread(std::uint32_t index) override;
     void on_closed(std::uint32_t index, int code) override;
     void note_error(std::string_view text);
     void record_timestamp(std::string_view payload);

@@ -67,6 +67,13 @@ void report_cpu(Report& report, const CpuMeter& cpu, double wall_seconds) {
     report.emplace_back("others_cpu", fixed(cpu.others_share(wall_seconds)));
 }
 
+/// What permessage-deflate did for a session's connections.
+void report_compression(Report& report, const WsClients& clients) {
+    report.emplace_back("deflate_agreed", std::to_string(clients.deflate_agreed()));
+    report.emplace_back("compressed", std::to_string(clients.compressed_messages()));
+    report.emplace_back("inflated", std::to_string(clients.inflated_messages()));
+}
+
 /// Connects everyone at a steady pace and lets the dust (presence, if any) settle.
 void connect_everyone(Session& session, Report& report) {
     const std::int64_t start = now_ns();
@@ -75,14 +82,43 @@ void connect_everyone(Session& session, Report& report) {
     session.pause(0.5);
 }
 
-std::string broadcast_payload(std::uint64_t sequence) {
+/// `,"posts":[...]`: records of a feed, as an application's JSON, filling a Broadcast to about
+/// `bytes` in all (0: none). Words drawn with a fixed seed from a small vocabulary, so that it
+/// compresses as such JSON does (repeated keys, some repeated words), not as a run of one character.
+std::string padding_for(std::size_t bytes) {
+    static constexpr const char* words[] = {"the",   "match",  "ended", "after", "extra",  "time",    "and",
+                                            "fans",  "stayed", "late", "new",   "album", "tour",    "dates",
+                                            "city",  "rain",   "again", "great", "photo", "thanks",  "for",
+                                            "all",   "the",    "kind", "words", "see",   "tomorrow", "maybe"};
+    constexpr std::size_t unpadded = 150; ///< the Broadcast without posts, about
+    if (bytes <= unpadded) return {};
+    std::uint64_t state = 0x2545F4914F6CDD1DULL;
+    const auto next = [&] {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        return state;
+    };
+    std::string posts = ",\"posts\":[";
+    for (std::size_t id = 1000; posts.size() + unpadded < bytes; ++id) {
+        if (id > 1000) posts += ',';
+        posts += "{\"id\":" + std::to_string(id) + ",\"author\":\"user-" + std::to_string(next() % 1000) +
+                 "\",\"likes\":" + std::to_string(next() % 500) + ",\"text\":\"";
+        for (int word = 0; word < 6; ++word) posts += std::string(word ? " " : "") + words[next() % std::size(words)];
+        posts += "\"}";
+    }
+    return posts + "]";
+}
+
+std::string broadcast_payload(std::uint64_t sequence, const std::string& padding) {
     return "{\"type\":\"Broadcast\",\"data\":{\"ts\":" + std::to_string(now_ns()) + ",\"seq\":" +
-           std::to_string(sequence) + ",\"text\":\"fan-out benchmark payload, sixty-four bytes of text...\"}}";
+           std::to_string(sequence) + ",\"text\":\"fan-out benchmark payload, sixty-four bytes of text...\"" +
+           padding + "}}";
 }
 
 /// The same broadcast through `POST /api/publish`: subscribers receive the same frame.
-std::string publish_body(std::uint64_t sequence) {
-    return "{\"broadcast\":true,\"event\":" + broadcast_payload(sequence) + "}";
+std::string publish_body(std::uint64_t sequence, const std::string& padding) {
+    return "{\"broadcast\":true,\"event\":" + broadcast_payload(sequence, padding) + "}";
 }
 
 /// Round-robin over the first `count` connections, each sending at most `per_sender_rate` per second.
@@ -109,11 +145,14 @@ private:
 
 /// Fan-out bookkeeping: each broadcast is owed to every connection open when it was sent.
 struct Fanout {
+    explicit Fanout(const Settings& settings) : padding(padding_for(settings.broadcast_bytes)) {}
+
+    const std::string padding; ///< of every broadcast
     std::uint64_t sent = 0;
     std::uint64_t expected = 0;
 
     bool send(Session& session, std::uint32_t sender) {
-        if (!session.clients().send_text(sender, broadcast_payload(sent))) return false;
+        if (!session.clients().send_text(sender, broadcast_payload(sent, padding))) return false;
         count_sent(session);
         return true;
     }
@@ -188,13 +227,16 @@ void measure_saturation(Session& session, const Settings& settings, Fanout& fano
 
     CpuMeter cpu(settings.server_pid);
     const std::uint64_t received_before = session.counters.broadcasts;
+    const std::uint64_t bytes_before = session.clients().received_bytes();
     const std::int64_t start = now_ns();
     session.record_latency = true;
     session.run_until(start + seconds_ns(settings.seconds), pump);
     const double elapsed = static_cast<double>(now_ns() - start) / 1e9;
     session.record_latency = false;
     const double delivered = static_cast<double>(session.counters.broadcasts - received_before);
+    const auto wire_bytes = static_cast<double>(session.clients().received_bytes() - bytes_before);
     report.emplace_back("deliveries_per_s", fixed(delivered / elapsed, 0));
+    report.emplace_back("wire_bytes_per_delivery", fixed(delivered > 0 ? wire_bytes / delivered : 0, 0));
     report.emplace_back("broadcasts_per_s", fixed(delivered / elapsed / static_cast<double>(session.size()), 1));
     report_cpu(report, cpu, elapsed);
     // Steadier than deliveries/s where others' work takes part of the server's core.
@@ -203,6 +245,7 @@ void measure_saturation(Session& session, const Settings& settings, Fanout& fano
     count_syscalls(session, settings, fanout, report, pump);
     report_latency(report, session.latency);
     fanout.drain(session, 5, report);
+    if (settings.deflate) report_compression(report, session.clients());
     session.report_health(report);
 }
 
@@ -283,7 +326,7 @@ Report run_saturation(const Settings& settings) {
     connect_everyone(session, report);
     const std::size_t sender_count = settings.senders ? settings.senders : std::min<std::size_t>(session.size(), 400);
     Senders senders(sender_count, max_rate_per_sender);
-    Fanout fanout;
+    Fanout fanout(settings);
     const std::uint64_t window = (settings.window ? settings.window : saturation_window) * session.size();
     measure_saturation(session, settings, fanout, report, [&] {
         while (fanout.outstanding(session) < window) {
@@ -305,10 +348,10 @@ Report run_publish(const Settings& settings) {
         session.clients().wake_on(http->fd());
     }
     const std::uint64_t window = settings.window ? settings.window : publish_window;
-    Fanout fanout;
+    Fanout fanout(settings);
     const auto publish_one = [&] {
         if (!http) return fanout.send(session, 0);
-        if (http->in_flight() >= window || !http->post(publish_body(fanout.sent))) return false;
+        if (http->in_flight() >= window || !http->post(publish_body(fanout.sent, fanout.padding))) return false;
         fanout.count_sent(session);
         return true;
     };
@@ -331,7 +374,7 @@ Report run_rate(const Settings& settings) {
     const double rate = settings.rate > 0 ? settings.rate : 20;
     const std::size_t sender_count =
         std::min<std::size_t>(session.size(), static_cast<std::size_t>(std::ceil(rate / 10)));
-    Fanout fanout;
+    Fanout fanout(settings);
     std::size_t turn = 0;
     CpuMeter cpu(settings.server_pid);
     const std::int64_t start = now_ns();

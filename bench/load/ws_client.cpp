@@ -25,6 +25,8 @@ constexpr int opcode_ping = 0x9;
 constexpr std::size_t read_chunk = 256 * 1024;
 constexpr std::size_t max_message = 16 * 1024 * 1024; ///< a server sending more is broken
 constexpr std::uint32_t foreign_fd = UINT32_MAX; ///< the epoll tag of a `wake_on` descriptor
+/// What browsers offer: the server may pick its window and no context takeover.
+constexpr std::string_view deflate_offer = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n";
 
 [[noreturn]] void throw_errno(const char* what) { throw std::system_error(errno, std::generic_category(), what); }
 
@@ -120,6 +122,11 @@ bool WsClients::send_text(std::uint32_t index, std::string_view payload) {
     return true;
 }
 
+void WsClients::set_offer_deflate(bool on, std::uint32_t inflate_every) {
+    offer_deflate_ = on;
+    inflate_every_ = inflate_every > 0 ? inflate_every : 1;
+}
+
 bool WsClients::is_open(std::uint32_t index) const { return connections_[index].state == State::open; }
 
 void WsClients::poll(std::chrono::milliseconds timeout) {
@@ -169,7 +176,8 @@ void WsClients::on_connected(std::uint32_t index) {
     const std::string request = "GET " + targets_[index] + " HTTP/1.1\r\nHost: " + server_.host + ":" +
                                 std::to_string(server_.port) +
                                 "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " +
-                                base64(key, sizeof key) + "\r\nSec-WebSocket-Version: 13\r\n\r\n";
+                                base64(key, sizeof key) + "\r\nSec-WebSocket-Version: 13\r\n" +
+                                (offer_deflate_ ? std::string(deflate_offer) : std::string()) + "\r\n";
     write_bytes(index, request);
 }
 
@@ -188,6 +196,7 @@ void WsClients::on_readable(std::uint32_t index) {
             if (errno == EAGAIN || errno == EINTR) return;
             return closed_by_server(index, 0);
         }
+        received_bytes_ += static_cast<std::uint64_t>(got);
         if (connection.inbound.empty()) {
             const std::size_t used = consume(index, buffer_.data(), static_cast<std::size_t>(got));
             if (connection.state == State::closed) return;
@@ -230,6 +239,10 @@ std::size_t WsClients::consume_upgrade(std::uint32_t index, const char* data, st
         fail(index, status_line);
         return size;
     }
+    // Only offered extensions can be agreed to, so the name in the head is the agreement.
+    const bool deflate = offer_deflate_ && text.substr(0, end).find("permessage-deflate") != std::string_view::npos;
+    connections_[index].deflate = deflate;
+    deflate_agreed_ += deflate;
     connections_[index].state = State::open;
     --in_flight_;
     listener_.on_open(index);
@@ -241,6 +254,7 @@ std::size_t WsClients::consume_frames(std::uint32_t index, const char* data, std
     std::size_t at = 0;
     while (connections_[index].state == State::open && size - at >= 2) {
         const bool fin = bytes[at] & 0x80;
+        const bool rsv1 = bytes[at] & 0x40;
         const int opcode = bytes[at] & 0x0f;
         const bool masked = bytes[at + 1] & 0x80;
         std::uint64_t length = bytes[at + 1] & 0x7f;
@@ -259,29 +273,35 @@ std::size_t WsClients::consume_frames(std::uint32_t index, const char* data, std
             fail(index, "masked frame from the server");
             return size;
         }
+        if (rsv1 && !connections_[index].deflate) {
+            fail(index, "RSV1 without permessage-deflate");
+            return size;
+        }
         if (length > max_message) {
             fail(index, "oversized frame");
             return size;
         }
         if (size - at < header + length) break;
-        on_frame(index, fin, opcode, std::string_view(data + at + header, length));
+        on_frame(index, fin, rsv1, opcode, std::string_view(data + at + header, length));
         at += header + length;
     }
     return at;
 }
 
-void WsClients::on_frame(std::uint32_t index, bool fin, int opcode, std::string_view payload) {
+void WsClients::on_frame(std::uint32_t index, bool fin, bool rsv1, int opcode, std::string_view payload) {
     Connection& connection = connections_[index];
     switch (opcode) {
     case opcode_text:
     case opcode_binary:
+        connection.compressed_message = rsv1; // RFC 7692: RSV1 is on the first frame of a message only
+        [[fallthrough]];
     case opcode_continuation:
-        if (fin && connection.fragments.empty()) return listener_.on_text(index, payload);
+        if (fin && connection.fragments.empty()) return on_message(index, connection.compressed_message, payload);
         connection.fragments.append(payload);
         if (fin) {
             const std::string message = std::move(connection.fragments);
             connection.fragments.clear();
-            listener_.on_text(index, message);
+            on_message(index, connection.compressed_message, message);
         }
         return;
     case opcode_ping: return write_frame(index, 0xA, payload);
@@ -294,6 +314,14 @@ void WsClients::on_frame(std::uint32_t index, bool fin, int opcode, std::string_
     }
     default: return; // pong
     }
+}
+
+void WsClients::on_message(std::uint32_t index, bool compressed, std::string_view payload) {
+    if (!compressed) return listener_.on_text(index, payload);
+    if (compressed_messages_++ % inflate_every_ != 0) return listener_.on_compressed_unread(index);
+    if (!inflater_.inflate(payload, max_message, inflated_)) return fail(index, "corrupt compressed message");
+    ++inflated_messages_;
+    listener_.on_text(index, inflated_);
 }
 
 void WsClients::write_frame(std::uint32_t index, int opcode, std::string_view payload) {

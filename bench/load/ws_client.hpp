@@ -8,12 +8,19 @@
 /// requires client frames to be masked), text frames in (fragmented ones reassembled), pong for
 /// ping, and an abortive close (RST) at the end so that no socket lingers in TIME_WAIT between runs.
 /// Received bytes go through one shared buffer; a connection keeps only an incomplete tail.
+///
+/// With `set_offer_deflate`, each upgrade offers permessage-deflate (RFC 7692, as browsers do) and
+/// compressed messages (RSV1) are read: one in `inflate_every` is inflated and handed on as text,
+/// the others are only counted (`on_compressed_unread`), so that a client loop inflating a server's
+/// whole fan-out does not become what a benchmark measures.
 
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "inflater.hpp"
 
 namespace loadgen {
 
@@ -28,6 +35,8 @@ public:
     virtual void on_open(std::uint32_t index) = 0;
     virtual void on_failed(std::uint32_t index, std::string_view why) = 0;
     virtual void on_text(std::uint32_t index, std::string_view payload) = 0;
+    /// A compressed message arrived that was not inflated (see `WsClients::set_offer_deflate`).
+    virtual void on_compressed_unread(std::uint32_t index) = 0;
     /// The server closed the connection (close frame or end of stream); `code` 0 when none was given.
     virtual void on_closed(std::uint32_t index, int code) = 0;
 };
@@ -71,6 +80,17 @@ public:
     /// Diagnostic: acknowledge every read at once (TCP_QUICKACK) instead of delaying ACKs as a normal
     /// client does; shows how much of a latency tail is a server's Nagle waiting for delayed ACKs.
     void set_quick_ack(bool on) { quick_ack_ = on; }
+    /// Offer permessage-deflate in the upgrades started from now on, and inflate one compressed
+    /// message in `inflate_every` (1: all of them).
+    void set_offer_deflate(bool on, std::uint32_t inflate_every);
+
+    /// Bytes read from every socket so far: frame headers and payloads as they came (compressed or not).
+    std::uint64_t received_bytes() const { return received_bytes_; }
+    /// Upgrades whose 101 agreed to permessage-deflate.
+    std::uint64_t deflate_agreed() const { return deflate_agreed_; }
+    /// Compressed messages received, and how many of them were inflated.
+    std::uint64_t compressed_messages() const { return compressed_messages_; }
+    std::uint64_t inflated_messages() const { return inflated_messages_; }
 
     static constexpr std::uint32_t connections_per_source = 5000;
 
@@ -79,6 +99,8 @@ private:
     struct Connection {
         int fd = -1;
         State state = State::idle;
+        bool deflate = false;            ///< agreed in the upgrade
+        bool compressed_message = false; ///< the message being reassembled had RSV1 on its first frame
         std::string inbound;   ///< an incomplete HTTP response or frame
         std::string fragments; ///< a fragmented message being reassembled
         std::string outbound;  ///< bytes the socket did not take yet
@@ -92,7 +114,8 @@ private:
     std::size_t consume(std::uint32_t index, const char* data, std::size_t size);
     std::size_t consume_upgrade(std::uint32_t index, const char* data, std::size_t size);
     std::size_t consume_frames(std::uint32_t index, const char* data, std::size_t size);
-    void on_frame(std::uint32_t index, bool fin, int opcode, std::string_view payload);
+    void on_frame(std::uint32_t index, bool fin, bool rsv1, int opcode, std::string_view payload);
+    void on_message(std::uint32_t index, bool compressed, std::string_view payload);
     void write_frame(std::uint32_t index, int opcode, std::string_view payload);
     void write_bytes(std::uint32_t index, std::string_view bytes);
     void fail(std::uint32_t index, std::string_view why);
@@ -109,6 +132,14 @@ private:
     int epoll_fd_ = -1;
     std::size_t in_flight_ = 0;
     bool quick_ack_ = false;
+    bool offer_deflate_ = false;
+    std::uint32_t inflate_every_ = 1;
+    Inflater inflater_;
+    std::string inflated_; ///< the last message inflated
+    std::uint64_t received_bytes_ = 0;
+    std::uint64_t deflate_agreed_ = 0;
+    std::uint64_t compressed_messages_ = 0;
+    std::uint64_t inflated_messages_ = 0;
     std::uint64_t random_state_;
 };
 

@@ -113,7 +113,7 @@ public:
 
     /// In the validate handler, for an upgrade the transport accepts: agrees to the client's
     /// first acceptable offer, if compression is on, and answers it in the 101.
-    void negotiate(Connection& con) const {
+    void negotiate(Connection& con) {
         if (!options_.enabled) return;
         const auto agreement = detail::negotiate_deflate(con.get_request_header("Sec-WebSocket-Extensions"));
         auto* extension = agreement ? websocketpp_internals::deflate_extension_of(con) : nullptr;
@@ -121,11 +121,22 @@ public:
         extension->enable(*agreement, max_message_size_);
         con.replace_header("Sec-WebSocket-Extensions", detail::deflate_response(*agreement));
         con.deflate_window_bits = static_cast<std::uint8_t>(agreement->server_window_bits);
+        deflate_connections_.fetch_add(1, std::memory_order_relaxed);
     }
 
-    /// What `prepare` attaches to a frame: its compressed variants, or nullptr if none can be.
+    /// Once for every accepted connection, when it is gone (websocketpp's close or fail handler).
+    void forget(const Connection& con) {
+        if (con.deflate_window_bits != 0) deflate_connections_.fetch_sub(1, std::memory_order_relaxed);
+    }
+
+    /// Connections that negotiated permessage-deflate and are not gone yet.
+    std::size_t deflate_connections() const { return deflate_connections_.load(std::memory_order_relaxed); }
+
+    /// What `prepare` attaches to a frame: its compressed variants, or nullptr if none can be or
+    /// no connection would ask for them. A connection negotiating after the frame was prepared gets
+    /// it plain, which RFC 7692 allows.
     std::shared_ptr<void> variants_of(const MessagePtr& plain, std::size_t size) const {
-        if (!options_.enabled || size < options_.threshold) return nullptr;
+        if (!options_.enabled || size < options_.threshold || deflate_connections() == 0) return nullptr;
         return std::make_shared<Variants>(plain, options_.threshold, manager_);
     }
 
@@ -169,6 +180,7 @@ private:
     const std::size_t max_message_size_;
     const ManagerPtr manager_;
     CompressionCounters counters_;
+    std::atomic<std::size_t> deflate_connections_{0};
 };
 
 } // namespace switchboard::websocketpp_transport

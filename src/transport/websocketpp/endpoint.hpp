@@ -5,8 +5,8 @@
 // in one threading model (config.hpp) and behind `WebsocketppTransport::Impl` (impl.hpp), so that
 // no websocketpp type leaks out. It runs the I/O threads and wires websocketpp's handlers to its
 // collaborators, one concern each: `Admission` (which upgrades pass, the connection limits),
-// `Sender` (the send path), `Compression` (permessage-deflate), `DueTable` and `Ticker`
-// (heartbeats and expiries), http.hpp.
+// `Sender` (the send path), `Compression` (permessage-deflate), `DueTable`, `Ticker` and
+// `HeartbeatDuties` (heartbeats and expiries, ticker_duties.hpp), http.hpp.
 //
 // Threads and ownership: websocketpp runs every handler of one connection on that connection's
 // strand, so `ConnectionState` (stored inside each websocketpp connection) is touched only there,
@@ -28,7 +28,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,6 +48,7 @@
 #include "impl.hpp"
 #include "released_upgrade.hpp"
 #include "sender.hpp"
+#include "ticker_duties.hpp"
 #include "timers.hpp"
 
 namespace switchboard::websocketpp_transport {
@@ -99,7 +99,7 @@ public:
         if (error)
             throw std::system_error(error, "cannot listen on " + options_.bind_address + ":" +
                                                std::to_string(options_.port));
-        ticker_.emplace(server_.get_io_service(), periods().tick(), [this] { on_tick(); });
+        ticker_.emplace(server_.get_io_service(), heartbeats_.periods().tick(), [this] { on_tick(); });
         ticker_->start();
         if (owns_io_)
             for (std::size_t i = 0; i < io_threads(); ++i)
@@ -128,7 +128,7 @@ public:
             for (std::thread& thread : threads_) thread.join();
             threads_.clear();
         }
-        if (port_ != 0) stop_listening();
+        if (port_ != 0) stop_listening(server_, *ticker_, owns_io_, options_.shutdown_deadline);
     }
 
     void set_http_handler(HttpHandler handler) override { http_handler_ = std::move(handler); }
@@ -310,6 +310,7 @@ private:
             ConnectionCounters::count(counters_.oversized_messages);
         if (con->id && con->entry == no_entry) ConnectionCounters::count(counters_.upgrades_abandoned);
         if (con->entry != no_entry) counters_.count_close(con->get_local_close_code());
+        compression_.forget(*con);
         // The listener hears of it first: once the last slot is back, shutdown() may return.
         report_closed(*con);
         const bool was_open = due_table_.leave(con->entry);
@@ -337,67 +338,24 @@ private:
         return status;
     }
 
-    // --- Heartbeat, pong timeout, credential expiry ----------------------------------------------
+    // --- The ticker: heartbeats, pong timeouts, credential expiries (ticker_duties.hpp) -------------
 
-    HeartbeatPeriods periods() const { return {options_.ping_interval, options_.pong_timeout}; }
-
-    /// On the ticker's strand: posts `on_due` to the strand of every connection that is due.
+    /// On the ticker's strand.
     void on_tick() {
-        for (const handle_type& connection : due_table_.take_due(Clock::now()))
-            if (const ConnectionPtr con = connection_of<Connection>(connection))
-                strands_.post(con, [this, con] { on_due(con); });
+        heartbeats_.post_due();
         sender_.release_grown_write_storage();
         if constexpr (!multithreaded) dispatch_queue_.trim(); // the ticker's strand is the I/O thread
     }
 
-    /// On the connection's strand: whatever is due, in order of gravity, then the next due time.
-    void on_due(const ConnectionPtr& con) {
-        if (!con->open || con->entry == no_entry) return;
-        const Clock::time_point now = Clock::now();
-        Heartbeat& heartbeat = con->heartbeat;
-        switch (heartbeat.duty(now)) {
-        case Heartbeat::Duty::expire:
-            ConnectionCounters::count(counters_.credential_expiries);
-            return drop(con, CloseCode::policy_violation, "credentials expired");
-        case Heartbeat::Duty::pong_timeout:
-            ConnectionCounters::count(counters_.pong_timeouts);
-            return drop(con, CloseCode::going_away, "pong timeout");
-        case Heartbeat::Duty::ping: {
-            Sender<ConfigType>::sample_backlog(*con);
-            std::error_code error;
-            if (!heartbeat.awaiting_pong) con->ping("", error);
-            heartbeat.pinged(now, !error, periods());
-            break;
+    /// What `heartbeats_` does to a connection whose pong or credentials are overdue.
+    struct Dropper {
+        Endpoint* endpoint;
+        void operator()(const ConnectionPtr& con, CloseCode code, std::string_view reason) const {
+            endpoint->drop(con, code, reason);
         }
-        case Heartbeat::Duty::none: break;
-        }
-        due_table_.set_due(con->entry, heartbeat.due());
-    }
+    };
 
     std::size_t io_threads() const { return std::max<std::size_t>(options_.threads, 1); }
-
-    // --- Shutdown ----------------------------------------------------------------------------------
-
-    /// The acceptor is not thread-safe, and websocketpp re-arms it from whichever thread accepted
-    /// last. Our own threads are joined by now; on a host's io_context, close it from an I/O thread
-    /// (race-free when the host runs that context on one thread) and wait for that.
-    /// The endpoint's ticker stops there too (it exists once listening).
-    void stop_listening() {
-        std::error_code ignored;
-        if (owns_io_) {
-            server_.stop_listening(ignored);
-            ticker_->stop();
-            return;
-        }
-        auto stopped = std::make_shared<std::promise<void>>();
-        asio::post(ticker_->strand(), [this, ticker = *ticker_, stopped]() mutable {
-            ticker.stop();
-            std::error_code ignored_too;
-            server_.stop_listening(ignored_too);
-            stopped->set_value();
-        });
-        stopped->get_future().wait_for(options_.shutdown_deadline);
-    }
 
     WebsocketppOptions options_;
     const bool owns_io_;
@@ -418,6 +376,8 @@ private:
     std::atomic<TransportListener<handle_type>*> listener_{nullptr};
     std::atomic<bool> stopping_{false};
     ConnectionCounters counters_;
+    HeartbeatDuties<ConfigType, Dropper> heartbeats_{{options_.ping_interval, options_.pong_timeout}, due_table_, strands_,
+                                                     counters_, Dropper{this}};
     std::uint16_t port_ = 0;
     std::vector<std::thread> threads_;
     std::optional<Ticker> ticker_; ///< once listening
