@@ -40,6 +40,7 @@
 #include <websocketpp/server.hpp>
 
 #include <switchboard/detail/dispatch_queue.hpp>
+#include <switchboard/detail/heap_trim.hpp>
 
 #include "admission.hpp"
 #include "compression.hpp"
@@ -346,8 +347,9 @@ private:
         for (const handle_type& connection : due_table_.take_due(Clock::now()))
             if (const ConnectionPtr con = connection_of<Connection>(connection))
                 strands_.post(con, [this, con] { on_due(con); });
-        sender_.release_grown_write_storage();
-        if constexpr (!multithreaded) dispatch_queue_.trim(); // the ticker's strand is the I/O thread
+        bool released = sender_.release_grown_write_storage();
+        if constexpr (!multithreaded) released |= dispatch_queue_.trim(); // the ticker's strand is the I/O thread
+        heap_trim_.tick(released);
     }
 
     /// On the connection's strand: whatever is due, in order of gravity, then the next due time.
@@ -405,6 +407,7 @@ private:
     asio::io_context& io_;
     const Strands<multithreaded> strands_{io_};
     detail::DispatchQueue dispatch_queue_{io_}; ///< used single-threaded only
+    detail::HeapTrim heap_trim_; ///< on the ticker's strand
     Admission admission_;
     DueTable due_table_;
     Sender<ConfigType> sender_{strands_};
