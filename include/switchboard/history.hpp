@@ -128,8 +128,9 @@ private:
     Block* block_;
 };
 
-/// A stream's position after a store call, and whether that call made the stream: a new stream,
-/// or one the store had forgotten whole (its top included), so with a new epoch.
+/// A stream's position after a store call, and whether that call made the stream in a new epoch
+/// that the user's connections cannot know (`created`): a new stream, or one the store had
+/// forgotten whole (its top included). A stream made in the epoch `open` already reported is not.
 struct StreamTop {
     StreamPosition position;
     bool created = false;
@@ -166,7 +167,9 @@ public:
     /// position there: the stream's new top.
     virtual StreamTop append(const UserId& user, const StoredEvent& event) = 0;
 
-    /// The current top of `user`'s stream, making the stream (top 0) if there is none.
+    /// The current top of `user`'s stream. For a user without one, (an epoch, 0): a store that
+    /// can tell the user never had a stream may make none until the first `append`, which makes
+    /// it in that same epoch and not `created`; one that cannot makes it here (`created`).
     virtual StreamTop open(const UserId& user) = 0;
 
     /// Every event of `user`'s stream with an offset in (`after.offset`, `upto`], in order, if the

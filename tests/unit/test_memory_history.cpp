@@ -62,10 +62,10 @@ std::size_t heap_in_use() { return mallinfo2().uordblks; }
 
 } // namespace
 
-TEST_CASE("offsets start at 1 and are contiguous per user, each user with an epoch of its own", "[history][memory]") {
+TEST_CASE("offsets start at 1 and are contiguous per user, in the epoch the user was opened at", "[history][memory]") {
     MemoryHistory history;
     const StreamTop opened = history.open(alice);
-    CHECK(opened.created);
+    CHECK_FALSE(opened.created); // nobody was told another epoch of alice's
     CHECK(opened.position.offset == 0);
     for (std::uint64_t n = 1; n <= 5; ++n) {
         const StreamTop top = history.append(alice, note(n));
@@ -73,9 +73,8 @@ TEST_CASE("offsets start at 1 and are contiguous per user, each user with an epo
         CHECK_FALSE(top.created);
     }
     const StreamTop other = history.append(bob, note(1));
-    CHECK(other.created);
+    CHECK_FALSE(other.created);
     CHECK(other.position.offset == 1);
-    CHECK(other.position.epoch != opened.position.epoch);
     CHECK(history.open(alice).position == StreamPosition{opened.position.epoch, 5});
 
     CHECK(offsets_of(history, alice, {opened.position.epoch, 2}, 5) == std::vector<std::uint64_t>{3, 4, 5});
@@ -85,6 +84,23 @@ TEST_CASE("offsets start at 1 and are contiguous per user, each user with an epo
     CHECK(metrics.streams == 2);
     CHECK(metrics.events == 6);
     CHECK(metrics.appended == 6);
+}
+
+TEST_CASE("opening users who never get a durable event makes no stream and takes no memory", "[history][memory]") {
+    MemoryHistory history;
+    std::vector<StreamTop> opened;
+    opened.reserve(1000);
+    const std::size_t heap_before = heap_in_use();
+    for (std::uint64_t u = 0; u < 1000; ++u) opened.push_back(history.open(user_number(1000 + u)));
+    CHECK(heap_in_use() == heap_before);
+    const HistoryMetrics metrics = history.metrics();
+    CHECK(metrics.streams == 0);
+    CHECK(metrics.memory == 0);
+    // The first append makes the stream in the epoch its user was opened at.
+    const UserId first = user_number(1000);
+    CHECK(history.append(first, note(1)).position == StreamPosition{opened[0].position.epoch, 1});
+    CHECK(history.metrics().streams == 1);
+    CHECK(offsets_of(history, first, opened[0].position, 1) == std::vector<std::uint64_t>{1});
 }
 
 TEST_CASE("a read is all of the range or nothing", "[history][memory]") {

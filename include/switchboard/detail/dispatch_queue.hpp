@@ -56,12 +56,14 @@ public:
     /// rounds since the last call took goes. A round takes a write per send to a connection with
     /// none in flight, so a burst of broadcasts before the round runs (a presence storm) makes
     /// rounds of hundreds of thousands (8.9 MB after a storm of 3,000 users), and both vectors
-    /// would keep that for good.
-    void trim() {
+    /// would keep that for good. True if it gave any back.
+    bool trim() {
         const std::size_t needed = 2 * largest_round_;
         largest_round_ = 0;
+        const std::size_t before = capacity();
         if (running_.capacity() > needed) std::vector<Entry>().swap(running_); // empty between rounds
         if (pending_.capacity() > std::max(needed, pending_.size())) pending_.shrink_to_fit();
+        return capacity() < before;
     }
 
     /// Entries the queue has storage for: what `trim` gives back.

@@ -83,6 +83,13 @@ private:
         /// once before the mutex is released: an append to a full stream usually changes it by
         /// nothing, and then costs no atomic read-modify-write on the shared total.
         std::size_t unsettled_memory = 0;
+        /// Until the shard forgets a stream whole, a user without one never had one: such a user
+        /// is opened at (`unborn_epoch`, 0) with no stream made (most users of a server never get
+        /// a durable event, and a stream costs ~230 bytes), and the first append makes it in that
+        /// epoch. Once it has forgotten one it cannot tell, and makes streams at open, each in an
+        /// epoch of its own, reported as `created`.
+        const Epoch unborn_epoch = Epoch::random();
+        bool forgot_a_stream = false;
     };
 
     template <class Change>
@@ -91,7 +98,9 @@ private:
     Shard& shard_of(const UserId& user) { return shards_[std::hash<UserId>{}(user) % shard_count]; }
 
     // Under the shard's mutex:
-    detail::MemoryStream& find_or_make(Shard& shard, const UserId& user, std::uint32_t now, bool& created);
+    detail::MemoryStream& find_or_make(Shard& shard, const UserId& user, std::uint32_t now, bool& made,
+                                       bool& created);
+    static std::optional<StreamTop> unborn_top(Shard& shard, const UserId& user);
     static detail::StreamList& list_of(Shard& shard, const detail::MemoryStream& stream);
     void put_back(Shard& shard, detail::MemoryStream& stream, detail::StreamList* listed, std::uint32_t now);
     void push(Shard& shard, detail::MemoryStream& stream, const StoredEvent& event, std::uint32_t now);

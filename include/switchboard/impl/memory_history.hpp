@@ -57,6 +57,7 @@ inline StreamTop MemoryHistory::append(const UserId& user, const StoredEvent& ev
 }
 
 inline StreamTop MemoryHistory::open(const UserId& user) {
+    if (const std::optional<StreamTop> unborn = unborn_top(shard_of(user), user)) return *unborn;
     return use(user, [](Shard&, detail::MemoryStream&, std::uint32_t) {});
 }
 
@@ -69,8 +70,9 @@ StreamTop MemoryHistory::use(const UserId& user, Change&& change) {
     StreamTop top;
     {
         std::lock_guard lock(shard.mutex);
-        detail::MemoryStream& stream = find_or_make(shard, user, time, top.created);
-        detail::StreamList* const listed = top.created ? nullptr : &list_of(shard, stream);
+        bool made = false;
+        detail::MemoryStream& stream = find_or_make(shard, user, time, made, top.created);
+        detail::StreamList* const listed = made ? nullptr : &list_of(shard, stream);
         expire(shard, stream, time);
         change(shard, stream, time);
         put_back(shard, stream, listed, time);
@@ -130,14 +132,24 @@ inline std::uint32_t MemoryHistory::now() const {
     return static_cast<std::uint32_t>(std::max<decltype(seconds)>(seconds, 0));
 }
 
-/// The user's stream; a new one (new epoch, top 0, in no list yet) if there is none.
+/// The position of a user who never had a stream, while the shard can tell (see `Shard`).
+inline std::optional<StreamTop> MemoryHistory::unborn_top(Shard& shard, const UserId& user) {
+    std::lock_guard lock(shard.mutex);
+    if (shard.forgot_a_stream || shard.streams.count(user) != 0) return std::nullopt;
+    return StreamTop{{shard.unborn_epoch, 0}, /*created=*/false};
+}
+
+/// The user's stream; a new one (top 0, in no list yet: `made`) if there is none, in the shard's
+/// unborn epoch while it can tell that the user never had one, else in a new epoch (`created`).
 inline detail::MemoryStream& MemoryHistory::find_or_make(Shard& shard, const UserId& user, std::uint32_t now,
-                                                         bool& created) {
+                                                         bool& made, bool& created) {
     auto found = shard.streams.find(user);
-    created = found == shard.streams.end();
-    if (created) {
+    made = found == shard.streams.end();
+    created = made && shard.forgot_a_stream;
+    if (made) {
         const std::size_t buckets = shard.streams.bucket_count(); // a map never gives buckets back
-        found = shard.streams.try_emplace(user, user, Epoch::random()).first;
+        const Epoch epoch = created ? Epoch::random() : shard.unborn_epoch;
+        found = shard.streams.try_emplace(user, user, epoch).first;
         found->second.last_used = now;
         charge(shard, detail::stream_record_bytes + (shard.streams.bucket_count() - buckets) * sizeof(void*));
         detail::add<std::size_t>(shard.counters.streams, 1);
@@ -234,6 +246,7 @@ inline bool MemoryHistory::evict_least_recent(Shard& shard) {
     clear_events(shard, *victim, shard.counters.evicted_events);
     const UserId user = victim->user; // not a reference into the node being erased
     shard.streams.erase(user);
+    shard.forgot_a_stream = true;
     refund(shard, detail::stream_record_bytes);
     detail::subtract<std::size_t>(shard.counters.streams, 1);
     detail::add<std::uint64_t>(shard.counters.evicted_streams, 1);

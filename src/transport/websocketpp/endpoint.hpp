@@ -39,6 +39,7 @@
 #include <websocketpp/server.hpp>
 
 #include <switchboard/detail/dispatch_queue.hpp>
+#include <switchboard/detail/heap_trim.hpp>
 
 #include "admission.hpp"
 #include "compression.hpp"
@@ -343,8 +344,9 @@ private:
     /// On the ticker's strand.
     void on_tick() {
         heartbeats_.post_due();
-        sender_.release_grown_write_storage();
-        if constexpr (!multithreaded) dispatch_queue_.trim(); // the ticker's strand is the I/O thread
+        bool released = sender_.release_grown_write_storage();
+        if constexpr (!multithreaded) released |= dispatch_queue_.trim(); // the ticker's strand is the I/O thread
+        heap_trim_.tick(released);
     }
 
     /// What `heartbeats_` does to a connection whose pong or credentials are overdue.
@@ -363,6 +365,7 @@ private:
     asio::io_context& io_;
     const Strands<multithreaded> strands_{io_};
     detail::DispatchQueue dispatch_queue_{io_}; ///< used single-threaded only
+    detail::HeapTrim heap_trim_; ///< on the ticker's strand
     Admission admission_;
     DueTable due_table_;
     Sender<ConfigType> sender_{strands_};

@@ -125,14 +125,16 @@ public:
     /// Where the endpoint's I/O threads list connections whose write storage grew.
     websocketpp_internals::GrownWriteStorage& grown_write_storage() { return grown_write_storage_; }
 
-    /// On the ticker's strand: each listed connection releases on its own.
-    void release_grown_write_storage() {
-        for (const auto& connection : grown_write_storage_.take())
+    /// On the ticker's strand: each listed connection releases on its own. True if any was listed.
+    bool release_grown_write_storage() {
+        const std::vector<websocketpp::connection_hdl> grown = grown_write_storage_.take();
+        for (const auto& connection : grown)
             if (const ConnectionPtr con = connection_of<Connection>(connection))
                 strands_.post(con, [con] {
                     con->write_storage_listed = false;
                     websocketpp_internals::release_write_storage(*con);
                 });
+        return !grown.empty();
     }
 
 private:
