@@ -78,7 +78,8 @@ namespace {
 RedisHistoryOptions checked(RedisHistoryOptions options) {
     if (options.prefix.empty()) throw std::invalid_argument("RedisHistory: the prefix must not be empty");
     if (options.meta_ttl.count() != 0 && (options.max_age.count() == 0 || options.meta_ttl < options.max_age))
-        throw std::invalid_argument("RedisHistory: meta_ttl must be 0 or at least max_age (the meta outlives the events)");
+        throw std::invalid_argument(
+            "RedisHistory: meta_ttl must be 0 or at least max_age (the meta outlives the events)");
     if (options.connections < 1 || options.connections > 64)
         throw std::invalid_argument("RedisHistory: connections must be 1 to 64");
     return options;

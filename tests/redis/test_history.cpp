@@ -42,6 +42,11 @@ struct OneRedis {
     std::string prefix = unique_prefix() + "sb";
     IoThread io;
     TestClient redis{io, options_for(server)};
+
+    /// The key of `user`'s stream (its meta's is this plus ":meta").
+    std::string stream_of(const switchboard::UserId& user) const {
+        return prefix + ":history:{" + user.to_string() + "}";
+    }
 };
 
 } // namespace
@@ -133,7 +138,7 @@ TEST_CASE("a position older than the exact MAXLEN is unavailable; the numbering 
 
     CHECK_FALSE(history.read(alice, {top.position.epoch, 1}, 5)); // event 2 is gone
     CHECK(numbers_of(*history.read(alice, {top.position.epoch, 2}, 5)) == std::vector<int>{3, 4, 5});
-    const std::string stream = fixture.prefix + ":history:{" + alice.to_string() + "}";
+    const std::string stream = fixture.stream_of(alice);
     CHECK(fixture.redis.call({"XLEN", stream}).reply.integer == 3);
 }
 
@@ -146,7 +151,7 @@ TEST_CASE("the stream expires, the meta outlives it: a position is unavailable, 
     RedisHistory history(options);
     const switchboard::StreamTop first = history.append(alice, note(1));
     history.append(alice, note(2));
-    const std::string stream = fixture.prefix + ":history:{" + alice.to_string() + "}";
+    const std::string stream = fixture.stream_of(alice);
     REQUIRE(eventually([&] { return fixture.redis.call({"EXISTS", stream}).reply.integer == 0; }));
 
     CHECK_FALSE(history.read(alice, first.position, 2));
@@ -177,7 +182,7 @@ TEST_CASE("the meta key lost, the stream left: a new epoch, and the old entries 
     RedisHistory history(history_options(fixture.server, fixture.prefix));
     history.append(alice, note(1));
     const switchboard::StreamTop before = history.append(alice, note(2));
-    const std::string stream = fixture.prefix + ":history:{" + alice.to_string() + "}";
+    const std::string stream = fixture.stream_of(alice);
     REQUIRE(fixture.redis.call({"DEL", stream + ":meta"}).reply.integer == 1);
 
     const switchboard::StreamTop after = history.append(alice, note(3));
