@@ -3,6 +3,10 @@
 // MAXLEN, lost data (FLUSHALL, restart) and a paused Redis.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <numeric>
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
 #include <switchboard/redis/history.hpp>
@@ -68,6 +72,32 @@ TEST_CASE("two nodes on one Redis continue each other's offsets in one epoch", "
     CHECK(b.open(bob).position.offset == 0); // each user's own stream
     CHECK(a.failures() + b.failures() == 0);
     CHECK(a.metrics().appended == 2);
+}
+
+TEST_CASE("two nodes appending at once from several threads get every offset exactly once", "[redis][history]") {
+    OneRedis fixture;
+    RedisHistory a(history_options(fixture.server, fixture.prefix));
+    RedisHistory b(history_options(fixture.server, fixture.prefix));
+    constexpr int per_thread = 100;
+    std::vector<std::vector<std::uint64_t>> offsets(4);
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < offsets.size(); ++t)
+        threads.emplace_back([&, t] {
+            RedisHistory& node = t % 2 == 0 ? a : b;
+            for (int n = 0; n < per_thread; ++n) offsets[t].push_back(node.append(alice, note(n)).position.offset);
+        });
+    for (std::thread& thread : threads) thread.join();
+
+    std::vector<std::uint64_t> all;
+    for (const auto& some : offsets) {
+        CHECK(std::is_sorted(some.begin(), some.end())); // each caller sees its own appends in order
+        all.insert(all.end(), some.begin(), some.end());
+    }
+    std::sort(all.begin(), all.end());
+    std::vector<std::uint64_t> expected(all.size());
+    std::iota(expected.begin(), expected.end(), 1);
+    CHECK(all == expected);
+    CHECK(a.failures() + b.failures() == 0);
 }
 
 TEST_CASE("a read on node B of what node A appended returns exactly the events after the position",
