@@ -74,7 +74,8 @@ constexpr Flag server_flags[] = {
     {"--max-queued-bytes-hard", "N", "4194304", "backlog that closes one under --slow-consumer drop"},
     {"--slow-consumer", "close|drop", "close", "close a slow consumer, or spare it typing and presence"},
     {"--max-message-size", "BYTES", "65536", "largest message a client may send"},
-    {"--history", "memory|off", "memory", "keep each user's durable events for resume, in memory, or not"},
+    {"--history", "memory|redis|off", "memory", "keep each user's durable events for resume: in memory, in the "
+                                                "--redis Redis (the default with --redis), or not"},
     {"--history-max-events", "N", "1000", "events kept per user; 0: no limit"},
     {"--history-max-bytes", "N", "1048576", "bytes of events kept per user; 0: no limit"},
     {"--history-ttl", "SECONDS", "86400", "how long an event is kept; 0: no limit"},
@@ -231,17 +232,22 @@ void apply_limits(const Arguments& arguments, social::ServerOptions& options) {
 }
 
 /// `--history memory` (the default): the embedded store, with one flag per bound (0 disables one).
+/// `--history redis` (the default with `--redis`): the streams in that Redis, shared by the nodes;
+/// of the bounds, the events per user and the age apply there.
 void apply_history(const Arguments& arguments, social::ServerOptions& options) {
     constexpr long unlimited = 1L << 40;
-    const std::string store = arguments.get("--history");
-    if (store != "memory" && store != "off") usage("--history must be memory or off");
+    const bool clustered = arguments.has("--redis");
+    const std::string store = !arguments.has("--history") && clustered ? "redis" : arguments.get("--history");
+    if (store != "memory" && store != "redis" && store != "off") usage("--history must be memory, redis or off");
+    if (store == "redis" && !clustered) usage("--history redis needs --redis");
+    options.history_on_redis = store == "redis";
     options.max_replay = arguments.number("--history-max-replay", 0, unlimited);
     switchboard::MemoryHistoryOptions bounds;
     bounds.max_events_per_user = arguments.number("--history-max-events", 0, unlimited);
     bounds.max_bytes_per_user = arguments.number("--history-max-bytes", 0, unlimited);
     bounds.max_age = std::chrono::seconds(arguments.number("--history-ttl", 0, 100L * 365 * 24 * 3600));
     bounds.memory_cap = arguments.number("--history-memory-cap", 0, unlimited);
-    if (store == "memory") options.history = bounds;
+    if (store != "off") options.history = bounds;
 }
 
 /// `--redis HOST:PORT`: a node of the cluster on that Redis. The list syntax of several instances

@@ -3,10 +3,14 @@
 
 #include "metrics_endpoint.hpp"
 
+#include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
 #include <vector>
+
+#include <switchboard/redis/history.hpp>
 
 #include "http_replies.hpp"
 #include "web_assets.hpp"
@@ -207,6 +211,22 @@ HttpResponse SocialApp::presence() const {
 
 namespace {
 
+/// The embedded store, or (`history_on_redis`) the cluster's, whose epochs and tops outlive the
+/// events by a week.
+std::shared_ptr<switchboard::History> make_history(const ServerOptions& server) {
+    const switchboard::MemoryHistoryOptions& bounds = *server.history;
+    if (!server.history_on_redis || !server.redis) return std::make_shared<switchboard::MemoryHistory>(bounds);
+    switchboard::redis::RedisHistoryOptions options;
+    options.host = server.redis->host;
+    options.port = server.redis->port;
+    options.prefix = server.redis->prefix;
+    options.max_events_per_user = bounds.max_events_per_user;
+    options.max_age = bounds.max_age;
+    options.meta_ttl = bounds.max_age.count() == 0 ? std::chrono::milliseconds(0)
+                                                   : options.max_age + std::chrono::hours(24 * 7);
+    return std::make_shared<switchboard::redis::RedisHistory>(options);
+}
+
 switchboard::ManagerOptions manager_options(const ServerOptions& server, asio::any_io_executor executor,
                                             const ClusterNode* cluster) {
     const auto& log = server.log;
@@ -214,7 +234,7 @@ switchboard::ManagerOptions manager_options(const ServerOptions& server, asio::a
     if (cluster) options.backplane = cluster->backplane();
     options.presence.mode = server.presence;
     options.limits = server.limits;
-    if (server.history) options.history = std::make_shared<switchboard::MemoryHistory>(*server.history);
+    if (server.history) options.history = make_history(server);
     options.max_replay = server.max_replay;
     options.presence.executor = std::move(executor);
     options.hooks.connected = [log](switchboard::ConnectionId id, const switchboard::Identity& identity) {

@@ -63,6 +63,9 @@ struct ServerOptions {
     /// program's `--history memory`, its default, sets one).
     std::optional<switchboard::MemoryHistoryOptions> history;
     std::size_t max_replay = 1000; ///< with history: the most events one resume replays
+    /// With `history` and `redis`: the streams are kept in that Redis (`redis::RedisHistory`, shared
+    /// by the nodes, bounded by `max_events_per_user` and `max_age`), not in this process.
+    bool history_on_redis = false;
     /// Serve `/api/dev/token` and `/api/dev/presence` (dev_routes.hpp): only when `jwt.key` is the
     /// public development secret, which the program alone decides.
     bool dev_routes = false;

@@ -1,0 +1,104 @@
+// Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
+#pragma once
+
+/// @file
+/// `redis::RedisHistory`: the `History` store on Redis Streams, shared by every node on the same
+/// Redis and prefix, so that a device that leaves node A resumes on node B.
+///
+/// Keys, per user (one hash tag, so both land on one Redis Cluster slot):
+/// - `<prefix>:history:{<user>}`: a stream whose entry ids are the offsets (`<offset>-0`), one
+///   field `e` holding the event's frame text. Trimmed to exactly `max_events_per_user` (`MAXLEN`,
+///   not `~`); it expires `max_age` after the user's last append (whole-stream expiry: Redis has no
+///   per-entry expiry, so an idle user's events go together).
+/// - `<prefix>:history:{<user>}:meta`: a hash with the stream's `epoch` and `top` offset, which
+///   expires `meta_ttl` after the last append or open (longer than `max_age`), so that a position
+///   whose events merely expired is told apart from one whose numbering is gone.
+///
+/// Offsets are decided in Redis, by Lua scripts (one at a time in Redis): append increments `top`
+/// and adds the entry in one script, so every node agrees on them. When the meta key is missing
+/// (a new user, a `FLUSHALL`, a restart without persistence, an eviction) a script makes a new
+/// random epoch and deletes any stream left without it, so an old position is never served
+/// (`Recovery::unavailable`, never a false `complete`). A read returns events only if the stream
+/// is in the asked epoch and holds every offset asked for.
+///
+/// Cross-node live delivery is not done here: the manager still publishes each event through its
+/// `Backplane` apart from the append, without the offset (see the README's clustering section).
+///
+/// Failures. `History` has no error path, so a failed call is reported the safe way: `append`
+/// and `open` return a fresh random epoch with `created` set (the manager closes the user's
+/// connections with 1012, and their resume is `unavailable` until Redis answers again; if the
+/// script ran after all, e.g. after a `CLIENT PAUSE`, the event is in the stream and a resume
+/// gets it), `read` returns `std::nullopt`. Each is counted in `failures()`.
+///
+/// Threads. Every member may be called from any thread. Calls are synchronous: the `History`
+/// interface is, and the manager calls `append` and `open` under a per-user lock (and `open` on
+/// the transport thread that opens a connection). So each call blocks its caller for one round
+/// trip to Redis on one of `connections` blocking hiredis links (chosen by user; each under its
+/// own mutex), and never longer than `connect_timeout + command_timeout` (socket timeouts). After
+/// a failure, a link refuses at once (no I/O) for `retry_interval`, so while Redis is away at most
+/// one caller per link and interval waits for a timeout; the others fail fast. Keep the timeouts
+/// short: a slow Redis delays every user of the same manager stripe by as much.
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <switchboard/history.hpp>
+
+namespace switchboard::redis {
+
+struct RedisHistoryOptions {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 6379;
+    /// Starts every key; nodes share streams exactly when they share Redis and prefix. Not empty.
+    std::string prefix = "switchboard";
+    std::size_t max_events_per_user = 1000;                 ///< exact `MAXLEN`; 0: no limit
+    std::chrono::milliseconds max_age = std::chrono::hours(24); ///< stream expiry after the last append; 0: none
+    /// Expiry of the epoch and top after the last append or open; 0: none. At least `max_age`.
+    std::chrono::milliseconds meta_ttl = std::chrono::hours(24 * 7);
+    std::chrono::milliseconds connect_timeout{500};
+    std::chrono::milliseconds command_timeout{500};
+    std::chrono::milliseconds retry_interval{1000}; ///< a failed link refuses at once this long
+    std::size_t connections = 4;                    ///< blocking links; 1 to 64
+};
+
+class RedisHistory final : public History {
+public:
+    /// Connects lazily (on the first call). Throws `std::invalid_argument` for an empty prefix, a
+    /// `meta_ttl` shorter than `max_age`, or a connection count out of range.
+    explicit RedisHistory(RedisHistoryOptions options);
+    ~RedisHistory() override;
+    RedisHistory(const RedisHistory&) = delete;
+    RedisHistory& operator=(const RedisHistory&) = delete;
+
+    StreamTop append(const UserId& user, const StoredEvent& event) override;
+    StreamTop open(const UserId& user) override;
+    std::optional<std::vector<StoredEvent>> read(const UserId& user, const StreamPosition& after,
+                                                std::uint64_t upto) override;
+    /// This node's counters (`appended`); the sizes (streams, events, bytes, memory) are Redis'
+    /// and not counted here: 0.
+    HistoryMetrics metrics() const override;
+
+    /// Calls that failed (Redis away, timed out, an error reply, a malformed reply).
+    std::uint64_t failures() const noexcept { return failures_.load(std::memory_order_relaxed); }
+
+    const RedisHistoryOptions& options() const noexcept { return options_; }
+
+private:
+    class Links;
+    std::optional<StreamTop> run_top_script(std::size_t script, const UserId& user,
+                                            std::vector<std::string> args);
+    StreamTop failed();
+
+    const RedisHistoryOptions options_;
+    std::unique_ptr<Links> links_;
+    std::atomic<std::uint64_t> appended_{0};
+    std::atomic<std::uint64_t> failures_{0};
+};
+
+} // namespace switchboard::redis

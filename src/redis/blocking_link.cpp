@@ -1,0 +1,62 @@
+// Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
+#include "blocking_link.hpp"
+
+#include <sys/time.h>
+
+#include <cerrno>
+
+#include <hiredis/hiredis.h>
+
+#include "reply_copy.hpp"
+
+namespace switchboard::redis::detail {
+
+namespace {
+timeval to_timeval(std::chrono::milliseconds duration) {
+    const auto count = duration.count();
+    return timeval{static_cast<time_t>(count / 1000), static_cast<suseconds_t>(count % 1000 * 1000)};
+}
+} // namespace
+
+BlockingLink::~BlockingLink() {
+    if (context_) redisFree(context_);
+}
+
+std::error_code BlockingLink::command(const std::vector<std::string_view>& args, Reply& reply) {
+    if (!context_) {
+        if (std::chrono::steady_clock::now() < retry_at_) return Errc::not_connected;
+        if (const std::error_code error = connect()) return error;
+    }
+    std::vector<const char*> pointers;
+    std::vector<std::size_t> sizes;
+    for (const std::string_view arg : args) {
+        pointers.push_back(arg.data());
+        sizes.push_back(arg.size());
+    }
+    auto* raw = static_cast<redisReply*>(
+        redisCommandArgv(context_, static_cast<int>(args.size()), pointers.data(), sizes.data()));
+    if (!raw) {
+        // A socket timeout leaves EAGAIN behind; anything else is a broken link.
+        const bool timed_out = context_->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
+        return fail(timed_out ? Errc::timed_out : Errc::connection_lost);
+    }
+    reply = copy_reply(*raw);
+    freeReplyObject(raw);
+    return {};
+}
+
+std::error_code BlockingLink::connect() {
+    context_ = redisConnectWithTimeout(options_.host.c_str(), options_.port, to_timeval(options_.connect_timeout));
+    if (!context_ || context_->err || redisSetTimeout(context_, to_timeval(options_.command_timeout)) != REDIS_OK)
+        return fail(Errc::connect_failed);
+    return {};
+}
+
+std::error_code BlockingLink::fail(Errc why) {
+    if (context_) redisFree(context_);
+    context_ = nullptr;
+    retry_at_ = std::chrono::steady_clock::now() + options_.retry_interval;
+    return why;
+}
+
+} // namespace switchboard::redis::detail

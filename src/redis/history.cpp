@@ -1,0 +1,166 @@
+// Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
+#include <switchboard/redis/history.hpp>
+
+#include <array>
+#include <functional>
+#include <mutex>
+#include <stdexcept>
+
+#include "blocking_link.hpp"
+#include "history_scripts.hpp"
+
+namespace switchboard::redis {
+
+namespace {
+
+enum Script : std::size_t { open_script, append_script, read_script, script_count };
+
+const std::array<const std::string*, script_count> script_bodies{
+    &detail::history_scripts::open, &detail::history_scripts::append, &detail::history_scripts::read};
+
+bool starts_with(const std::string& text, std::string_view head) { return text.compare(0, head.size(), head) == 0; }
+
+std::string millis(std::chrono::milliseconds duration) { return std::to_string(duration.count()); }
+
+} // namespace
+
+/// The blocking links, each with the script digests loaded on it; a user always uses the same one.
+class RedisHistory::Links {
+public:
+    explicit Links(const RedisHistoryOptions& options) {
+        const detail::BlockingLinkOptions link{options.host, options.port, options.connect_timeout,
+                                               options.command_timeout, options.retry_interval};
+        for (std::size_t i = 0; i < options.connections; ++i) slots_.push_back(std::make_unique<Slot>(link));
+    }
+
+    /// Runs `script` with the user's two keys and `args`; false on any failure (then `reply` is
+    /// meaningless).
+    bool run(const UserId& user, Script script, const std::array<std::string, 2>& keys,
+             const std::vector<std::string>& args, Reply& reply) {
+        Slot& slot = *slots_[std::hash<UserId>{}(user) % slots_.size()];
+        std::lock_guard lock(slot.mutex);
+        std::string& sha = slot.digests[script];
+        if (sha.empty()) {
+            if (slot.link.command({"SCRIPT", "LOAD", *script_bodies[script]}, reply) ||
+                reply.type != Reply::Type::string)
+                return false;
+            sha = reply.text;
+        }
+        if (!evaluate(slot, "EVALSHA", sha, keys, args, reply)) return false;
+        // The script cache is empty after a Redis restart or SCRIPT FLUSH.
+        if (reply.is_error() && starts_with(reply.text, "NOSCRIPT") &&
+            !evaluate(slot, "EVAL", *script_bodies[script], keys, args, reply))
+            return false;
+        return !reply.is_error();
+    }
+
+private:
+    struct Slot {
+        explicit Slot(const detail::BlockingLinkOptions& options) : link(options) {}
+        std::mutex mutex;
+        detail::BlockingLink link;
+        std::array<std::string, script_count> digests;
+    };
+
+    static bool evaluate(Slot& slot, std::string_view verb, std::string_view script,
+                         const std::array<std::string, 2>& keys, const std::vector<std::string>& args,
+                         Reply& reply) {
+        std::vector<std::string_view> command{verb, script, "2", keys[0], keys[1]};
+        command.insert(command.end(), args.begin(), args.end());
+        return !slot.link.command(command, reply);
+    }
+
+    std::vector<std::unique_ptr<Slot>> slots_;
+};
+
+namespace {
+
+RedisHistoryOptions checked(RedisHistoryOptions options) {
+    if (options.prefix.empty()) throw std::invalid_argument("RedisHistory: the prefix must not be empty");
+    if (options.meta_ttl.count() != 0 && (options.max_age.count() == 0 || options.meta_ttl < options.max_age))
+        throw std::invalid_argument(
+            "RedisHistory: meta_ttl must be 0 or at least max_age (the meta outlives the events)");
+    if (options.connections < 1 || options.connections > 64)
+        throw std::invalid_argument("RedisHistory: connections must be 1 to 64");
+    return options;
+}
+
+/// `{meta key, stream key}` of `user`.
+std::array<std::string, 2> keys_of(const std::string& prefix, const UserId& user) {
+    const std::string stream = prefix + ":history:{" + user.to_string() + "}";
+    return {stream + ":meta", stream};
+}
+
+} // namespace
+
+RedisHistory::RedisHistory(RedisHistoryOptions options)
+    : options_(checked(std::move(options))), links_(std::make_unique<Links>(options_)) {}
+
+RedisHistory::~RedisHistory() = default;
+
+StreamTop RedisHistory::append(const UserId& user, const StoredEvent& event) {
+    std::optional<StreamTop> top = run_top_script(
+        append_script, user,
+        {std::to_string(options_.max_events_per_user), millis(options_.max_age), std::string(event.text())});
+    if (!top) return failed();
+    appended_.fetch_add(1, std::memory_order_relaxed);
+    return *top;
+}
+
+StreamTop RedisHistory::open(const UserId& user) {
+    std::optional<StreamTop> top = run_top_script(open_script, user, {});
+    return top ? *top : failed();
+}
+
+/// Runs `open` or `append` (whose first two arguments, the new epoch and the meta's expiry, are
+/// put in front of `args`) and reads their `{epoch, top, created}`.
+std::optional<StreamTop> RedisHistory::run_top_script(std::size_t script, const UserId& user,
+                                                      std::vector<std::string> args) {
+    args.insert(args.begin(), {Epoch::random().to_string(), millis(options_.meta_ttl)});
+    Reply reply;
+    if (!links_->run(user, static_cast<Script>(script), keys_of(options_.prefix, user), args, reply) ||
+        reply.type != Reply::Type::array || reply.elements.size() != 3)
+        return std::nullopt;
+    const std::optional<Epoch> epoch = Epoch::try_parse(reply.elements[0].text);
+    if (!epoch || reply.elements[1].type != Reply::Type::integer || reply.elements[1].integer < 0) return std::nullopt;
+    return StreamTop{{*epoch, static_cast<std::uint64_t>(reply.elements[1].integer)}, reply.elements[2].integer == 1};
+}
+
+/// What a failed `open` or `append` returns: a numbering no client holds, so no resume completes.
+StreamTop RedisHistory::failed() {
+    failures_.fetch_add(1, std::memory_order_relaxed);
+    return StreamTop{{Epoch::random(), 0}, true};
+}
+
+std::optional<std::vector<StoredEvent>> RedisHistory::read(const UserId& user, const StreamPosition& after,
+                                                          std::uint64_t upto) {
+    if (upto < after.offset) return std::nullopt;
+    const std::vector<std::string> args{after.epoch.to_string(), std::to_string(after.offset + 1) + "-0",
+                                        std::to_string(upto) + "-0", std::to_string(upto - after.offset)};
+    Reply reply;
+    if (!links_->run(user, read_script, keys_of(options_.prefix, user), args, reply)) {
+        failures_.fetch_add(1, std::memory_order_relaxed);
+        return std::nullopt;
+    }
+    if (reply.is_nil()) return std::nullopt; // another epoch, or events gone
+    if (reply.type != Reply::Type::array) {
+        failures_.fetch_add(1, std::memory_order_relaxed);
+        return std::nullopt;
+    }
+    std::vector<StoredEvent> events;
+    try {
+        for (const Reply& element : reply.elements) events.push_back(StoredEvent::from_frame_text(element.text));
+    } catch (const std::exception&) { // not ours: someone else wrote under this prefix
+        failures_.fetch_add(1, std::memory_order_relaxed);
+        return std::nullopt;
+    }
+    return events;
+}
+
+HistoryMetrics RedisHistory::metrics() const {
+    HistoryMetrics metrics;
+    metrics.appended = appended_.load(std::memory_order_relaxed);
+    return metrics;
+}
+
+} // namespace switchboard::redis

@@ -1,0 +1,56 @@
+// Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
+#pragma once
+
+// The Lua scripts of RedisHistory. KEYS[1] is the user's meta hash (epoch, top), KEYS[2] their
+// stream. Redis runs one script at a time, so each decides on a consistent state.
+
+#include <string>
+
+namespace switchboard::redis::detail::history_scripts {
+
+/// Makes the meta with the new epoch ARGV[1] and top 0 when it is missing, deleting a stream left
+/// without it (its numbering is gone); refreshes the meta's expiry (ARGV[2] ms, 0: none).
+inline const std::string ensure_meta = R"lua(
+local meta, stream = KEYS[1], KEYS[2]
+local created = 0
+local epoch = redis.call('HGET', meta, 'epoch')
+if not epoch then
+  epoch = ARGV[1]
+  redis.call('DEL', stream)
+  redis.call('HSET', meta, 'epoch', epoch, 'top', 0)
+  created = 1
+end
+if tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', meta, ARGV[2]) end
+)lua";
+
+/// The stream's epoch, top and whether this call made it.
+inline const std::string open = ensure_meta + R"lua(
+return {epoch, tonumber(redis.call('HGET', meta, 'top')), created}
+)lua";
+
+/// Appends the event ARGV[5] at the next offset, trimmed to exactly ARGV[3] entries (0: no
+/// limit), the stream expiring ARGV[4] ms from now (0: never); returns as `open` does.
+inline const std::string append = ensure_meta + R"lua(
+local top = redis.call('HINCRBY', meta, 'top', 1)
+local id = string.format('%d-0', top)
+if ARGV[3] == '0' then
+  redis.call('XADD', stream, id, 'e', ARGV[5])
+else
+  redis.call('XADD', stream, 'MAXLEN', ARGV[3], id, 'e', ARGV[5])
+end
+if tonumber(ARGV[4]) > 0 then redis.call('PEXPIRE', stream, ARGV[4]) end
+return {epoch, top, created}
+)lua";
+
+/// The events with ids ARGV[2]..ARGV[3], if the stream is in epoch ARGV[1] and holds all ARGV[4]
+/// of them; nil otherwise.
+inline const std::string read = R"lua(
+if redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[1] then return false end
+local entries = redis.call('XRANGE', KEYS[2], ARGV[2], ARGV[3])
+if #entries ~= tonumber(ARGV[4]) then return false end
+local events = {}
+for i, entry in ipairs(entries) do events[i] = entry[2][2] end
+return events
+)lua";
+
+} // namespace switchboard::redis::detail::history_scripts
