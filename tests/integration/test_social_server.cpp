@@ -196,6 +196,8 @@ TEST_CASE("social_server refuses an unknown flag or a missing value with the usa
         {{"token", user, "--ttl"}, "--ttl needs a value"},
         {{"token", user, "--port", "1"}, "unknown flag: --port"},
         {{"serve"}, "unknown command: serve"},
+        {{"--history", "redis"}, "--history redis needs --redis"},
+        {{"--history", "disk"}, "--history must be memory, redis or off"},
     };
     for (const auto& [args, problem] : refused) {
         std::vector<std::string> argv{program};
