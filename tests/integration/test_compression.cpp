@@ -7,7 +7,6 @@
 // compressed text that is not UTF-8 (1007) closing the connection. Raw-socket clients, so that each
 // frame's RSV1 bit and payload are seen as sent.
 
-#include <chrono>
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -148,11 +147,7 @@ TEST_CASE("A compressed client message is read, and its large answer goes back c
 
 TEST_CASE("A decompression bomb closes with 1009, corrupt or invalid compressed text with 1007",
           "[integration][compression][hostile]") {
-    // websocketpp stops reading a connection whose frame it could not process: after its close it
-    // waits out the close handshake timeout before the connection is gone (and counted).
-    social::ServerOptions options = server_options(); // max_message_size 64 KiB
-    options.transport.handshake_timeout = std::chrono::seconds(1);
-    TestServer server(options);
+    TestServer server; // max_message_size 64 KiB
     const auto close_code_after = [&](const std::string& frame) {
         auto client = connect_raw_user(server, UserId::random(), offering_deflate());
         REQUIRE(client->send_raw(frame));
@@ -162,12 +157,17 @@ TEST_CASE("A decompression bomb closes with 1009, corrupt or invalid compressed 
     };
     CHECK(close_code_after(compressed_frame(opcode::text, std::string(4 << 20, ' '))) == 1009);
     CHECK(close_code_after(client_frame(0x40 | opcode::text, "\xff\xfe not deflate", true, 0x01020304)) == 1007);
-    CHECK(close_code_after(compressed_frame(opcode::text, std::string(300, '\xff'))) == 1007);
+    // The client drops the socket as soon as it has the close, without echoing it: the code the
+    // server sent is what is counted, however that race with websocketpp's read ends.
+    constexpr int invalid_texts = 20;
+    for (int i = 0; i < invalid_texts; ++i)
+        CHECK(close_code_after(compressed_frame(opcode::text, std::string(300, '\xff'))) == 1007);
     const auto closed_with = [&](int code) { return metrics_of(server).closes[static_cast<std::size_t>(code - 1000)]; };
-    eventually([&] { return closed_with(1009) == 1 && closed_with(1007) == 2; },
-               options.transport.handshake_timeout + default_wait);
+    const auto closed = [&] { return closed_with(1009) + closed_with(1007) + closed_with(1006); };
+    eventually([&] { return closed() == 2 + invalid_texts; }); // counted once each is gone
     CHECK(closed_with(1009) == 1);
-    CHECK(closed_with(1007) == 2);
+    CHECK(closed_with(1007) == 1 + invalid_texts);
+    CHECK(closed_with(1006) == 0);
 }
 
 TEST_CASE("With compression off the 101 names no extension and every frame goes plain",

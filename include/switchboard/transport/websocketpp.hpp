@@ -222,8 +222,9 @@ public:
         std::uint64_t pong_timeouts = 0;
         std::uint64_t credential_expiries = 0;
         std::uint64_t oversized_messages = 0; ///< closed with 1009
-        /// Open connections closed, by the close code the server sent (its own, or the client's
-        /// echoed; 1006: the TCP connection ended without a close handshake): `closes[code - 1000]`
+        /// Open connections closed, by the close code the server sent (its own, even when the client
+        /// then dropped the socket without echoing it, or the client's, echoed; 1006: the TCP
+        /// connection ended with neither): `closes[code - 1000]`
         /// for 1000-1015, every other code (3000-4999) in `closes_other`.
         static constexpr std::uint16_t first_close_code = 1000;
         static constexpr std::size_t close_codes = 16;

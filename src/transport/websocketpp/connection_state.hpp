@@ -31,6 +31,9 @@ struct ConnectionState {
     /// permessage-deflate's window for what is sent to it; 0: not negotiated. Set in the validate
     /// handler, before the connection is registered: sending threads read it.
     std::uint8_t deflate_window_bits = 0;
+    /// The close code this server sent, on the connection's strand; 0: none (yet). websocketpp's
+    /// own is 1006 once the peer drops the socket before echoing, even though ours went out.
+    std::uint16_t sent_close_code = 0;
     std::atomic<bool> open{false};
     Heartbeat heartbeat;
     mutable Backlog backlog;

@@ -310,7 +310,8 @@ private:
         if (con->get_local_close_code() == websocketpp::close::status::message_too_big)
             ConnectionCounters::count(counters_.oversized_messages);
         if (con->id && con->entry == no_entry) ConnectionCounters::count(counters_.upgrades_abandoned);
-        if (con->entry != no_entry) counters_.count_close(con->get_local_close_code());
+        if (con->entry != no_entry)
+            counters_.count_close(con->sent_close_code ? con->sent_close_code : con->get_local_close_code());
         compression_.forget(*con);
         // The listener hears of it first: once the last slot is back, shutdown() may return.
         report_closed(*con);

@@ -170,8 +170,9 @@ private:
                 return;
             }
         }
-        std::error_code ignored;
-        con.close(static_cast<websocketpp::close::status::value>(code), reason, ignored);
+        std::error_code failed; // already closing: the close under way has its own code
+        con.close(static_cast<websocketpp::close::status::value>(code), reason, failed);
+        if (!failed) con.sent_close_code = static_cast<std::uint16_t>(code);
     }
 
     /// websocketpp's send; a nonzero error if it failed.
