@@ -3,7 +3,7 @@
 
 /// @file
 /// One benchmark session: N users with their tokens, their connections, and what they received.
-/// Every workload (workloads.cpp) builds one and drives it.
+/// Every workload (workloads.hpp) builds one and drives it.
 
 #include <cstdint>
 #include <map>
