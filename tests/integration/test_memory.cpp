@@ -183,14 +183,16 @@ TEST_CASE("A burst of events that clients read late leaves none of its storage i
 }
 
 /// glibc keeps freed heap unless it is at the top of an arena: without the trim after the burst,
-/// the process's RSS stayed 3.5 to 3.8 MB over its idle figure here (one and two I/O threads).
+/// the process's RSS stayed 3.5 to 3.8 MB over its idle figure here (one and two I/O threads);
+/// with it 0.1 to 0.3 MB, and once 1.2 MB under ctest -j2 (the test's own clients free their
+/// reads in this process too, some after the server's trim).
 TEST_CASE("The heap a burst freed goes back to the system once the burst is over", "[integration][memory]") {
     TestServer server(scoped_server_options());
     LateReaders readers(server);
     const std::size_t idle = resident_bytes();
     readers.burst(server);
 
-    constexpr std::size_t allowed = 1024 * 1024;
+    constexpr std::size_t allowed = 2 * 1024 * 1024;
     const auto returned = [&] { return resident_bytes() < idle + allowed; };
     const bool back = eventually(returned, 2s);
     INFO("RSS: " << idle << " bytes idle, " << resident_bytes() << " after the burst");

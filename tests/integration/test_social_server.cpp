@@ -196,8 +196,9 @@ TEST_CASE("social_server refuses an unknown flag or a missing value with the usa
         {{"token", user, "--ttl"}, "--ttl needs a value"},
         {{"token", user, "--port", "1"}, "unknown flag: --port"},
         {{"serve"}, "unknown command: serve"},
-        {{"--history", "redis"}, "--history redis needs --redis"},
-        {{"--history", "disk"}, "--history must be memory, redis or off"},
+        // A secret given, so that no warning of the development one comes before the value's check.
+        {{"--jwt-secret", "s", "--history", "redis"}, "--history redis needs --redis"},
+        {{"--jwt-secret", "s", "--history", "disk"}, "--history must be memory, redis or off"},
     };
     for (const auto& [args, problem] : refused) {
         std::vector<std::string> argv{program};
