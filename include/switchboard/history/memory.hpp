@@ -92,15 +92,18 @@ private:
         bool forgot_a_stream = false;
     };
 
+    /// What `use` does for a user without a stream: make one, or (open) leave them unborn when
+    /// the shard can tell they never had one.
+    enum class Missing { make, stay_unborn };
     template <class Change>
-    StreamTop use(const UserId& user, Change&& change);
+    StreamTop use(const UserId& user, Missing missing, Change&& change);
     std::uint32_t now() const;
     Shard& shard_of(const UserId& user) { return shards_[std::hash<UserId>{}(user) % shard_count]; }
 
     // Under the shard's mutex:
-    detail::MemoryStream& find_or_make(Shard& shard, const UserId& user, std::uint32_t now, bool& made,
-                                       bool& created);
-    static std::optional<StreamTop> unborn_top(Shard& shard, const UserId& user);
+    using StreamMap = decltype(Shard::streams);
+    detail::MemoryStream& find_or_make(Shard& shard, StreamMap::iterator found, const UserId& user,
+                                       std::uint32_t now, bool& made, bool& created);
     static detail::StreamList& list_of(Shard& shard, const detail::MemoryStream& stream);
     void put_back(Shard& shard, detail::MemoryStream& stream, detail::StreamList* listed, std::uint32_t now);
     void push(Shard& shard, detail::MemoryStream& stream, const StoredEvent& event, std::uint32_t now);

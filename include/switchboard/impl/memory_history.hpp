@@ -50,28 +50,31 @@ inline MemoryHistory::MemoryHistory(MemoryHistoryOptions options)
       origin_(options_.clock ? options_.clock() : detail::coarse_steady_now()) {}
 
 inline StreamTop MemoryHistory::append(const UserId& user, const StoredEvent& event) {
-    return use(user, [&](Shard& shard, detail::MemoryStream& stream, std::uint32_t time) {
+    return use(user, Missing::make, [&](Shard& shard, detail::MemoryStream& stream, std::uint32_t time) {
         push(shard, stream, event, time);
         expire_least_recent(shard, time);
     });
 }
 
 inline StreamTop MemoryHistory::open(const UserId& user) {
-    if (const std::optional<StreamTop> unborn = unborn_top(shard_of(user), user)) return *unborn;
-    return use(user, [](Shard&, detail::MemoryStream&, std::uint32_t) {});
+    return use(user, Missing::stay_unborn, [](Shard&, detail::MemoryStream&, std::uint32_t) {});
 }
 
-/// Takes the user's stream (making it if there is none), drops what expired, lets `change(shard,
-/// stream, now)` act, puts it back, and returns its top; then makes room under the memory cap.
+/// Takes the user's stream (making it if there is none, unless `missing` says to leave an unborn
+/// user so), drops what expired, lets `change(shard, stream, now)` act, puts it back, and returns
+/// its top; then makes room under the memory cap. One lock and one lookup in every case.
 template <class Change>
-StreamTop MemoryHistory::use(const UserId& user, Change&& change) {
+StreamTop MemoryHistory::use(const UserId& user, Missing missing, Change&& change) {
     const std::uint32_t time = now();
     Shard& shard = shard_of(user);
     StreamTop top;
     {
         std::lock_guard lock(shard.mutex);
+        const auto found = shard.streams.find(user);
+        if (found == shard.streams.end() && missing == Missing::stay_unborn && !shard.forgot_a_stream)
+            return StreamTop{{shard.unborn_epoch, 0}, /*created=*/false};
         bool made = false;
-        detail::MemoryStream& stream = find_or_make(shard, user, time, made, top.created);
+        detail::MemoryStream& stream = find_or_make(shard, found, user, time, made, top.created);
         detail::StreamList* const listed = made ? nullptr : &list_of(shard, stream);
         expire(shard, stream, time);
         change(shard, stream, time);
@@ -132,18 +135,12 @@ inline std::uint32_t MemoryHistory::now() const {
     return static_cast<std::uint32_t>(std::max<decltype(seconds)>(seconds, 0));
 }
 
-/// The position of a user who never had a stream, while the shard can tell (see `Shard`).
-inline std::optional<StreamTop> MemoryHistory::unborn_top(Shard& shard, const UserId& user) {
-    std::lock_guard lock(shard.mutex);
-    if (shard.forgot_a_stream || shard.streams.count(user) != 0) return std::nullopt;
-    return StreamTop{{shard.unborn_epoch, 0}, /*created=*/false};
-}
-
-/// The user's stream; a new one (top 0, in no list yet: `made`) if there is none, in the shard's
-/// unborn epoch while it can tell that the user never had one, else in a new epoch (`created`).
-inline detail::MemoryStream& MemoryHistory::find_or_make(Shard& shard, const UserId& user, std::uint32_t now,
-                                                         bool& made, bool& created) {
-    auto found = shard.streams.find(user);
+/// The user's stream (`found` by the caller); a new one (top 0, in no list yet: `made`) if there is
+/// none, in the shard's unborn epoch while it can tell that the user never had one, else in a new
+/// epoch (`created`).
+inline detail::MemoryStream& MemoryHistory::find_or_make(Shard& shard, StreamMap::iterator found,
+                                                         const UserId& user, std::uint32_t now, bool& made,
+                                                         bool& created) {
     made = found == shard.streams.end();
     created = made && shard.forgot_a_stream;
     if (made) {
