@@ -132,6 +132,10 @@ run_cluster() {
     if [ "$quick" = 1 ]; then
         reps=1 clients=2000 users=400 seconds=2 redis_requests=200000
     fi
+    if ! command -v redis-server > /dev/null || ! command -v redis-benchmark > /dev/null; then
+        echo "cluster cases skipped: no redis-server or redis-benchmark (Debian: redis-server, redis-tools)" >&2
+        return 0
+    fi
     echo "cluster (issue 14): two nodes and Redis on CPU 0, loadgen on CPU 1; nodes --history off unless named"
     for rep in $(seq "$reps"); do
         echo "cluster, repetition $rep of $reps"
