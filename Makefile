@@ -11,7 +11,7 @@ CTEST       := ctest --output-on-failure -j$(JOBS) --timeout 600
 BUILD_PACKAGES := cmake make g++ pkg-config libasio-dev libwebsocketpp-dev nlohmann-json3-dev \
                   libssl-dev zlib1g-dev libcpp-jwt-dev libhiredis-dev
 TEST_PACKAGES  := $(BUILD_PACKAGES) catch2 openssl prometheus nodejs chromium redis-server python3-websockets
-BENCH_PACKAGES := $(BUILD_PACKAGES) libbenchmark-dev nodejs gnuplot-nox
+BENCH_PACKAGES := $(BUILD_PACKAGES) libbenchmark-dev nodejs gnuplot-nox redis-server
 FUZZ_PACKAGES  := $(BUILD_PACKAGES) clang libclang-rt-14-dev
 
 export ASAN_OPTIONS  := detect_leaks=1:abort_on_error=1

@@ -168,7 +168,7 @@ void measure_saturation(Session& session, const Settings& settings, Fanout& fano
     };
     session.run_until(now_ns() + second_ns, pump); // warm-up
 
-    CpuMeter cpu(settings.server_pid);
+    CpuMeter cpu(settings.cpu_pids);
     const std::uint64_t received_before = session.counters.broadcasts;
     const std::uint64_t bytes_before = session.clients().received_bytes();
     const std::int64_t start = now_ns();
@@ -250,7 +250,7 @@ Report run_rate(const Settings& settings) {
         std::min<std::size_t>(session.size(), static_cast<std::size_t>(std::ceil(rate / 10)));
     Fanout fanout(settings);
     std::size_t turn = 0;
-    CpuMeter cpu(settings.server_pid);
+    CpuMeter cpu(settings.cpu_pids);
     const std::int64_t start = now_ns();
     const std::int64_t end = start + seconds_ns(settings.seconds);
     session.record_latency = true;

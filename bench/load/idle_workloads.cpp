@@ -94,7 +94,7 @@ Report run_idle_after_storm(const Settings& settings) {
 }
 
 Report run_storm(const Settings& settings) {
-    Session session(settings, settings.clients, /*admin=*/false);
+    Session session(settings, settings.clients, /*admin=*/false, Spread::alternate);
     Report report;
     const std::size_t users = session.size();
     const std::int64_t start = now_ns();

@@ -4,10 +4,10 @@
 // Speaks the example server's protocol (README.md, "Wire protocol") to any server that does.
 //
 //   loadgen --workload idle|idle-after-storm|saturation|publish|rate|direct|storm|resume
-//           --port N --secret S
+//           --port N|--ports A,B --secret S
 //           [--host 127.0.0.1] [--server-pid PID] [--clients N] [--steps N,N,...] [--rate R]
 //           [--seconds S] [--timeout S] [--senders N] [--window N] [--via ws|http] [--quickack 1]
-//           [--hold S] [--deflate 1] [--inflate-every N] [--broadcast-bytes N]
+//           [--hold S] [--deflate 1] [--inflate-every N] [--broadcast-bytes N] [--cpu-pids P,P,...]
 //
 // --window: broadcasts outstanding at most (saturation: 32, counted in deliveries; publish: 64,
 // counted by the copy reaching connection 0). --via: publish's publisher, a WebSocket connection
@@ -17,6 +17,10 @@
 // --deflate 1: every connection offers permessage-deflate and reads compressed messages, inflating
 // one in --inflate-every (1: all). --broadcast-bytes: fan-out Broadcast events of about that size,
 // padded with JSON records (e.g. 1024 for 1 KiB events).
+// --ports A,B: two nodes of one cluster (social_server --redis) instead of one server: the workloads
+// spread their connections over them (workloads.hpp says how); --server-pid is then the first node's
+// (memory, system calls), and --cpu-pids P,P,... the processes whose CPU is the server's (default:
+// --server-pid), e.g. both nodes and Redis.
 // Prints one line of `key=value` pairs on stdout; progress and problems go to stderr.
 
 #include <cstdio>
@@ -36,11 +40,11 @@ namespace {
     std::fprintf(stderr,
                  "loadgen: %s\n"
                  "usage: loadgen --workload idle|idle-after-storm|saturation|publish|rate|direct|storm|resume\n"
-                 "               --port N --secret S\n"
+                 "               --port N|--ports A,B --secret S\n"
                  "               [--host 127.0.0.1] [--server-pid PID] [--clients N] [--steps N,N,...]\n"
                  "               [--rate R] [--seconds S] [--timeout S] [--senders N] [--window N]\n"
                  "               [--via ws|http] [--quickack 1] [--hold S] [--deflate 1]\n"
-                 "               [--inflate-every N] [--broadcast-bytes N]\n",
+                 "               [--inflate-every N] [--broadcast-bytes N] [--cpu-pids P,P,...]\n",
                  problem.c_str());
     std::exit(2);
 }
@@ -83,8 +87,15 @@ loadgen::Settings settings_from(int argc, char** argv) {
     if (settings.secret.empty()) usage("--secret is required");
     settings.server.host = text("host", "127.0.0.1");
     settings.server.port = static_cast<std::uint16_t>(number(options, "port", 0));
-    if (settings.server.port == 0) usage("--port is required");
+    for (const std::size_t port : counts(text("ports", "")))
+        settings.nodes.push_back({settings.server.host, static_cast<std::uint16_t>(port)});
+    if (settings.server.port != 0 && !settings.nodes.empty()) usage("give --port or --ports, not both");
+    if (settings.nodes.size() > 2) usage("--ports takes one or two nodes");
+    if (!settings.nodes.empty()) settings.server = settings.nodes.front();
+    if (settings.server.port == 0) usage("--port or --ports is required");
     settings.server_pid = static_cast<pid_t>(number(options, "server-pid", 0));
+    for (const std::size_t pid : counts(text("cpu-pids", std::to_string(settings.server_pid))))
+        settings.cpu_pids.push_back(static_cast<pid_t>(pid));
     settings.clients = static_cast<std::size_t>(number(options, "clients", 1000));
     settings.steps = counts(text("steps", ""));
     settings.rate = number(options, "rate", 0);

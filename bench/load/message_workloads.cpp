@@ -12,33 +12,38 @@
 namespace loadgen {
 
 Report run_direct(const Settings& settings) {
-    Session session(settings, settings.clients, /*admin=*/false);
+    Session session(settings, settings.clients, /*admin=*/false, Spread::halves);
     Report report;
     connect_everyone(session, report);
     const double rate = settings.rate > 0 ? settings.rate : 20000;
     const std::size_t users = session.size();
+    // One node: everyone sends to anyone else. Two: the first half (node A) sends to the second
+    // (node B), so that every message crosses the cluster.
+    const std::size_t senders = session.nodes() > 1 ? (users + 1) / 2 : users; // Spread::halves' first half
+    const std::size_t first_recipient = session.nodes() > 1 ? senders : 0;
     std::uint64_t sent = 0;
     std::uint64_t random_state = 0x9E3779B97F4A7C15ULL;
-    auto random_user = [&] {
+    auto random_recipient = [&] {
         random_state ^= random_state << 13;
         random_state ^= random_state >> 7;
         random_state ^= random_state << 17;
-        return static_cast<std::size_t>(random_state % users);
+        return first_recipient + static_cast<std::size_t>(random_state % (users - first_recipient));
     };
     auto send_one = [&](std::size_t sender) {
-        std::size_t to = random_user();
+        std::size_t to = random_recipient();
         if (to == sender) to = (to + 1) % users;
         const std::string payload = "{\"type\":\"SendMessage\",\"data\":{\"to\":[\"" + session.user(to) +
                                     "\"],\"ts\":" + std::to_string(now_ns()) + ",\"text\":\"hello, how are you?\"}}";
         return session.clients().send_text(static_cast<std::uint32_t>(sender), payload);
     };
-    CpuMeter cpu(settings.server_pid);
+    CpuMeter cpu(settings.cpu_pids);
     const std::int64_t start = now_ns();
     session.record_latency = true;
     session.run_until(start + seconds_ns(settings.seconds), [&] {
-        // Senders take turns, so each sends rate/users per second (10/s for 20k/s among 2,000).
+        // Senders take turns, so each sends rate/senders per second (10/s for 20k/s among 2,000; 20/s
+        // among two nodes' 2,000, half of them senders).
         const auto due = static_cast<std::uint64_t>(rate * static_cast<double>(now_ns() - start) / 1e9) + 1;
-        while (sent < due) send_one(sent++ % users);
+        while (sent < due) send_one(sent++ % senders);
         return true;
     });
     const double elapsed = static_cast<double>(now_ns() - start) / 1e9;

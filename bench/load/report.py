@@ -441,6 +441,7 @@ def sizes_of(runs, prefix):
 
 
 def main(raw_path, machine_path, results_path, latency_path):
+    from cluster_report import cluster_sections  # it imports this module's helpers
     runs = read_raw(raw_path)
     figures = Figures(runs)
     timeouts = [v for (case, server) in runs for v in figures.values(case, server, "timeout_s")]
@@ -474,7 +475,7 @@ def main(raw_path, machine_path, results_path, latency_path):
         targets_issue_12(figures, fan_sizes, cases),
         history_targets(figures),
         deflate_target(figures),
-    ]
+    ] + cluster_sections(figures)
     with open(results_path, "w") as results:
         results.write("\n".join(s for s in sections if s))
     with open(latency_path, "w") as latency:

@@ -14,12 +14,15 @@
 # Idle memory runs in every presence mode, quiet and after a connect storm (switchboard only).
 # switchboard runs with its default --history memory; the direct workload runs again with
 # --history off (switchboard-no-history), and a resume of 1,000 missed messages is timed.
+# Clustering (issue 14, cluster.sh): two nodes on a Redis of their own, cross-node direct, broadcast
+# and a connect storm, and Redis' PUBLISH ceiling.
 #
 #   bench/load/run.sh BUILD_DIR        (`make bench` passes build-bench)
 #
 # Environment: REPS (repetitions of the throughput and latency workloads, median reported; 3),
 # QUICK=1 (small sizes, one repetition: a smoke test that leaves bench/results alone),
 # ONLY=deflate (the permessage-deflate case alone, REPS times; leaves bench/results alone too),
+# ONLY=cluster (issue 14's cluster cases alone, cluster.sh, REPS times; bench/results left alone too),
 # STORM_TIMEOUT (seconds before a connect storm is given up; 60).
 #
 # Servers run on CPU 0, the load generator on CPU 1 (when there are two). Every server is started
@@ -38,6 +41,8 @@ raw=$work/raw.txt
 logs=$work/logs
 # shellcheck source=server_control.sh
 . "$here/server_control.sh"
+# shellcheck source=cluster.sh
+. "$here/cluster.sh"
 
 build_programs() {
     if [ ! -f "$build/CMakeCache.txt" ]; then
@@ -66,9 +71,17 @@ install_node_baseline() {
     fi
 }
 
-# start_server NAME PRESENCE: presence "quiet" means none for the baselines and scoped (nobody
-# watches anybody) for switchboard: the workloads that measure something else do not pay for N^2
-# presence while connecting.
+# switchboard_command PORT PRESENCE: sets `command` to the example server's, as every case runs it.
+# Presence "quiet" is scoped (nobody watches anybody). No inbound rate limit, as in the baselines:
+# one publisher sends more than 20 messages/s.
+switchboard_command() {
+    local presence=$2
+    [ "$presence" = quiet ] && presence=scoped
+    command=("$social_server" --port "$1" --threads 1 --jwt-secret "$secret" --presence "$presence" --rate 0)
+}
+
+# start_server NAME PRESENCE: presence "quiet" means none for the baselines and scoped for
+# switchboard: the workloads that measure something else do not pay for N^2 presence while connecting.
 start_server() {
     local name=$1 presence=$2 command
     port=$((port + 1))
@@ -76,9 +89,7 @@ start_server() {
     [ "$presence" = quiet ] && baseline_presence=none
     case $name in
     switchboard | switchboard-nagle | switchboard-no-history)
-        [ "$presence" = quiet ] && presence=scoped
-        # No inbound rate limit, as in the baselines: one publisher sends more than 20 messages/s.
-        command=("$social_server" --port "$port" --threads 1 --jwt-secret "$secret" --presence "$presence" --rate 0)
+        switchboard_command "$port" "$presence"
         [ "$name" = switchboard-nagle ] && command+=(--tcp-nodelay off)
         [ "$name" = switchboard-no-history ] && command+=(--history off) ;;
     websocketpp) command=("$wspp" --port "$port" --jwt-secret "$secret" --presence "$baseline_presence") ;;
@@ -115,17 +126,24 @@ wait_for_quiet() {
     echo "  (machine still busy: $busy cores used by others)" >&2
 }
 
+# run_loadgen CASE SERVER PRESENCE REP LOADGEN-ARGS...: one loadgen run against what runs, one raw line.
+run_loadgen() {
+    local case_name=$1 server=$2 presence=$3 rep=$4 line
+    shift 4
+    line=$("${client_cpu[@]}" timeout 300 "$loadgen" --secret "$secret" "$@" 2>> "$logs/loadgen.log") ||
+        line="error=loadgen_failed"
+    echo "case=$case_name server=$server presence=$presence rep=$rep $line" >> "$raw"
+    printf '  %-20s %-30s rep %s: %s\n' "$case_name" "$server" "$rep" "$(cut -c1-110 <<< "$line")"
+}
+
 # run_case CASE SERVER PRESENCE REP LOADGEN-ARGS...: one fresh server, one loadgen run, one raw line.
 run_case() {
-    local case_name=$1 server=$2 presence=$3 rep=$4 line
+    local case_name=$1 server=$2 presence=$3 rep=$4
     shift 4
     wait_for_quiet
     start_server "$server" "$presence"
-    line=$("${client_cpu[@]}" timeout 300 "$loadgen" --port "$port" --secret "$secret" --server-pid "$server_pid" \
-        "$@" 2>> "$logs/loadgen.log") || line="error=loadgen_failed"
+    run_loadgen "$case_name" "$server" "$presence" "$rep" --port "$port" --server-pid "$server_pid" "$@"
     stop_server
-    echo "case=$case_name server=$server presence=$presence rep=$rep $line" >> "$raw"
-    printf '  %-20s %-30s rep %s: %s\n' "$case_name" "$server" "$rep" "$(cut -c1-110 <<< "$line")"
 }
 
 servers=(switchboard websocketpp websocketpp-frame-once node-ws)
@@ -235,6 +253,7 @@ describe_machine() {
     echo "toolchain: $(c++ --version | head -1); node $(node --version); ws $(node -p "require('$here/node/node_modules/ws/package.json').version" 2> /dev/null || echo 'not installed'); websocketpp $(dpkg-query -W -f='${Version}' libwebsocketpp-dev 2>/dev/null || echo '?')"
     echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "pinning: servers on CPU 0, load generator on CPU 1; every server --threads 1 / one io thread"
+    echo "cluster: both nodes and redis-server $(redis-server --version 2> /dev/null | grep -o 'v=[^ ]*' || echo '(none)') on CPU 0 (one core for all three), load generator and redis-benchmark on CPU 1"
     echo "system calls: $(perf --version 2> /dev/null || echo 'no perf: not counted') (syscalls:sys_enter_* over each measured interval)"
 }
 
@@ -246,9 +265,17 @@ main() {
     local started=$SECONDS
     describe_machine > "$work/machine.txt"
     cat "$work/machine.txt"
-    if [ "${ONLY:-}" = deflate ]; then run_only_deflate; else run_all; fi
+    case ${ONLY:-} in
+    deflate) run_only_deflate ;;
+    cluster) run_cluster ;;
+    *) run_all; run_cluster ;;
+    esac
     echo "ran in $((SECONDS - started)) s" >> "$work/machine.txt"
-    /usr/bin/python3 "$here/report.py" "$raw" "$work/machine.txt" "$work/results.txt" "$work/latency.dat"
+    if [ "${ONLY:-}" = cluster ]; then
+        /usr/bin/python3 "$here/cluster_report.py" "$raw" "$work/machine.txt" "$work/results.txt"
+    else
+        /usr/bin/python3 "$here/report.py" "$raw" "$work/machine.txt" "$work/results.txt" "$work/latency.dat"
+    fi
     cat "$work/results.txt"
     if [ "$quick" = 1 ] || [ -n "${ONLY:-}" ]; then
         echo "QUICK or ONLY run: bench/results left as it was; this run's tables are in $work/results.txt"

@@ -69,14 +69,21 @@ std::int64_t number_after(std::string_view payload, std::string_view key) {
     return any ? value : -1;
 }
 
-Session::Session(const Settings& settings, std::size_t users, bool admin) : secret_(settings.secret) {
+Session::Session(const Settings& settings, std::size_t users, bool admin, Spread spread)
+    : secret_(settings.secret), nodes_(std::max<std::size_t>(settings.nodes.size(), 1)) {
     users_.reserve(users);
     targets_.reserve(users);
     for (std::size_t i = 0; i < users; ++i) {
         users_.push_back(switchboard::UserId::random().to_string());
         targets_.push_back("/ws?token=" + signed_token(secret_, users_.back(), admin));
     }
-    clients_ = std::make_unique<WsClients>(settings.server, targets_, *this);
+    clients_ = std::make_unique<WsClients>(settings.nodes.empty() ? std::vector<ServerAddress>{settings.server}
+                                                                  : settings.nodes,
+                                           targets_, *this);
+    const std::size_t half = (users + nodes_ - 1) / nodes_;
+    for (std::size_t i = 0; i < users; ++i)
+        clients_->assign_server(static_cast<std::uint32_t>(i),
+                                static_cast<std::uint8_t>(spread == Spread::halves ? i / half : i % nodes_));
     clients_->set_quick_ack(settings.quick_ack);
     clients_->set_offer_deflate(settings.deflate, settings.inflate_every);
 }

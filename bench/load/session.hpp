@@ -22,9 +22,11 @@ namespace loadgen {
 
 /// The command line, as the workloads read it.
 struct Settings {
-    ServerAddress server;
+    ServerAddress server;             ///< the first node (the only one unless `--ports` lists more)
+    std::vector<ServerAddress> nodes; ///< every node of the cluster under test, `server` first
     std::string secret;               ///< HS256, the same for every server under test
     pid_t server_pid = 0;             ///< for memory and CPU figures; 0: not reported
+    std::vector<pid_t> cpu_pids;      ///< whose CPU is the server's: `server_pid`, or a cluster's processes
     std::string workload;             ///< idle, idle-after-storm, saturation, publish, rate, direct, storm
     std::size_t clients = 1000;
     std::vector<std::size_t> steps;   ///< idle workloads: connection counts to measure at
@@ -40,6 +42,11 @@ struct Settings {
     std::uint32_t inflate_every = 1;  ///< with deflate: inflate one compressed message in this many
     std::size_t broadcast_bytes = 0;  ///< fan-out: each Broadcast event padded to about this size; 0: ~150
 };
+
+/// How a session's connections are spread over several nodes (`Settings::nodes`): the first half
+/// on the first node and the rest on the second (a workload's senders, its first connections, on
+/// one node), or connection i on node i % nodes. With one node, every connection is on it.
+enum class Spread { halves, alternate };
 
 /// `key=value` pairs, printed on one line in this order.
 using Report = std::vector<std::pair<std::string, std::string>>;
@@ -69,7 +76,7 @@ struct Counters {
 class Session final : public ClientListener {
 public:
     /// Users get random UUIDs and tokens valid for an hour; `admin` adds `"admin": true`.
-    Session(const Settings& settings, std::size_t users, bool admin);
+    Session(const Settings& settings, std::size_t users, bool admin, Spread spread = Spread::halves);
 
     WsClients& clients() { return *clients_; }
     /// A bearer token for one more admin user, e.g. an HTTP publisher.
@@ -78,6 +85,8 @@ public:
     /// The request target connection `index` upgrades with ("/ws?token=...").
     const std::string& target(std::size_t index) const { return targets_[index]; }
     std::size_t size() const { return users_.size(); }
+    /// The nodes its connections are spread over (1: a single server).
+    std::size_t nodes() const { return nodes_; }
 
     /// Connects users [from, to), at most `max_in_flight` upgrades at a time; returns once each has
     /// opened or failed, or at `deadline_ns`. True if all opened.
@@ -114,6 +123,7 @@ private:
     void record_offset(std::string_view payload);
 
     const std::string secret_;
+    const std::size_t nodes_;
     std::vector<std::string> users_;
     std::vector<std::string> targets_;
     std::unique_ptr<WsClients> clients_;

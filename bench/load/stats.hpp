@@ -11,6 +11,7 @@
 #include <iterator>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <sys/resource.h>
@@ -104,20 +105,19 @@ inline double machine_cpu_seconds() {
     return (user + nice + system) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-/// CPU used over an interval, as a share of one core: by the server, by this process, and by
-/// everything else (other people's builds on a shared machine: a figure that makes a run suspect).
+/// CPU used over an interval, as a share of one core: by the server (the sum of its processes:
+/// a cluster's nodes and Redis), by this process, and by everything else (other people's builds
+/// on a shared machine: a figure that makes a run suspect).
 class CpuMeter {
 public:
-    explicit CpuMeter(pid_t server) : server_(server) { restart(); }
+    explicit CpuMeter(std::vector<pid_t> servers) : servers_(std::move(servers)) { restart(); }
 
     void restart() {
-        server_start_ = server_ > 0 ? cpu_seconds(server_) : 0;
+        server_start_ = servers_seconds();
         own_start_ = own_cpu_seconds();
         machine_start_ = machine_cpu_seconds();
     }
-    double server_share(double wall_seconds) const {
-        return server_ > 0 ? (cpu_seconds(server_) - server_start_) / wall_seconds : 0;
-    }
+    double server_share(double wall_seconds) const { return (servers_seconds() - server_start_) / wall_seconds; }
     double own_share(double wall_seconds) const { return (own_cpu_seconds() - own_start_) / wall_seconds; }
     double others_share(double wall_seconds) const {
         const double machine = (machine_cpu_seconds() - machine_start_) / wall_seconds;
@@ -125,7 +125,13 @@ public:
     }
 
 private:
-    pid_t server_;
+    double servers_seconds() const {
+        double seconds = 0;
+        for (const pid_t server : servers_) seconds += server > 0 ? cpu_seconds(server) : 0;
+        return seconds;
+    }
+
+    std::vector<pid_t> servers_;
     double server_start_ = 0;
     double own_start_ = 0;
     double machine_start_ = 0;

@@ -18,6 +18,9 @@
 /// - rate: Broadcast at `rate` per second to `clients` subscribers; deliveries/s, latency, lost.
 /// - direct: SendMessage from each user in turn to a random other user, `rate` per second in all.
 /// - storm: `clients` users connect at once; time until all upgrades finished and presence went quiet.
+/// With two nodes (`--ports A,B`): saturation's and publish's senders (the first connections) are
+/// on node A and the subscribers split in halves over both; direct's senders are the first half
+/// (node A) and its recipients the second (node B); storm's users alternate between the nodes.
 /// - resume: a device offline while 1,000 messages are sent to it resumes from its last offset
 ///   (a server with history); the time from its reconnect to the last of them, over 5 rounds.
 

@@ -68,8 +68,8 @@ std::int64_t now_ns() {
         .count();
 }
 
-WsClients::WsClients(ServerAddress server, std::vector<std::string> targets, ClientListener& listener)
-    : server_(std::move(server)),
+WsClients::WsClients(std::vector<ServerAddress> servers, std::vector<std::string> targets, ClientListener& listener)
+    : servers_(std::move(servers)),
       targets_(std::move(targets)),
       listener_(listener),
       connections_(targets_.size()),
@@ -99,7 +99,8 @@ void WsClients::connect(std::uint32_t index) {
     const sockaddr_in source = loopback_source(index, connections_per_source);
     if (bind(fd, reinterpret_cast<const sockaddr*>(&source), sizeof source) != 0)
         return fail(index, std::string("bind: ") + std::strerror(errno));
-    const sockaddr_in destination = ipv4(server_.host, server_.port);
+    const ServerAddress& server = servers_.at(connection.server);
+    const sockaddr_in destination = ipv4(server.host, server.port);
     if (::connect(fd, reinterpret_cast<const sockaddr*>(&destination), sizeof destination) != 0 &&
         errno != EINPROGRESS)
         return fail(index, std::string("connect: ") + std::strerror(errno));
@@ -173,8 +174,9 @@ void WsClients::on_connected(std::uint32_t index) {
 
     unsigned char key[16];
     for (unsigned char& byte : key) byte = static_cast<unsigned char>(next_random());
-    const std::string request = "GET " + targets_[index] + " HTTP/1.1\r\nHost: " + server_.host + ":" +
-                                std::to_string(server_.port) +
+    const ServerAddress& server = servers_[connection.server];
+    const std::string request = "GET " + targets_[index] + " HTTP/1.1\r\nHost: " + server.host + ":" +
+                                std::to_string(server.port) +
                                 "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " +
                                 base64(key, sizeof key) + "\r\nSec-WebSocket-Version: 13\r\n" +
                                 (offer_deflate_ ? std::string(deflate_offer) : std::string()) + "\r\n";

@@ -48,8 +48,9 @@ struct ServerAddress {
 
 class WsClients {
 public:
-    /// `targets[i]` is connection i's request target, e.g. "/ws?token=...".
-    WsClients(ServerAddress server, std::vector<std::string> targets, ClientListener& listener);
+    /// `targets[i]` is connection i's request target, e.g. "/ws?token=..."; every connection goes
+    /// to `servers[0]` unless `assign_server` says otherwise (several nodes of one cluster).
+    WsClients(std::vector<ServerAddress> servers, std::vector<std::string> targets, ClientListener& listener);
     ~WsClients();
     WsClients(const WsClients&) = delete;
     WsClients& operator=(const WsClients&) = delete;
@@ -61,6 +62,8 @@ public:
     /// 14,000 here) every connect() walks them all. 9,000 connects at once after 10,000 took 9.5 s
     /// with one address, long enough for servers' 5 s handshake timeouts to fail a third of them.
     void connect(std::uint32_t index);
+    /// Connection `index` connects to `servers[server]` from its next `connect` on.
+    void assign_server(std::uint32_t index, std::uint8_t server) { connections_.at(index).server = server; }
     /// Closes connection `index` at once, abortively.
     void close(std::uint32_t index) { release(index); }
     /// Closes connection `index` if open and starts it again with another request target.
@@ -99,6 +102,7 @@ private:
     struct Connection {
         int fd = -1;
         State state = State::idle;
+        std::uint8_t server = 0;         ///< its index in `servers_`
         bool deflate = false;            ///< agreed in the upgrade
         bool compressed_message = false; ///< the message being reassembled had RSV1 on its first frame
         std::string inbound;   ///< an incomplete HTTP response or frame
@@ -123,7 +127,7 @@ private:
     void release(std::uint32_t index);
     std::uint32_t next_random();
 
-    ServerAddress server_;
+    std::vector<ServerAddress> servers_;
     std::vector<std::string> targets_;
     ClientListener& listener_;
     std::vector<Connection> connections_;
