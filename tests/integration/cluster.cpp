@@ -36,6 +36,8 @@ void probe_until(const std::function<void(int)>& send, const std::function<bool(
     }
 }
 
+json probe_event(int probe) { return {{"type", "Probe"}, {"data", {{"n", probe}}}}; }
+
 bool has_probe(const TestClient& client) { return !events_of(client, "Probe").empty(); }
 
 bool lists(const json& users, const std::string& user) {
@@ -91,17 +93,19 @@ std::unique_ptr<TestClient> connect_to(Cluster& cluster, std::size_t node, const
 void await_reachable(Cluster& cluster, std::size_t node, const std::vector<Device>& devices) {
     json users = json::array();
     for (const Device& device : devices) users.push_back(device.user->to_string());
-    probe_until(
-        [&](int probe) { cluster.publish(node, {{"to", users}, {"event", {{"type", "Probe"}, {"data", {{"n", probe}}}}}}); },
-        [&] { return std::all_of(devices.begin(), devices.end(), [](const Device& d) { return has_probe(*d.client); }); });
+    probe_until([&](int probe) { cluster.publish(node, {{"to", users}, {"event", probe_event(probe)}}); },
+                [&] {
+                    return std::all_of(devices.begin(), devices.end(),
+                                       [](const Device& device) { return has_probe(*device.client); });
+                });
 }
 
 void await_broadcast_reachable(Cluster& cluster, std::size_t node, const std::vector<const TestClient*>& clients) {
-    probe_until(
-        [&](int probe) {
-            cluster.publish(node, {{"broadcast", true}, {"event", {{"type", "Probe"}, {"data", {{"n", probe}}}}}});
-        },
-        [&] { return std::all_of(clients.begin(), clients.end(), [](const TestClient* c) { return has_probe(*c); }); });
+    probe_until([&](int probe) { cluster.publish(node, {{"broadcast", true}, {"event", probe_event(probe)}}); },
+                [&] {
+                    return std::all_of(clients.begin(), clients.end(),
+                                       [](const TestClient* client) { return has_probe(*client); });
+                });
 }
 
 void await_presence_reachable(Cluster& cluster, std::size_t node, const TestClient& watcher, const UserId& canary) {

@@ -75,7 +75,8 @@ TEST_CASE("Three social_server processes: an admin's Broadcast reaches every con
         CHECK(wait_for_event(*client, "Broadcast",
                              [](const json& data) { return data.value("notice", "") == "maintenance at noon"; }));
     std::this_thread::sleep_for(quiet_period);
-    for (const TestClient* client : everyone) CHECK(count_events(*client, "Broadcast", "notice", "maintenance at noon") == 1);
+    for (const TestClient* client : everyone)
+        CHECK(count_events(*client, "Broadcast", "notice", "maintenance at noon") == 1);
 }
 
 TEST_CASE("Three social_server processes: a watcher on C hears once that a user on A and B is online, and once "
