@@ -106,6 +106,9 @@ TEST_CASE("the append script publishes the event with its epoch and offset as th
     REQUIRE(envelope->position);
     CHECK(*envelope->position == top.position);
     CHECK(envelope->text == event.text());
+    // A stream envelope without a valid position, or without text, is none.
+    CHECK_FALSE(switchboard::redis::detail::unseal("node-a\nsnot-a-position\n{}"));
+    CHECK_FALSE(switchboard::redis::detail::unseal("node-a\ns" + top.position.to_string() + "\n"));
 }
 
 TEST_CASE("devices of one user on two nodes get every offset once, in order, while both nodes send at once",
