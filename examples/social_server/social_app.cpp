@@ -212,14 +212,18 @@ HttpResponse SocialApp::presence() const {
 namespace {
 
 /// The embedded store, or (`history_on_redis`) the cluster's, whose epochs and tops outlive the
-/// events by a week.
-std::shared_ptr<switchboard::History> make_history(const ServerOptions& server) {
+/// events by a week, and which publishes each append with its offset to the nodes of `cluster`.
+std::shared_ptr<switchboard::History> make_history(const ServerOptions& server, const ClusterNode* cluster) {
     const switchboard::MemoryHistoryOptions& bounds = *server.history;
     if (!server.history_on_redis || !server.redis) return std::make_shared<switchboard::MemoryHistory>(bounds);
     switchboard::redis::RedisHistoryOptions options;
     options.host = server.redis->host;
     options.port = server.redis->port;
     options.prefix = server.redis->prefix;
+    if (cluster) {
+        options.backplane_prefix = server.redis->prefix;
+        options.node_id = cluster->backplane()->node_id();
+    }
     options.max_events_per_user = bounds.max_events_per_user;
     options.max_age = bounds.max_age;
     options.meta_ttl = bounds.max_age.count() == 0 ? std::chrono::milliseconds(0)
@@ -234,7 +238,7 @@ switchboard::ManagerOptions manager_options(const ServerOptions& server, asio::a
     if (cluster) options.backplane = cluster->backplane();
     options.presence.mode = server.presence;
     options.limits = server.limits;
-    if (server.history) options.history = make_history(server);
+    if (server.history) options.history = make_history(server, cluster);
     options.max_replay = server.max_replay;
     options.presence.executor = std::move(executor);
     options.hooks.connected = [log](switchboard::ConnectionId id, const switchboard::Identity& identity) {

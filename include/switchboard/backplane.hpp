@@ -5,7 +5,8 @@
 /// The backplane hook: how several nodes (processes, machines) share delivery.
 ///
 /// A `ConnectionManager` with a backplane delivers every event to its own connections first,
-/// then publishes the frame so that the other nodes deliver it to theirs; presence events are
+/// then publishes the frame so that the other nodes deliver it to theirs (unless its `History`
+/// publishes the user's stream events itself, with their offsets); presence events are
 /// published as broadcasts. What other nodes publish comes back through `BackplaneSink`, which
 /// delivers to local connections only (never re-publishes). A backplane may also decide presence
 /// for the cluster (`decides_presence`). The manager also says when a user's
@@ -23,7 +24,10 @@
 #include <cstdint>
 #include <vector>
 
+#include <string_view>
+
 #include <switchboard/event.hpp>
+#include <switchboard/stream_position.hpp>
 #include <switchboard/user_id.hpp>
 
 namespace switchboard {
@@ -37,6 +41,13 @@ public:
     /// `Backplane::decides_presence`): delivered to local connections as the presence mode says,
     /// never published. Called one thread at a time, in the order the cluster decided.
     virtual void deliver_presence(const UserId& user, bool online) = 0;
+    /// An event of `user`'s stream at `position`, as the manager's `History` published it itself
+    /// when another node appended it (`History::publishes_appends`): `event_text` is its
+    /// `StoredEvent::text()`, without the offset. Delivered to local connections in offset order,
+    /// without duplicate (a gap is filled from the history first), never published or appended.
+    /// Ignored by a manager whose history does not publish its appends.
+    virtual void deliver_from_stream(const UserId& user, const StreamPosition& position,
+                                     std::string_view event_text) = 0;
 
 protected:
     ~BackplaneSink() = default;

@@ -55,6 +55,7 @@
 /// cannot overshoot the limit. `register_connection` (a host's own connections) takes a slot
 /// without checking: the limit governs upgrades.
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -77,6 +78,7 @@
 #include <switchboard/detail/presence.hpp>
 #include <switchboard/detail/registry.hpp>
 #include <switchboard/detail/serial_queue.hpp>
+#include <switchboard/detail/stream_sequencer.hpp>
 #include <switchboard/event.hpp>
 #include <switchboard/events.hpp>
 #include <switchboard/history.hpp>
@@ -225,13 +227,18 @@ private:
     struct StreamDelivery { ///< one durable event to a user's started connections
         UserId user;
         StoredEvent event;
-        std::uint64_t offset;
+        StreamPosition position;
         bool reset; ///< the store made the stream anew: those started had another epoch
         ConnectionId except;
         std::uintptr_t call; ///< names the send that queued it, while it runs
     };
-    using StreamItem = std::variant<StreamStart, StreamDelivery>;
+    struct StreamLeave { ///< the user's last connection here left (history publishing its appends)
+        UserId user;
+    };
+    using StreamItem = std::variant<StreamStart, StreamDelivery, StreamLeave>;
     using StreamQueues = detail::StripedSerialQueues<StreamItem, 64>;
+    /// One per stripe of `StreamQueues`, used only while draining it.
+    using StreamSequencers = std::array<detail::StreamSequencer, StreamQueues::stripes>;
     struct Resumption {
         Session session;
         std::vector<StoredEvent> replay;
@@ -283,6 +290,12 @@ private:
     bool within_replay_bytes(const std::vector<StoredEvent>& replay) const;
     void close_for_reset(const UserId& user);
     std::size_t deliver_from_stream(const StreamDelivery& delivery, StreamScratch& scratch);
+    detail::StreamSequencer& sequencer_of(const UserId& user);
+    std::size_t deliver_in_sequence(const StreamDelivery& delivery, StreamScratch& scratch);
+    void start_in_sequence(const StreamStart& start);
+    void receive_stream_event(const UserId& user, const StreamPosition& position, std::string_view event_text);
+    void leave_stream(const UserId& user);
+    void forget_if_gone(const UserId& user);
     std::size_t deliver_to_all_locally(const Frame& frame);
     void publish_presence();
     void deliver_presence(const PresenceChange& change);
@@ -304,6 +317,7 @@ private:
     std::atomic<bool> shutting_down_{false};
     std::unordered_map<std::string, Handler> handlers_;
     std::unique_ptr<StreamQueues> streams_; ///< with history only
+    std::unique_ptr<StreamSequencers> sequencers_; ///< with a history that publishes its appends only
     std::unique_ptr<Listener> listener_;
     std::unique_ptr<Sink> sink_;
     std::mutex sweep_mutex_;
@@ -334,4 +348,5 @@ private:
 #include <switchboard/impl/manager_presence.hpp>
 #include <switchboard/impl/manager_delivery.hpp>
 #include <switchboard/impl/manager_history.hpp>
+#include <switchboard/impl/manager_sequence.hpp>
 #include <switchboard/impl/manager_inbound.hpp>

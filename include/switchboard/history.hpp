@@ -178,6 +178,13 @@ public:
                                                         std::uint64_t upto) = 0;
 
     virtual HistoryMetrics metrics() const = 0;
+
+    /// True when each `append` also publishes the event with its position to the other nodes
+    /// itself (`redis::RedisHistory` with a backplane prefix), so that all agree on its offset.
+    /// The manager then publishes no stream event through its `Backplane`, takes those the
+    /// backplane hands to `BackplaneSink::deliver_from_stream`, and orders and de-duplicates
+    /// each user's deliveries on its node (filling gaps by `read`). Constant for the store's life.
+    virtual bool publishes_appends() const noexcept { return false; }
 };
 
 /// The first frame of every connection while history is on:

@@ -268,11 +268,20 @@ private:
         }
         const auto envelope = detail::unseal(payload);
         if (!envelope || envelope->origin == node_id_) return;
+        if (envelope->position) return received_stream_event(channel, *envelope);
         const Frame frame(std::string(envelope->text), envelope->durability);
         std::lock_guard lock(sink_mutex_);
         if (!sink_) return;
         if (channel == channels_.broadcast()) sink_->deliver_to_all(frame);
         else if (const auto user = channels_.user_of(channel)) sink_->deliver_to_users({*user}, frame);
+    }
+
+    /// What another node's history published with its append, on the user's channel only.
+    void received_stream_event(std::string_view channel, const detail::Envelope& envelope) {
+        const auto user = channels_.user_of(channel);
+        if (!user) return;
+        std::lock_guard lock(sink_mutex_);
+        if (sink_) sink_->deliver_from_stream(*user, *envelope.position, envelope.text);
     }
 
     void received_presence(std::string_view payload) {

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "backplane_wire.hpp"
 #include "blocking_link.hpp"
 #include "history_scripts.hpp"
 
@@ -82,6 +83,8 @@ RedisHistoryOptions checked(RedisHistoryOptions options) {
             "RedisHistory: meta_ttl must be 0 or at least max_age (the meta outlives the events)");
     if (options.connections < 1 || options.connections > 64)
         throw std::invalid_argument("RedisHistory: connections must be 1 to 64");
+    if (!options.backplane_prefix.empty() && options.node_id.empty())
+        throw std::invalid_argument("RedisHistory: backplane_prefix needs the backplane's node_id");
     return options;
 }
 
@@ -94,14 +97,17 @@ std::array<std::string, 2> keys_of(const std::string& prefix, const UserId& user
 } // namespace
 
 RedisHistory::RedisHistory(RedisHistoryOptions options)
-    : options_(checked(std::move(options))), links_(std::make_unique<Links>(options_)) {}
+    : options_(checked(std::move(options))),
+      user_channel_prefix_(detail::Channels::user_prefix_of(options_.backplane_prefix)),
+      envelope_head_(detail::stream_envelope_head(options_.node_id)), links_(std::make_unique<Links>(options_)) {}
 
 RedisHistory::~RedisHistory() = default;
 
 StreamTop RedisHistory::append(const UserId& user, const StoredEvent& event) {
     std::optional<StreamTop> top = run_top_script(
         append_script, user,
-        {std::to_string(options_.max_events_per_user), millis(options_.max_age), std::string(event.text())});
+        {std::to_string(options_.max_events_per_user), millis(options_.max_age), std::string(event.text()),
+         publishes_appends() ? user_channel_prefix_ + user.to_string() : std::string(), envelope_head_});
     if (!top) return failed();
     appended_.fetch_add(1, std::memory_order_relaxed);
     return *top;

@@ -29,16 +29,23 @@ return {epoch, tonumber(redis.call('HGET', meta, 'top')), created}
 )lua";
 
 /// Appends the event ARGV[5] at the next offset, trimmed to exactly ARGV[3] entries (0: no
-/// limit), the stream expiring ARGV[4] ms from now (0: never); returns as `open` does.
+/// limit), the stream expiring ARGV[4] ms from now (0: never); then, unless ARGV[6] is empty,
+/// publishes it on channel ARGV[6] as `ARGV[7]<epoch>:<offset>\n<event>` (ARGV[7] is
+/// `stream_envelope_head` of backplane_wire.hpp), in the same script, so that every node hears
+/// each offset once the stream holds it. Returns as `open` does.
 inline const std::string append = ensure_meta + R"lua(
 local top = redis.call('HINCRBY', meta, 'top', 1)
-local id = string.format('%d-0', top)
+local offset = string.format('%d', top)
+local id = offset .. '-0'
 if ARGV[3] == '0' then
   redis.call('XADD', stream, id, 'e', ARGV[5])
 else
   redis.call('XADD', stream, 'MAXLEN', ARGV[3], id, 'e', ARGV[5])
 end
 if tonumber(ARGV[4]) > 0 then redis.call('PEXPIRE', stream, ARGV[4]) end
+if ARGV[6] ~= '' then
+  redis.call('PUBLISH', ARGV[6], ARGV[7] .. epoch .. ':' .. offset .. '\n' .. ARGV[5])
+end
 return {epoch, top, created}
 )lua";
 

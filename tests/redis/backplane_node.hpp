@@ -4,6 +4,7 @@
 // A node of a test cluster: a manager on a MockTransport with a RedisBackplane of its own, on an
 // I/O thread of its own; and what the tests ask of Redis and of the nodes' connections.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -32,14 +33,17 @@ inline switchboard::redis::RedisBackplaneOptions backplane_options(const RedisSe
     return options;
 }
 
+/// Makes a node's history, given the node's backplane id; none: the node has no history.
+using HistoryOfNode = std::function<std::shared_ptr<switchboard::History>(const std::string& node_id)>;
+
 struct Node {
     /// Scoped presence with no watchers by default: no presence events, so that the tests count only their own.
     explicit Node(switchboard::redis::RedisBackplaneOptions options,
-                  switchboard::PresenceOptions presence = scoped_presence())
+                  switchboard::PresenceOptions presence = scoped_presence(), const HistoryOfNode& history = {})
         : backplane(std::make_shared<switchboard::redis::RedisBackplane>(io.context().get_executor(),
                                                                           std::move(options))),
           manager(std::make_unique<Manager>(transport, switchboard::StaticTokenAuthenticator{},
-                                            manager_options(std::move(presence)))) {}
+                                            manager_options(std::move(presence), history))) {}
 
     /// The manager first (it holds the backplane), then the backplane on its I/O thread.
     ~Node() {
@@ -79,9 +83,10 @@ struct Node {
     }
 
 private:
-    switchboard::ManagerOptions manager_options(switchboard::PresenceOptions presence) {
+    switchboard::ManagerOptions manager_options(switchboard::PresenceOptions presence, const HistoryOfNode& history) {
         switchboard::ManagerOptions options;
         options.backplane = backplane;
+        if (history) options.history = history(backplane->node_id());
         options.presence = std::move(presence);
         if (options.presence.mode == switchboard::PresenceMode::coalesced)
             options.presence.executor = io.context().get_executor();

@@ -294,4 +294,7 @@ TEST_CASE("RedisHistory refuses options it cannot honour", "[redis][history]") {
     options = {};
     options.connections = 0;
     CHECK_THROWS_AS(RedisHistory(options), std::invalid_argument);
+    options = {};
+    options.backplane_prefix = "switchboard"; // without the node id its own backplane would not know it
+    CHECK_THROWS_AS(RedisHistory(options), std::invalid_argument);
 }

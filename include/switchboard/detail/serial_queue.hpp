@@ -95,7 +95,9 @@ private:
 template <class Item, std::size_t stripe_count>
 class StripedSerialQueues {
 public:
-    SerialQueue<Item>& of(std::size_t key_hash) noexcept { return stripes_[key_hash % stripe_count].queue; }
+    static constexpr std::size_t stripes = stripe_count;
+    static constexpr std::size_t stripe_of(std::size_t key_hash) noexcept { return key_hash % stripe_count; }
+    SerialQueue<Item>& of(std::size_t key_hash) noexcept { return stripes_[stripe_of(key_hash)].queue; }
 
 private:
     struct alignas(64) Stripe {

@@ -12,6 +12,8 @@
 // Deliveries queued before a start skip that connection (their offsets are at most that top:
 // replayed, or at or before the client's position); those queued after reach it. So across the
 // seam between replay and live delivery no offset is skipped or repeated, whatever the threads.
+// When the history publishes its appends (several nodes), deliveries also come from the other
+// nodes, out of offset order: manager_sequence.hpp puts them back in order.
 
 #include <algorithm>
 #include <cstdint>
@@ -43,11 +45,11 @@ std::size_t ConnectionManager<Transport, Auth>::append_to_streams(std::vector<Us
     for (const UserId& user : users) {
         const auto make = [&] {
             const StreamTop top = options_.history->append(user, stored);
-            return StreamItem{StreamDelivery{user, stored, top.position.offset, top.created, except, call}};
+            return StreamItem{StreamDelivery{user, stored, top.position, top.created, except, call}};
         };
         reached += order(user, make, call, scratch);
     }
-    if (options_.backplane) publish_to_users(users, Frame(std::string(stored.text())));
+    if (options_.backplane && !sequencers_) publish_to_users(users, Frame(std::string(stored.text())));
     return reached;
 }
 
@@ -71,6 +73,10 @@ std::size_t ConnectionManager<Transport, Auth>::process(StreamItem& item, std::u
         begin_session(*start);
         return 0;
     }
+    if (const auto* leave = std::get_if<StreamLeave>(&item)) {
+        forget_if_gone(leave->user);
+        return 0;
+    }
     const StreamDelivery& delivery = std::get<StreamDelivery>(item);
     const std::size_t reached = deliver_from_stream(delivery, scratch);
     return delivery.call == call ? reached : 0;
@@ -83,6 +89,7 @@ void ConnectionManager<Transport, Auth>::begin_session(const StreamStart& start)
     const auto record = registry_.find(start.connection);
     if (!record) return; // gone before its start
     if (start.top.created) close_for_reset(start.user);
+    if (sequencers_) start_in_sequence(start);
     const typename Registry::Targets target{{start.connection, record->handle}};
     const auto send = [&](const Frame& frame) {
         return send_each(target, payload_of(frame), frame, /*max_backlog=*/0) == 1;
@@ -144,13 +151,15 @@ std::size_t ConnectionManager<Transport, Auth>::deliver_from_stream(const Stream
                                                                     StreamScratch& scratch) {
     if (delivery.reset) {
         close_for_reset(delivery.user);
+        if (sequencers_) sequencer_of(delivery.user).forget(delivery.user);
         return 0; // whoever starts from now on gets it in its replay
     }
+    if (sequencers_) return deliver_in_sequence(delivery, scratch);
     typename Registry::Targets& targets = scratch.recipients;
     targets.clear();
     registry_.collect_user(delivery.user, targets);
     if (delivery.except) Registry::leave_out(targets, delivery.except);
-    return targets.empty() ? 0 : deliver(targets, delivery.event.frame_at(delivery.offset), &scratch.tally);
+    return targets.empty() ? 0 : deliver(targets, delivery.event.frame_at(delivery.position.offset), &scratch.tally);
 }
 
 /// The store made the user's stream anew (it had forgotten it): the user's started connections

@@ -44,6 +44,11 @@ public:
         received();
         manager_.deliver_to_all_locally(frame);
     }
+    void deliver_from_stream(const UserId& user, const StreamPosition& position,
+                             std::string_view event_text) override {
+        received();
+        manager_.receive_stream_event(user, position, event_text);
+    }
     /// Not counted in `backplane_received`, which counts the frames other nodes published.
     void deliver_presence(const UserId& user, bool online) override {
         manager_.announce_presence({user, online}, false);
@@ -71,6 +76,7 @@ ConnectionManager<Transport, Auth>::ConnectionManager(Transport& transport, Auth
         options_.backplane->attach(sink_.get());
     }
     if (options_.history) streams_ = std::make_unique<StreamQueues>();
+    if (options_.history && options_.history->publishes_appends()) sequencers_ = std::make_unique<StreamSequencers>();
     if (options_.presence.mode == PresenceMode::coalesced) {
         if (!options_.presence.executor)
             throw std::invalid_argument("PresenceMode::coalesced needs PresenceOptions::executor for its timer");
@@ -154,10 +160,13 @@ ConnectionId ConnectionManager<Transport, Auth>::add(Identity identity, handle_t
 
 template <class Transport, class Auth>
 bool ConnectionManager<Transport, Auth>::unregister_connection(ConnectionId connection) {
-    const auto removed = registry_.remove(connection, [this](const UserId& user) {
+    std::optional<UserId> last_of; // the user whose last connection here this was
+    const auto removed = registry_.remove(connection, [&](const UserId& user) {
         presence_changes_.push(PresenceChange{user, false});
+        last_of = user;
     });
     if (!removed) return false;
+    if (last_of && sequencers_) leave_stream(*last_of);
     counters_.unregistered.fetch_add(1, std::memory_order_relaxed);
     presence_subscriptions_.remove_all(connection);
     if (options_.hooks.disconnected) options_.hooks.disconnected(connection, *removed);

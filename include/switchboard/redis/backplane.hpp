@@ -18,7 +18,9 @@
 ///
 /// Each message carries the node it came from; a node ignores its own (it delivered them locally
 /// already), so no connection gets an event twice. A send to several users is one `PUBLISH` per
-/// user, written to Redis in one pipeline.
+/// user, written to Redis in one pipeline. On a user's channel, `RedisHistory` (with
+/// `backplane_prefix` and this node's id) publishes each append itself, with its epoch and
+/// offset: the backplane hands those to `BackplaneSink::deliver_from_stream`.
 ///
 /// Two `redis::Connection`s: one subscribed, one for `PUBLISH`. While Redis is away, publishing
 /// fails at once and is counted (`BackplaneMetrics::publish_failures`): nothing is queued, so

@@ -21,8 +21,15 @@
 /// (`Recovery::unavailable`, never a false `complete`). A read returns events only if the stream
 /// is in the asked epoch and holds every offset asked for.
 ///
-/// Cross-node live delivery is not done here: the manager still publishes each event through its
-/// `Backplane` apart from the append, without the offset (see the README's clustering section).
+/// Cross-node live delivery. With `backplane_prefix` set, the append script also publishes the
+/// event with its epoch and offset on the user's `RedisBackplane` channel, in the same script
+/// (`publishes_appends()`): every node that holds the user hears each offset, in Redis' order,
+/// once the stream holds it, and the manager publishes nothing more of it. Each node's manager
+/// orders and de-duplicates what it hears and what its own appends return, and fills a gap (a
+/// message lost while the subscriber's link was down, or one that arrives after a later local
+/// append) by a `read`, so every device of a user, on any node, gets the stream in offset order
+/// without gap or duplicate. Without it, the manager publishes each event through its backplane
+/// apart from the append, without its offset.
 ///
 /// Failures. `History` has no error path, so a failed call is reported the safe way: `append`
 /// and `open` return a fresh random epoch with `created` set (the manager closes the user's
@@ -65,12 +72,19 @@ struct RedisHistoryOptions {
     std::chrono::milliseconds command_timeout{500};
     std::chrono::milliseconds retry_interval{1000}; ///< a failed link refuses at once this long
     std::size_t connections = 4;                    ///< blocking links; 1 to 64
+    /// The `RedisBackplane`'s `prefix`, on whose user channels each append is published with its
+    /// offset; empty: appends are not published (the manager publishes them through its backplane).
+    std::string backplane_prefix;
+    /// This node's `RedisBackplane::node_id()`, so that its backplane ignores what it published.
+    /// Needed with `backplane_prefix`.
+    std::string node_id;
 };
 
 class RedisHistory final : public History {
 public:
     /// Connects lazily (on the first call). Throws `std::invalid_argument` for an empty prefix, a
-    /// `meta_ttl` shorter than `max_age`, or a connection count out of range.
+    /// `meta_ttl` shorter than `max_age`, a connection count out of range, or a `backplane_prefix`
+    /// without `node_id`.
     explicit RedisHistory(RedisHistoryOptions options);
     ~RedisHistory() override;
     RedisHistory(const RedisHistory&) = delete;
@@ -83,6 +97,8 @@ public:
     /// This node's counters (`appended`); the sizes (streams, events, bytes, memory) are Redis'
     /// and not counted here: 0.
     HistoryMetrics metrics() const override;
+    /// With `backplane_prefix`.
+    bool publishes_appends() const noexcept override { return !options_.backplane_prefix.empty(); }
 
     /// Calls that failed (Redis away, timed out, an error reply, a malformed reply).
     std::uint64_t failures() const noexcept { return failures_.load(std::memory_order_relaxed); }
@@ -96,6 +112,8 @@ private:
     StreamTop failed();
 
     const RedisHistoryOptions options_;
+    const std::string user_channel_prefix_; ///< of `backplane_prefix`: a user's channel is this and their id
+    const std::string envelope_head_;       ///< what each published append starts with
     std::unique_ptr<Links> links_;
     std::atomic<std::uint64_t> appended_{0};
     std::atomic<std::uint64_t> failures_{0};

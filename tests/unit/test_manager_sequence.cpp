@@ -1,0 +1,144 @@
+// Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
+// The manager with a history that publishes its appends itself (as RedisHistory does for a
+// cluster): what the backplane brings from other nodes and what this node appends go out to each
+// device in offset order, once each, and the manager publishes no stream event of its own.
+#include <catch2/catch.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "history_fixtures.hpp"
+
+using namespace test_fixtures;
+using switchboard::StreamPosition;
+
+namespace {
+
+/// A MemoryHistory standing for a store shared by several nodes, whose appends publish themselves.
+class PublishingHistory final : public switchboard::History {
+public:
+    switchboard::StreamTop append(const switchboard::UserId& user, const switchboard::StoredEvent& event) override {
+        return store.append(user, event);
+    }
+    switchboard::StreamTop open(const switchboard::UserId& user) override { return store.open(user); }
+    std::optional<std::vector<switchboard::StoredEvent>> read(const switchboard::UserId& user,
+                                                             const StreamPosition& after,
+                                                             std::uint64_t upto) override {
+        ++reads;
+        return store.read(user, after, upto);
+    }
+    switchboard::HistoryMetrics metrics() const override { return store.metrics(); }
+    bool publishes_appends() const noexcept override { return true; }
+
+    switchboard::MemoryHistory store;
+    int reads = 0;
+};
+
+struct SilentBackplane final : switchboard::Backplane {
+    switchboard::BackplaneSink* sink = nullptr;
+    int published_to_users = 0; ///< presence goes to all, counted nowhere
+    void attach(switchboard::BackplaneSink* s) override { sink = s; }
+    void publish_to_users(const std::vector<switchboard::UserId>&, const switchboard::Frame&) override {
+        ++published_to_users;
+    }
+    void publish_to_all(const switchboard::Frame&) override {}
+    void user_joined(const switchboard::UserId&) override {}
+    void user_left(const switchboard::UserId&) override {}
+    switchboard::BackplaneMetrics metrics() const override { return {}; }
+};
+
+struct SequencedNode {
+    SequencedNode()
+        : history(std::make_shared<PublishingHistory>()), backplane(std::make_shared<SilentBackplane>()),
+          manager(transport, HistoryFixture::authenticator(), options()) {}
+
+    switchboard::ManagerOptions options() {
+        switchboard::ManagerOptions options = HistoryFixture::options(history, 1000);
+        options.backplane = backplane;
+        return options;
+    }
+
+    /// What another node appended: in the store, and (if `heard`) brought by the backplane.
+    StreamPosition append_elsewhere(int n, bool heard) {
+        const switchboard::StoredEvent event(message(n));
+        const StreamPosition at = history->store.append(alice, event).position;
+        if (heard) hear(at, event);
+        return at;
+    }
+    void hear(const StreamPosition& at, const switchboard::StoredEvent& event) {
+        backplane->sink->deliver_from_stream(alice, at, event.text());
+    }
+
+    std::vector<std::uint64_t> offsets(Handle handle) const {
+        std::vector<std::uint64_t> found;
+        for (const switchboard::Frame& frame : transport.frames(handle)) {
+            const Received received = read_frame(frame);
+            if (received.offset) {
+                CHECK(received.data["n"] == *received.offset); // event n is at offset n
+                found.push_back(*received.offset);
+            }
+        }
+        return found;
+    }
+
+    switchboard::MockTransport transport;
+    std::shared_ptr<PublishingHistory> history;
+    std::shared_ptr<SilentBackplane> backplane;
+    Manager manager;
+};
+
+using Offsets = std::vector<std::uint64_t>;
+
+} // namespace
+
+TEST_CASE("other nodes' events, late, twice or lost, and this node's reach each device once in offset order",
+          "[manager][history][sequence]") {
+    SequencedNode node;
+    const Handle phone = node.transport.open();
+    node.manager.register_connection(alice, phone);
+    const Handle laptop = node.transport.open();
+    node.manager.register_connection(alice, laptop);
+
+    const StreamPosition first = node.append_elsewhere(1, true);
+    const StreamPosition lost = node.append_elsewhere(2, false); // pub/sub lost it
+    node.append_elsewhere(3, false);                             // still on its way
+    CHECK(node.manager.send_to_user(alice, message(4)) == 2);    // this node's: 2 and 3 filled first
+    node.hear(lost, switchboard::StoredEvent(message(2)));       // arrives late: dropped
+    node.hear(first, switchboard::StoredEvent(message(1)));      // twice: dropped
+    node.append_elsewhere(5, true);
+
+    CHECK(node.offsets(phone) == Offsets{1, 2, 3, 4, 5});
+    CHECK(node.offsets(laptop) == Offsets{1, 2, 3, 4, 5});
+    CHECK(node.history->reads == 1);
+    CHECK(node.backplane->published_to_users == 0); // the history published its appends itself
+}
+
+TEST_CASE("a device that starts brings the user's started devices up to its top first",
+          "[manager][history][sequence]") {
+    SequencedNode node;
+    const Handle phone = node.transport.open();
+    node.manager.register_connection(alice, phone);
+    node.append_elsewhere(1, true);
+    node.append_elsewhere(2, false); // not heard before the laptop's start reads top 2
+
+    const Handle laptop = node.transport.open();
+    switchboard::Identity identity(alice);
+    identity.resume = StreamPosition{node.history->store.open(alice).position.epoch, 0};
+    node.manager.register_connection(identity, laptop);
+    node.append_elsewhere(3, true);
+
+    CHECK(node.offsets(phone) == Offsets{1, 2, 3});
+    CHECK(node.offsets(laptop) == Offsets{1, 2, 3});
+}
+
+TEST_CASE("an event heard in another epoch closes the user's devices for reset", "[manager][history][sequence]") {
+    SequencedNode node;
+    const Handle phone = node.transport.open();
+    node.manager.register_connection(alice, phone);
+    node.backplane->sink->deliver_from_stream(alice, {switchboard::Epoch::random(), 1},
+                                              switchboard::StoredEvent(message(1)).text());
+    CHECK(node.offsets(phone).empty());
+    CHECK_FALSE(node.transport.is_open(phone));
+    CHECK(node.manager.metrics().closed_stream_reset == 1);
+}
