@@ -6,7 +6,8 @@
 // A user's appends (which decide offsets) and connection starts are queued under the lock of
 // the user's stripe, in the same critical section, so queue order is offset order. Whoever finds
 // the stripe idle processes what is queued, with no lock held (`detail::SerialQueue`):
-// - a delivery sends its event, with its offset, to the user's started connections;
+// - a delivery sends its event, with its offset (none if the store could not keep it), to the
+//   user's started connections;
 // - a start sends the connection's `Session`, then what its client missed up to the top the
 //   start was queued at, then what was held for it meanwhile, and only then makes it started.
 // Deliveries queued before a start skip that connection (their offsets are at most that top:
@@ -43,7 +44,9 @@ std::size_t ConnectionManager<Transport, Auth>::append_to_streams(std::vector<Us
     for (const UserId& user : users) {
         const auto make = [&] {
             const StreamTop top = options_.history->append(user, stored);
-            return StreamItem{StreamDelivery{user, stored, top.position.offset, top.created, except, call}};
+            if (!top.stored) counters_.history_append_failures.fetch_add(1, std::memory_order_relaxed);
+            const std::uint64_t offset = top.stored ? top.position.offset : 0;
+            return StreamItem{StreamDelivery{user, stored, offset, top.stored && top.created, except, call}};
         };
         reached += order(user, make, call, scratch);
     }
@@ -150,7 +153,11 @@ std::size_t ConnectionManager<Transport, Auth>::deliver_from_stream(const Stream
     targets.clear();
     registry_.collect_user(delivery.user, targets);
     if (delivery.except) Registry::leave_out(targets, delivery.except);
-    return targets.empty() ? 0 : deliver(targets, delivery.event.frame_at(delivery.offset), &scratch.tally);
+    if (targets.empty()) return 0;
+    // Offset 0: the store could not keep it; live only, as without history.
+    const Frame frame = delivery.offset ? delivery.event.frame_at(delivery.offset)
+                                        : Frame(std::string(delivery.event.text()));
+    return deliver(targets, frame, &scratch.tally);
 }
 
 /// The store made the user's stream anew (it had forgotten it): the user's started connections
