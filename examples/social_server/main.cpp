@@ -74,8 +74,9 @@ constexpr Flag server_flags[] = {
     {"--max-queued-bytes-hard", "N", "4194304", "backlog that closes one under --slow-consumer drop"},
     {"--slow-consumer", "close|drop", "close", "close a slow consumer, or spare it typing and presence"},
     {"--max-message-size", "BYTES", "65536", "largest message a client may send"},
-    {"--history", "memory|redis|off", "memory", "keep each user's durable events for resume: in memory, in the "
-                                                "--redis Redis (shared by the nodes), or not"},
+    {"--history", "memory|redis|off", "", "keep each user's durable events for resume: in memory, in the --redis "
+                                          "Redis (shared by the nodes), or not (default redis with --redis, "
+                                          "memory without)"},
     {"--history-max-events", "N", "1000", "events kept per user; 0: no limit"},
     {"--history-max-bytes", "N", "1048576", "bytes of events kept per user; 0: no limit"},
     {"--history-ttl", "SECONDS", "86400", "how long an event is kept; 0: no limit"},
@@ -231,13 +232,14 @@ void apply_limits(const Arguments& arguments, social::ServerOptions& options) {
                                              : switchboard::SlowConsumerPolicy::drop_ephemeral;
 }
 
-/// `--history memory` (the default): the embedded store, with one flag per bound (0 disables one).
-/// `--history redis` (with `--redis`): the streams in that Redis, shared by the nodes; of the
-/// bounds, the events per user and the age apply there. Not the default with `--redis` yet: while
-/// that Redis is away every durable send resets its users (RedisHistory has no error path).
+/// `--history memory` (the default without `--redis`): the embedded store, with one flag per
+/// bound (0 disables one). `--history redis` (the default with `--redis`): the streams in that
+/// Redis, shared by the nodes; of the bounds, the events per user and the age apply there.
 void apply_history(const Arguments& arguments, social::ServerOptions& options) {
     constexpr long unlimited = 1L << 40;
-    const std::string store = arguments.get("--history");
+    const std::string store = arguments.has("--history") ? arguments.get("--history")
+                              : arguments.has("--redis")  ? "redis"
+                                                          : "memory";
     if (store != "memory" && store != "redis" && store != "off") usage("--history must be memory, redis or off");
     if (store == "redis" && !arguments.has("--redis")) usage("--history redis needs --redis");
     options.history_on_redis = store == "redis";

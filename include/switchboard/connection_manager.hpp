@@ -227,7 +227,7 @@ private:
     struct StreamDelivery { ///< one durable event to a user's started connections
         UserId user;
         StoredEvent event;
-        StreamPosition position;
+        StreamPosition position; ///< offset 0: the store could not keep it (delivered without one)
         bool reset; ///< the store made the stream anew: those started had another epoch
         ConnectionId except;
         std::uintptr_t call; ///< names the send that queued it, while it runs
@@ -327,7 +327,8 @@ private:
         std::atomic<std::uint64_t> registered{0}, unregistered{0}, upgrades_refused{0}, delivered{0},
             send_failures{0}, inbound{0}, inbound_errors{0}, rate_limited{0}, closed_for_abuse{0}, closed_slow{0},
             dropped_ephemeral{0}, refused_by_auth{0}, refused_user_limit{0}, upgrades_abandoned{0}, resumes_complete{0},
-            resumes_unavailable{0}, resumes_beyond_replay{0}, events_replayed{0}, closed_stream_reset{0}, bytes_in{0},
+            resumes_unavailable{0}, resumes_beyond_replay{0}, events_replayed{0}, closed_stream_reset{0},
+            history_append_failures{0}, bytes_in{0},
             bytes_out{0}, backplane_published{0}, backplane_received{0};
     };
     Counters counters_;

@@ -13,8 +13,9 @@
 /// - `parse_resume`: the upgrade's `resume` query parameter.
 ///
 /// The manager coordinates; it holds no stream. It appends each durable event sent to users
-/// (`send_to_user`, `send_to_users`) to each user's stream and delivers it with its offset;
-/// ephemeral events (typing, presence, `Error`) and broadcasts are never stored.
+/// (`send_to_user`, `send_to_users`) to each user's stream and delivers it with its offset (or,
+/// if the store could not keep it, live without one: `StreamTop::stored`); ephemeral events
+/// (typing, presence, `Error`) and broadcasts are never stored.
 
 #include <atomic>
 #include <charconv>
@@ -131,9 +132,15 @@ private:
 /// A stream's position after a store call, and whether that call made the stream in a new epoch
 /// that the user's connections cannot know (`created`): a new stream, or one the store had
 /// forgotten whole (its top included). A stream made in the epoch `open` already reported is not.
+///
+/// `stored` is false only from an `append` whose event the store could not keep (a shared store
+/// away): `position` and `created` then mean nothing, and the manager delivers the event live,
+/// without an offset, to the user's connections. Such a store must not serve that stream's old
+/// numbering afterwards: its next answer for the user gives the stream a new epoch (`created`).
 struct StreamTop {
     StreamPosition position;
     bool created = false;
+    bool stored = true;
 };
 
 /// A store's figures: counters since construction and current sizes, read with relaxed atomics
@@ -149,6 +156,7 @@ struct HistoryMetrics {
     std::uint64_t expired = 0;             ///< dropped for their age
     std::uint64_t evicted_events = 0;      ///< dropped with their least-recently-used stream, for memory
     std::uint64_t evicted_streams = 0;     ///< streams forgotten whole for memory (epoch and top too)
+    std::uint64_t failures = 0;            ///< calls a shared store could not answer (0 in memory)
 };
 
 /// The store policy: per-user streams of `StoredEvent`s. Every member may be called from any
@@ -164,7 +172,7 @@ public:
     virtual ~History() = default;
 
     /// Appends `event` to `user`'s stream (making the stream if there is none) and returns its
-    /// position there: the stream's new top.
+    /// position there: the stream's new top; or `stored` false if the event could not be kept.
     virtual StreamTop append(const UserId& user, const StoredEvent& event) = 0;
 
     /// The current top of `user`'s stream. For a user without one, (an epoch, 0): a store that

@@ -9,15 +9,17 @@
 #include "backplane_wire.hpp"
 #include "blocking_link.hpp"
 #include "history_scripts.hpp"
+#include "unkept_users.hpp"
 
 namespace switchboard::redis {
 
 namespace {
 
-enum Script : std::size_t { open_script, append_script, read_script, script_count };
+enum Script : std::size_t { open_script, append_script, read_script, renew_script, script_count };
 
 const std::array<const std::string*, script_count> script_bodies{
-    &detail::history_scripts::open, &detail::history_scripts::append, &detail::history_scripts::read};
+    &detail::history_scripts::open, &detail::history_scripts::append, &detail::history_scripts::read,
+    &detail::history_scripts::renew};
 
 bool starts_with(const std::string& text, std::string_view head) { return text.compare(0, head.size(), head) == 0; }
 
@@ -88,6 +90,19 @@ RedisHistoryOptions checked(RedisHistoryOptions options) {
     return options;
 }
 
+/// The events of a read's array reply; empty for any other reply, or an entry not ours (someone
+/// else wrote under this prefix).
+std::optional<std::vector<StoredEvent>> events_of(const Reply& reply) {
+    if (reply.type != Reply::Type::array) return std::nullopt;
+    std::vector<StoredEvent> events;
+    try {
+        for (const Reply& element : reply.elements) events.push_back(StoredEvent::from_frame_text(element.text));
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+    return events;
+}
+
 /// `{meta key, stream key}` of `user`.
 std::array<std::string, 2> keys_of(const std::string& prefix, const UserId& user) {
     const std::string stream = prefix + ":history:{" + user.to_string() + "}";
@@ -99,7 +114,8 @@ std::array<std::string, 2> keys_of(const std::string& prefix, const UserId& user
 RedisHistory::RedisHistory(RedisHistoryOptions options)
     : options_(checked(std::move(options))),
       user_channel_prefix_(detail::Channels::user_prefix_of(options_.backplane_prefix)),
-      envelope_head_(detail::stream_envelope_head(options_.node_id)), links_(std::make_unique<Links>(options_)) {}
+      envelope_head_(detail::stream_envelope_head(options_.node_id)), links_(std::make_unique<Links>(options_)),
+      unkept_(std::make_unique<detail::UnkeptUsers>(options_.max_unkept_users)) {}
 
 RedisHistory::~RedisHistory() = default;
 
@@ -108,34 +124,50 @@ StreamTop RedisHistory::append(const UserId& user, const StoredEvent& event) {
         append_script, user,
         {std::to_string(options_.max_events_per_user), millis(options_.max_age), std::string(event.text()),
          publishes_appends() ? user_channel_prefix_ + user.to_string() : std::string(), envelope_head_});
-    if (!top) return failed();
+    if (!top) {
+        unkept_->add(user);
+        return failed(/*stored=*/false);
+    }
     appended_.fetch_add(1, std::memory_order_relaxed);
     return *top;
 }
 
 StreamTop RedisHistory::open(const UserId& user) {
     std::optional<StreamTop> top = run_top_script(open_script, user, {});
-    return top ? *top : failed();
+    return top ? *top : failed(/*stored=*/true);
 }
 
 /// Runs `open` or `append` (whose first two arguments, the new epoch and the meta's expiry, are
-/// put in front of `args`) and reads their `{epoch, top, created}`.
+/// put in front of `args`), after renewing the user's stream if an append of theirs had failed.
 std::optional<StreamTop> RedisHistory::run_top_script(std::size_t script, const UserId& user,
                                                       std::vector<std::string> args) {
-    args.insert(args.begin(), {Epoch::random().to_string(), millis(options_.meta_ttl)});
+    const std::array<std::string, 2> keys = keys_of(options_.prefix, user);
+    const std::optional<detail::UnkeptUsers::Renewal> renewal = unkept_->renewal(user);
+    bool renewed = false;
     Reply reply;
-    if (!links_->run(user, static_cast<Script>(script), keys_of(options_.prefix, user), args, reply) ||
-        reply.type != Reply::Type::array || reply.elements.size() != 3)
+    if (renewal) {
+        const std::vector<std::string> renew_args{Epoch::random().to_string(), millis(options_.meta_ttl),
+                                                  renewal->mark, renewal->force ? "1" : "0"};
+        if (!links_->run(user, renew_script, keys, renew_args, reply) || reply.type != Reply::Type::integer)
+            return std::nullopt;
+        renewed = reply.integer == 1;
+    }
+    args.insert(args.begin(), {Epoch::random().to_string(), millis(options_.meta_ttl)});
+    if (!links_->run(user, static_cast<Script>(script), keys, args, reply) || reply.type != Reply::Type::array ||
+        reply.elements.size() != 3)
         return std::nullopt;
     const std::optional<Epoch> epoch = Epoch::try_parse(reply.elements[0].text);
     if (!epoch || reply.elements[1].type != Reply::Type::integer || reply.elements[1].integer < 0) return std::nullopt;
-    return StreamTop{{*epoch, static_cast<std::uint64_t>(reply.elements[1].integer)}, reply.elements[2].integer == 1};
+    if (renewal) unkept_->renewed(user, *renewal);
+    const bool created = renewed || reply.elements[2].integer == 1;
+    return StreamTop{{*epoch, static_cast<std::uint64_t>(reply.elements[1].integer)}, created};
 }
 
 /// What a failed `open` or `append` returns: a numbering no client holds, so no resume completes.
-StreamTop RedisHistory::failed() {
+/// Not `created`: the user's connections stay (they could not learn of a newer epoch either).
+StreamTop RedisHistory::failed(bool stored) {
     failures_.fetch_add(1, std::memory_order_relaxed);
-    return StreamTop{{Epoch::random(), 0}, true};
+    return StreamTop{{Epoch::random(), 0}, /*created=*/false, stored};
 }
 
 std::optional<std::vector<StoredEvent>> RedisHistory::read(const UserId& user, const StreamPosition& after,
@@ -144,29 +176,22 @@ std::optional<std::vector<StoredEvent>> RedisHistory::read(const UserId& user, c
     const std::vector<std::string> args{after.epoch.to_string(), std::to_string(after.offset + 1) + "-0",
                                         std::to_string(upto) + "-0", std::to_string(upto - after.offset)};
     Reply reply;
-    if (!links_->run(user, read_script, keys_of(options_.prefix, user), args, reply)) {
-        failures_.fetch_add(1, std::memory_order_relaxed);
-        return std::nullopt;
-    }
-    if (reply.is_nil()) return std::nullopt; // another epoch, or events gone
-    if (reply.type != Reply::Type::array) {
-        failures_.fetch_add(1, std::memory_order_relaxed);
-        return std::nullopt;
-    }
-    std::vector<StoredEvent> events;
-    try {
-        for (const Reply& element : reply.elements) events.push_back(StoredEvent::from_frame_text(element.text));
-    } catch (const std::exception&) { // not ours: someone else wrote under this prefix
-        failures_.fetch_add(1, std::memory_order_relaxed);
-        return std::nullopt;
-    }
+    const bool answered = links_->run(user, read_script, keys_of(options_.prefix, user), args, reply);
+    if (answered && reply.is_nil()) return std::nullopt; // another epoch, or events gone
+    std::optional<std::vector<StoredEvent>> events = answered ? events_of(reply) : std::nullopt;
+    if (!events) failures_.fetch_add(1, std::memory_order_relaxed);
     return events;
 }
 
 HistoryMetrics RedisHistory::metrics() const {
     HistoryMetrics metrics;
     metrics.appended = appended_.load(std::memory_order_relaxed);
+    metrics.failures = failures();
     return metrics;
 }
+
+std::size_t RedisHistory::unkept_users() const { return unkept_->size(); }
+
+bool RedisHistory::unkept_overflowed() const { return unkept_->overflowed(); }
 
 } // namespace switchboard::redis

@@ -49,6 +49,19 @@ end
 return {epoch, top, created}
 )lua";
 
+/// Gives the stream a new epoch ARGV[1] at top 0, its events deleted, unless ARGV[4] is '0' and
+/// the meta carries the mark ARGV[3] (this node renewed it already); a renewed meta carries the
+/// mark ARGV[3] (if not empty) and expires ARGV[2] ms from now (0: never). 1 if renewed.
+inline const std::string renew = R"lua(
+local meta, stream, mark = KEYS[1], KEYS[2], ARGV[3]
+if ARGV[4] == '0' and redis.call('HGET', meta, 'renewal') == mark then return 0 end
+redis.call('DEL', meta, stream)
+redis.call('HSET', meta, 'epoch', ARGV[1], 'top', 0)
+if mark ~= '' then redis.call('HSET', meta, 'renewal', mark) end
+if tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', meta, ARGV[2]) end
+return 1
+)lua";
+
 /// The events with ids ARGV[2]..ARGV[3], if the stream is in epoch ARGV[1] and holds all ARGV[4]
 /// of them; nil otherwise.
 inline const std::string read = R"lua(

@@ -2,7 +2,8 @@
 //
 // Offline redelivery over real connections (the example server with its memory history): the
 // Session frame, offsets, resume, the sender's devices, the seam under a host thread's sends,
-// a full replay, and what a restart of the program does to a position.
+// a full replay, and what a restart of the program does to a position (its history in memory, or
+// on Redis, the default with --redis).
 
 #include <signal.h>
 
@@ -12,6 +13,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "../redis/redis_server.hpp"
 #include "child_process.hpp"
 #include "harness.hpp"
 
@@ -223,14 +225,25 @@ TEST_CASE("a full replay and the live events right after it all arrive", "[integ
     CHECK(back->is_open());
 }
 
-TEST_CASE("after the program restarts, a position from before is unavailable, never complete",
-          "[integration][history][program]") {
-    const std::string secret(test_secret);
+namespace {
+
+struct Resumed {
+    std::string before; ///< alice's position when she left
+    json session;       ///< her Session on the program run again
+    std::vector<json> frames;
+};
+
+/// Runs the program with `flags`: alice gets a message, leaves, misses a second one; the program
+/// stops (SIGTERM) and runs again with the same flags, and alice resumes from where she left.
+Resumed resume_after_restart(std::vector<std::string> flags) {
     const UserId alice = UserId::random();
     const UserId bob = UserId::random();
+    flags.insert(flags.begin(), {SOCIAL_SERVER_PATH, "--port", "0", "--jwt-secret", std::string(test_secret)});
     const auto start_server = [&] {
-        return std::make_unique<ChildProcess>(std::vector<std::string>{SOCIAL_SERVER_PATH, "--port", "0",
-                                                                       "--jwt-secret", secret});
+        auto server = std::make_unique<ChildProcess>(flags);
+        const std::optional<std::string> url = read_listening_url(*server, 15s);
+        REQUIRE(url);
+        return std::make_pair(std::move(server), *url);
     };
     const auto connect_to = [&](const std::string& url, const UserId& user, const std::string& query) {
         auto client = std::make_unique<TestClient>();
@@ -239,24 +252,58 @@ TEST_CASE("after the program restarts, a position from before is unavailable, ne
         return client;
     };
 
-    auto first = start_server();
-    const std::optional<std::string> first_url = read_listening_url(*first, 15s);
-    REQUIRE(first_url);
-    auto alice_phone = connect_to(*first_url, alice, "");
-    auto bob_phone = connect_to(*first_url, bob, "");
-    REQUIRE(bob_phone->send_text(message_to(alice, "before the restart")));
+    auto [first, first_url] = start_server();
+    auto alice_phone = connect_to(first_url, alice, "");
+    auto alice_laptop = connect_to(first_url, alice, ""); // stays: it sees when the second is kept
+    auto bob_phone = connect_to(first_url, bob, "");
+    REQUIRE(bob_phone->send_text(message_to(alice, "before she left")));
     REQUIRE(wait_for_event(*alice_phone, "MessageSent"));
-    const std::string before = position_of(*alice_phone);
+    Resumed resumed{position_of(*alice_phone), {}, {}};
+    alice_phone->close();
+    REQUIRE(alice_phone->wait_closed(15s));
+    REQUIRE(bob_phone->send_text(message_to(alice, "while she was away")));
+    const auto both = [](const ClientState& state) { return events_of(state, "MessageSent").size() == 2; };
+    REQUIRE(alice_laptop->wait_until(both));
     first->send_signal(SIGTERM);
     REQUIRE(first->wait_for_exit(15s) == 0);
 
-    auto second = start_server();
-    const std::optional<std::string> second_url = read_listening_url(*second, 15s);
-    REQUIRE(second_url);
-    auto alice_again = connect_to(*second_url, alice, "resume=" + before);
-    const json session = session_of(*alice_again);
-    CHECK(session["recovery"] == "unavailable");
-    CHECK(session["epoch"] != json(before.substr(0, 32)));
-    CHECK(session["offset"] == 0);
-    CHECK(session["replayed"] == 0);
+    auto [second, second_url] = start_server();
+    auto alice_again = connect_to(second_url, alice, "resume=" + resumed.before);
+    resumed.session = session_of(*alice_again);
+    if (resumed.session["recovery"] == "complete")
+        REQUIRE(alice_again->wait_until([](const ClientState& state) { return state.messages.size() >= 2; }));
+    resumed.frames = frames_of(*alice_again);
+    return resumed;
+}
+
+} // namespace
+
+TEST_CASE("after the program restarts, a position from before is unavailable, never complete",
+          "[integration][history][program]") {
+    const Resumed resumed = resume_after_restart({});
+    CHECK(resumed.session["recovery"] == "unavailable");
+    CHECK(resumed.session["epoch"] != json(resumed.before.substr(0, 32)));
+    CHECK(resumed.session["offset"] == 0);
+    CHECK(resumed.session["replayed"] == 0);
+}
+
+TEST_CASE("with --redis and --history memory the history stays in memory: unavailable after a restart",
+          "[integration][history][program][redis]") {
+    redis_test::RedisServer redis;
+    const Resumed resumed =
+        resume_after_restart({"--redis", "127.0.0.1:" + std::to_string(redis.port()), "--redis-prefix",
+                              redis_test::unique_prefix() + "sb", "--history", "memory"});
+    CHECK(resumed.session["recovery"] == "unavailable");
+}
+
+TEST_CASE("with only --redis the history is on Redis: a device resumes on the program run again, complete",
+          "[integration][history][program][redis]") {
+    redis_test::RedisServer redis;
+    const Resumed resumed = resume_after_restart({"--redis", "127.0.0.1:" + std::to_string(redis.port()),
+                                                  "--redis-prefix", redis_test::unique_prefix() + "sb"});
+    CHECK(resumed.session["recovery"] == "complete");
+    CHECK(resumed.session["epoch"] == json(resumed.before.substr(0, 32)));
+    CHECK(resumed.session["replayed"] == 1);
+    REQUIRE(resumed.frames.size() >= 2);
+    CHECK(resumed.frames[1]["data"]["content"] == "while she was away");
 }

@@ -207,6 +207,7 @@ TEST_CASE("social_server refuses an unknown flag or a missing value with the usa
         // A secret given, so that no warning of the development one comes before the value's check.
         {{"--jwt-secret", "s", "--history", "redis"}, "--history redis needs --redis"},
         {{"--jwt-secret", "s", "--history", "disk"}, "--history must be memory, redis or off"},
+        {{"--jwt-secret", "s", "--redis", "127.0.0.1:1", "--history", "disk"}, "--history must be memory, redis or off"},
     };
     for (const auto& [args, problem] : refused) {
         std::vector<std::string> argv{program};

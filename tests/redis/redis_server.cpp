@@ -31,10 +31,12 @@ std::uint16_t free_loopback_port() {
 }
 } // namespace
 
-RedisServer::RedisServer(std::uint16_t port) : port_(port ? port : free_loopback_port()) {
-    process_ = std::make_unique<integration::ChildProcess>(std::vector<std::string>{
-        REDIS_SERVER_PATH, "--port", std::to_string(port_), "--bind", "127.0.0.1", "--save", "",
-        "--appendonly", "no"});
+RedisServer::RedisServer(std::uint16_t port, const std::string& data_dir)
+    : port_(port ? port : free_loopback_port()) {
+    std::vector<std::string> command{REDIS_SERVER_PATH, "--port", std::to_string(port_), "--bind", "127.0.0.1",
+                                     "--save", "", "--appendonly", "no"};
+    if (!data_dir.empty()) command.insert(command.end(), {"--dir", data_dir, "--dbfilename", "dump.rdb"});
+    process_ = std::make_unique<integration::ChildProcess>(command);
     if (!process_->read_line_containing("Ready to accept connections")) {
         throw std::runtime_error("redis-server did not start on port " + std::to_string(port_));
     }

@@ -22,7 +22,8 @@ namespace redis_test {
 class RedisServer {
 public:
     /// Starts on a free port (or on `port`, to restart on the same one) and waits until it accepts.
-    explicit RedisServer(std::uint16_t port = 0);
+    /// With `data_dir`, it loads `dump.rdb` there at start and writes it on `SAVE` (never by itself).
+    explicit RedisServer(std::uint16_t port = 0, const std::string& data_dir = {});
     std::uint16_t port() const { return port_; }
     /// Kills it (SIGKILL) and waits for its exit.
     void kill();

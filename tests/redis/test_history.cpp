@@ -271,13 +271,14 @@ TEST_CASE("Redis paused: calls time out fast, then fail at once, and nothing is 
     const auto first_call = std::chrono::steady_clock::now() - started;
     CHECK(first_call >= std::chrono::milliseconds(150));
     CHECK(first_call < std::chrono::milliseconds(1000));
-    CHECK(during.created);
-    CHECK(during.position.epoch != before.position.epoch);
+    CHECK_FALSE(during.stored);
     CHECK(history.failures() == 1);
 
     const auto refused_at = std::chrono::steady_clock::now();
     CHECK_FALSE(history.read(alice, before.position, 1));
-    CHECK(history.open(alice).created);
+    const switchboard::StreamTop opened = history.open(alice);
+    CHECK_FALSE(opened.created); // the user's other connections stay
+    CHECK(opened.position.epoch != before.position.epoch);
     CHECK(std::chrono::steady_clock::now() - refused_at < std::chrono::milliseconds(50));
     CHECK(history.failures() == 3);
     fixture.redis.call({"CLIENT", "UNPAUSE"});

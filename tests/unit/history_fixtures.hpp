@@ -1,8 +1,9 @@
 // Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
 #pragma once
 
-// What the history tests share: a manager with a MemoryHistory on the mock transport, devices
-// that connect (and resume) through the listener, and a look at the frames they received.
+// What the history tests share: a manager with a MemoryHistory (or a store of the test's) on the
+// mock transport, devices that connect (and resume) through the listener, and a look at the
+// frames they received.
 
 #include <cstdint>
 #include <memory>
@@ -46,6 +47,8 @@ struct HistoryFixture {
                             switchboard::LimitOptions limits = {})
         : history(std::make_shared<switchboard::MemoryHistory>(std::move(store))),
           manager(transport, authenticator(), options(history, max_replay, limits)) {}
+    explicit HistoryFixture(std::shared_ptr<switchboard::History> store)
+        : history(std::move(store)), manager(transport, authenticator(), options(history, 1000)) {}
 
     struct Device {
         Handle handle;
@@ -111,7 +114,7 @@ struct HistoryFixture {
     }
 
     switchboard::MockTransport transport;
-    std::shared_ptr<switchboard::MemoryHistory> history;
+    std::shared_ptr<switchboard::History> history;
     switchboard::ConnectionManager<switchboard::MockTransport> manager;
 };
 

@@ -6,7 +6,8 @@
 // A user's appends (which decide offsets) and connection starts are queued under the lock of
 // the user's stripe, in the same critical section, so queue order is offset order. Whoever finds
 // the stripe idle processes what is queued, with no lock held (`detail::SerialQueue`):
-// - a delivery sends its event, with its offset, to the user's started connections;
+// - a delivery sends its event, with its offset (none if the store could not keep it), to the
+//   user's started connections;
 // - a start sends the connection's `Session`, then what its client missed up to the top the
 //   start was queued at, then what was held for it meanwhile, and only then makes it started.
 // Deliveries queued before a start skip that connection (their offsets are at most that top:
@@ -42,14 +43,21 @@ std::size_t ConnectionManager<Transport, Auth>::append_to_streams(std::vector<Us
     const auto call = reinterpret_cast<std::uintptr_t>(&stored);
     StreamScratch scratch{{}, SendTally(*this)};
     std::size_t reached = 0;
+    std::vector<UserId> unkept; // a history that publishes its appends published only the kept ones
     for (const UserId& user : users) {
         const auto make = [&] {
             const StreamTop top = options_.history->append(user, stored);
-            return StreamItem{StreamDelivery{user, stored, top.position, top.created, except, call}};
+            if (!top.stored) {
+                counters_.history_append_failures.fetch_add(1, std::memory_order_relaxed);
+                if (sequencers_) unkept.push_back(user);
+            }
+            const StreamPosition position = top.stored ? top.position : StreamPosition{};
+            return StreamItem{StreamDelivery{user, stored, position, top.stored && top.created, except, call}};
         };
         reached += order(user, make, call, scratch);
     }
-    if (options_.backplane && !sequencers_) publish_to_users(users, Frame(std::string(stored.text())));
+    const std::vector<UserId>& unpublished = sequencers_ ? unkept : users;
+    if (options_.backplane && !unpublished.empty()) publish_to_users(unpublished, Frame(std::string(stored.text())));
     return reached;
 }
 
@@ -154,12 +162,16 @@ std::size_t ConnectionManager<Transport, Auth>::deliver_from_stream(const Stream
         if (sequencers_) sequencer_of(delivery.user).forget(delivery.user);
         return 0; // whoever starts from now on gets it in its replay
     }
-    if (sequencers_) return deliver_in_sequence(delivery, scratch);
+    // Offset 0: the store could not keep it; live only, as without history.
+    const bool kept = delivery.position.offset != 0;
+    if (sequencers_ && kept) return deliver_in_sequence(delivery, scratch);
     typename Registry::Targets& targets = scratch.recipients;
     targets.clear();
     registry_.collect_user(delivery.user, targets);
     if (delivery.except) Registry::leave_out(targets, delivery.except);
-    return targets.empty() ? 0 : deliver(targets, delivery.event.frame_at(delivery.position.offset), &scratch.tally);
+    if (targets.empty()) return 0;
+    const Frame frame = kept ? delivery.event.frame_at(delivery.position.offset) : Frame(std::string(delivery.event.text()));
+    return deliver(targets, frame, &scratch.tally);
 }
 
 /// The store made the user's stream anew (it had forgotten it): the user's started connections

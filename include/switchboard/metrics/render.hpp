@@ -64,6 +64,8 @@ inline void write_history_metrics(PrometheusText& out, const HistoryMetrics& his
     out.sample(static_cast<double>(history.evicted_events), {{"reason", "memory_cap"}});
     out.counter("history_streams_evicted_total", "Streams forgotten whole for the memory cap",
                 static_cast<double>(history.evicted_streams));
+    out.counter("history_store_failures_total", "Calls a shared history store (Redis) could not answer",
+                static_cast<double>(history.failures));
 }
 
 inline void write_resume_metrics(PrometheusText& out, const ManagerMetrics& metrics) {
@@ -75,6 +77,9 @@ inline void write_resume_metrics(PrometheusText& out, const ManagerMetrics& metr
     out.counter("events_replayed_total", "Missed events sent on resume", static_cast<double>(metrics.events_replayed));
     out.counter("stream_reset_closes_total", "Connections closed (1012) because the store lost their stream",
                 static_cast<double>(metrics.closed_stream_reset));
+    out.counter("history_append_failures_total",
+                "Events to a user the history could not keep, delivered live without an offset",
+                static_cast<double>(metrics.history_append_failures));
 }
 
 inline void write_backplane_metrics(PrometheusText& out, const ManagerMetrics& metrics) {

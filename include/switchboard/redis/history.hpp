@@ -31,11 +31,21 @@
 /// without gap or duplicate. Without it, the manager publishes each event through its backplane
 /// apart from the append, without its offset.
 ///
-/// Failures. `History` has no error path, so a failed call is reported the safe way: `append`
-/// and `open` return a fresh random epoch with `created` set (the manager closes the user's
-/// connections with 1012, and their resume is `unavailable` until Redis answers again; if the
-/// script ran after all, e.g. after a `CLIENT PAUSE`, the event is in the stream and a resume
-/// gets it), `read` returns `std::nullopt`. Each is counted in `failures()`.
+/// Failures (Redis away, timed out, an error or malformed reply), each counted in `failures()`:
+/// - a failed `append` returns `stored` false: the manager delivers the event live, without an
+///   offset, to the user's connections here and keeps them open. The user is remembered (see
+///   `max_unkept_users`) until a call for them succeeds: that call first renews their stream (a
+///   new epoch at top 0, its events deleted; a script, so even an append that ran after all,
+///   e.g. after a `CLIENT PAUSE`, is dropped) and reports `created`, so the manager resets the
+///   user's connections here once (1012) and every resume from before is `unavailable`: their
+///   offline devices missed an event the store never kept, and are never told `complete`.
+/// - a failed `open` returns a fresh random epoch at top 0, not `created`: the new connection's
+///   resume is `unavailable` and its `Session` names an epoch no one holds, so it never resumes
+///   `complete` later either; the user's other connections stay.
+/// - a failed `read` returns `std::nullopt` (`unavailable`).
+/// The remembering is per node: a user whose append failed on node A and whose next call after
+/// Redis is back goes to node B keeps the old epoch until A's next call for them renews it (then
+/// B's connections of the user are reset by its manager's sequencer, which hears the new epoch).
 ///
 /// Threads. Every member may be called from any thread. Calls are synchronous: the `History`
 /// interface is, and the manager calls `append` and `open` under a per-user lock (and `open` on
@@ -59,6 +69,10 @@
 
 namespace switchboard::redis {
 
+namespace detail {
+class UnkeptUsers;
+}
+
 struct RedisHistoryOptions {
     std::string host = "127.0.0.1";
     std::uint16_t port = 6379;
@@ -78,6 +92,10 @@ struct RedisHistoryOptions {
     /// This node's `RedisBackplane::node_id()`, so that its backplane ignores what it published.
     /// Needed with `backplane_prefix`.
     std::string node_id;
+    /// Users whose append failed, remembered (about 100 bytes each) until their stream is renewed.
+    /// Past it, the node forgets them and renews every stream it touches once instead, at one
+    /// more round trip per `append` and `open` from then on (see `unkept_overflowed`).
+    std::size_t max_unkept_users = 100'000;
 };
 
 class RedisHistory final : public History {
@@ -100,8 +118,14 @@ public:
     /// With `backplane_prefix`.
     bool publishes_appends() const noexcept override { return !options_.backplane_prefix.empty(); }
 
-    /// Calls that failed (Redis away, timed out, an error reply, a malformed reply).
+    /// Calls that failed (Redis away, timed out, an error reply, a malformed reply); also in
+    /// `metrics().failures`.
     std::uint64_t failures() const noexcept { return failures_.load(std::memory_order_relaxed); }
+    /// Users remembered for a failed append whose stream is not renewed yet.
+    std::size_t unkept_users() const;
+    /// Whether more than `max_unkept_users` were ever remembered at once (then every stream this
+    /// node touches is renewed once).
+    bool unkept_overflowed() const;
 
     const RedisHistoryOptions& options() const noexcept { return options_; }
 
@@ -109,12 +133,13 @@ private:
     class Links;
     std::optional<StreamTop> run_top_script(std::size_t script, const UserId& user,
                                             std::vector<std::string> args);
-    StreamTop failed();
+    StreamTop failed(bool stored);
 
     const RedisHistoryOptions options_;
     const std::string user_channel_prefix_; ///< of `backplane_prefix`: a user's channel is this and their id
     const std::string envelope_head_;       ///< what each published append starts with
     std::unique_ptr<Links> links_;
+    std::unique_ptr<detail::UnkeptUsers> unkept_;
     std::atomic<std::uint64_t> appended_{0};
     std::atomic<std::uint64_t> failures_{0};
 };
