@@ -31,6 +31,11 @@ ShardLinks::ShardLinks(const asio::any_io_executor& executor, ConnectionOptions 
       subscriber_(std::make_unique<Connection>(executor, subscriber_options(options))),
       commands_(std::make_unique<Connection>(executor, command_options(options))) {}
 
+ShardLinks::~ShardLinks() {
+    subscriber_.reset();
+    commands_.reset();
+}
+
 void ShardLinks::start() {
     subscriber_->start();
     commands_->start();

@@ -47,6 +47,8 @@ public:
     /// callbacks are replaced). Connects once `start` is called.
     ShardLinks(const asio::any_io_executor& executor, ConnectionOptions options, std::string probe_channel,
                std::string probe_payload, Hooks hooks);
+    /// The subscriber first, as the backplane did with one instance (no callback runs after).
+    ~ShardLinks();
     ShardLinks(const ShardLinks&) = delete;
     ShardLinks& operator=(const ShardLinks&) = delete;
 
@@ -73,7 +75,7 @@ private:
     const std::string probe_channel_;
     const std::string probe_payload_;
     const Hooks hooks_;
-    std::unique_ptr<Connection> subscriber_; ///< first: its callbacks may read the command link
+    std::unique_ptr<Connection> subscriber_;
     std::unique_ptr<Connection> commands_;
 
     std::unordered_set<std::string> subscribed_; ///< what the subscriber's connection holds now

@@ -19,6 +19,8 @@ namespace {
 
 /// Two redis-servers (the second restartable on its port), a client of each, and a prefix.
 struct TwoShards {
+    TwoShards() { REQUIRE(eventually([&] { return redis_first.connected == 1 && redis_second.connected == 1; })); }
+
     RedisServer first;
     std::unique_ptr<RedisServer> second = std::make_unique<RedisServer>();
     const std::uint16_t second_port = second->port();
