@@ -11,10 +11,10 @@
 #   - Redis' own ceiling for the cross-node publish pattern (redis-benchmark: PUBLISH to one of
 #     10,000 user channels, each with one subscriber, as a node subscribes them), for the README's
 #     sizing.
-# Nodes run `--history off`: the memory history is each node's own (not a cluster's), and
-# `--history redis` is not the default with --redis (README, "Clustering"); it runs as one more
-# direct case, shown beside the target. Nodes, Redis and the single node run on CPU 0 (one core
-# shared by everything server-side), the load generator and redis-benchmark's client on CPU 1.
+# Nodes run `--history off` (delivery alone, without the default --history redis's synchronous
+# append to Redis on each durable send); --history redis runs as one more direct case, shown
+# beside the target. Nodes, Redis and the single node run on CPU 0 (one core shared by everything
+# server-side), the load generator and redis-benchmark's client on CPU 1.
 # Uses run.sh's switchboard_command, run_loadgen, wait_for_quiet, and server_control.sh's
 # wait_for_port (on `port`) and pinning.
 

@@ -7,8 +7,8 @@
 
 namespace social {
 
-std::optional<std::vector<RedisSettings>> parse_redis_list(std::string_view list) {
-    std::vector<RedisSettings> instances;
+std::optional<std::vector<switchboard::redis::Endpoint>> parse_redis_list(std::string_view list) {
+    std::vector<switchboard::redis::Endpoint> instances;
     while (true) {
         const std::size_t comma = list.find(',');
         const std::string_view entry = list.substr(0, comma);
@@ -25,13 +25,20 @@ std::optional<std::vector<RedisSettings>> parse_redis_list(std::string_view list
     }
 }
 
+std::string redis_list(const std::vector<switchboard::redis::Endpoint>& shards) {
+    std::string list;
+    for (const auto& shard : shards) list += (list.empty() ? "" : ",") + shard.host + ":" + std::to_string(shard.port);
+    return list;
+}
+
 namespace {
 
 switchboard::redis::RedisBackplaneOptions backplane_options(const RedisSettings& settings,
                                                             std::function<void(std::string_view)> log) {
     switchboard::redis::RedisBackplaneOptions options;
-    options.redis.host = settings.host;
-    options.redis.port = settings.port;
+    options.redis.host = settings.shards.front().host;
+    options.redis.port = settings.shards.front().port;
+    options.more_shards.assign(settings.shards.begin() + 1, settings.shards.end());
     options.prefix = settings.prefix;
     options.log = std::move(log);
     return options;

@@ -21,17 +21,21 @@
 #include <asio/io_context.hpp>
 
 #include <switchboard/redis/backplane.hpp>
+#include <switchboard/redis/shards.hpp>
 
 namespace social {
 
 struct RedisSettings {
-    std::string host;
-    std::uint16_t port = 6379;
+    /// One or more Redis instances: the first holds broadcasts and presence, each holds the users
+    /// the ring puts on it (`redis::ShardRing`).
+    std::vector<switchboard::redis::Endpoint> shards;
     std::string prefix = "switchboard";
 };
 
 /// `HOST:PORT[,HOST:PORT...]`, one entry per Redis instance; none if an entry is not of that form.
-std::optional<std::vector<RedisSettings>> parse_redis_list(std::string_view list);
+std::optional<std::vector<switchboard::redis::Endpoint>> parse_redis_list(std::string_view list);
+/// `HOST:PORT,HOST:PORT...`, as the flag takes it.
+std::string redis_list(const std::vector<switchboard::redis::Endpoint>& shards);
 
 class ClusterNode {
 public:

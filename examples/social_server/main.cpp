@@ -82,7 +82,7 @@ constexpr Flag server_flags[] = {
     {"--history-ttl", "SECONDS", "86400", "how long an event is kept; 0: no limit"},
     {"--history-max-replay", "N", "1000", "events replayed in one resume; past it, recovery is unavailable"},
     {"--history-memory-cap", "BYTES", "268435456", "all history, past which least recently used streams go"},
-    {"--redis", "HOST:PORT[,...]", "", "share delivery with other nodes through this Redis (one, for now)"},
+    {"--redis", "HOST:PORT[,...]", "", "share delivery with other nodes through these Redis shards"},
     {"--redis-prefix", "P", "switchboard", "names the cluster's channels in Redis"},
     {"--metrics-port", "N", "", "also serve GET /metrics without a token on 127.0.0.1:N; 0 picks a free one"},
 };
@@ -252,8 +252,8 @@ void apply_history(const Arguments& arguments, social::ServerOptions& options) {
     if (store != "off") options.history = bounds;
 }
 
-/// `--redis HOST:PORT`: a node of the cluster on that Redis. The list syntax of several instances
-/// is read, but sharding over them is not implemented yet.
+/// `--redis HOST:PORT[,HOST:PORT...]`: a node of the cluster on those Redis instances, its shards
+/// (every node lists the same ones in the same order).
 void apply_redis(const Arguments& arguments, social::ServerOptions& options) {
     if (!arguments.has("--redis")) {
         if (arguments.has("--redis-prefix")) usage("--redis-prefix needs --redis");
@@ -261,10 +261,10 @@ void apply_redis(const Arguments& arguments, social::ServerOptions& options) {
     }
     const auto instances = social::parse_redis_list(arguments.get("--redis"));
     if (!instances) usage("--redis must be HOST:PORT[,HOST:PORT...]");
-    if (instances->size() > 1)
-        usage("--redis: sharding over several Redis instances is not implemented yet; give one HOST:PORT");
-    options.redis = instances->front();
-    options.redis->prefix = arguments.get("--redis-prefix");
+    for (auto shard = instances->begin(); shard != instances->end(); ++shard)
+        if (std::find(instances->begin(), shard, *shard) != shard)
+            usage("--redis lists " + social::redis_list({*shard}) + " twice");
+    options.redis = social::RedisSettings{*instances, arguments.get("--redis-prefix")};
     if (options.redis->prefix.empty()) usage("--redis-prefix must not be empty");
 }
 
@@ -355,8 +355,8 @@ int main(int argc, char** argv) {
         if (server.metrics_port() != 0)
             log_line("metrics on http://127.0.0.1:" + std::to_string(server.metrics_port()) + "/metrics");
         if (redis)
-            log_line("node " + server.node_id() + " of the cluster on redis " + redis->host + ":" +
-                     std::to_string(redis->port) + ", prefix " + redis->prefix);
+            log_line("node " + server.node_id() + " of the cluster on redis " + social::redis_list(redis->shards) +
+                     ", prefix " + redis->prefix);
         log_line("listening on " + scheme + "://" + bind + ":" + std::to_string(server.port()) + "/ws");
         const int signal = wait_for_stop(stop_signals);
         log_line(std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");

@@ -217,8 +217,9 @@ std::shared_ptr<switchboard::History> make_history(const ServerOptions& server, 
     const switchboard::MemoryHistoryOptions& bounds = *server.history;
     if (!server.history_on_redis || !server.redis) return std::make_shared<switchboard::MemoryHistory>(bounds);
     switchboard::redis::RedisHistoryOptions options;
-    options.host = server.redis->host;
-    options.port = server.redis->port;
+    options.host = server.redis->shards.front().host;
+    options.port = server.redis->shards.front().port;
+    options.more_shards.assign(server.redis->shards.begin() + 1, server.redis->shards.end());
     options.prefix = server.redis->prefix;
     if (cluster) {
         options.backplane_prefix = server.redis->prefix;

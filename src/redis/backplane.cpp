@@ -7,7 +7,6 @@
 #include <mutex>
 #include <random>
 #include <stdexcept>
-#include <unordered_set>
 #include <utility>
 
 #include <asio/post.hpp>
@@ -16,13 +15,11 @@
 #include "cluster_presence.hpp"
 #include "local_users.hpp"
 #include "online_mirror.hpp"
+#include "shard_links.hpp"
 
 namespace switchboard::redis {
 
 namespace {
-
-/// Channels per SUBSCRIBE or UNSUBSCRIBE, so that resubscribing many users never makes one huge command.
-constexpr std::size_t subscribe_batch = 512;
 
 std::string random_node_id() {
     std::random_device random;
@@ -49,18 +46,6 @@ const std::string& checked_prefix(const std::string& prefix) {
     return prefix;
 }
 
-/// `verb` followed by at most `subscribe_batch` of `channels` per call of `send`.
-template <class Send>
-void in_batches(const std::vector<std::string>& channels, Send send) {
-    for (std::size_t first = 0; first < channels.size(); first += subscribe_batch) {
-        const auto begin = channels.begin() + static_cast<std::ptrdiff_t>(first);
-        send(std::vector<std::string>(begin, begin + static_cast<std::ptrdiff_t>(
-                                                         std::min(subscribe_batch, channels.size() - first))));
-    }
-}
-
-void ignore_reply(std::error_code, const Reply&) {}
-
 } // namespace
 
 class RedisBackplane::Impl : public std::enable_shared_from_this<Impl> {
@@ -68,22 +53,22 @@ public:
     Impl(asio::any_io_executor executor, RedisBackplaneOptions options)
         : executor_(std::move(executor)), options_(std::move(options)), node_id_(checked_node_id(options_.node_id)),
           channels_(checked_prefix(options_.prefix), node_id_),
-          subscriber_(std::make_unique<Connection>(executor_, subscriber_options())),
-          commands_(std::make_unique<Connection>(executor_, command_options())),
+          endpoints_(detail::every_shard({options_.redis.host, options_.redis.port}, options_.more_shards,
+                                         "RedisBackplane")),
+          ring_(endpoints_.size()),
+          shards_(make_shards()),
           presence_(std::make_shared<detail::ClusterPresence>(
-              executor_, *commands_,
+              executor_, first_shard().commands(),
               detail::ClusterPresence::Options{options_.prefix, node_id_, options_.heartbeat_interval,
                                                options_.dead_after},
               [this] { return local_users_.users(); })) {
-        subscriber_->start();
-        commands_->start();
+        for (const auto& shard : shards_) shard->start();
     }
 
     /// The connections' callbacks point here: they go first.
     ~Impl() {
         presence_->stop();
-        subscriber_.reset();
-        commands_.reset();
+        shards_.clear();
     }
 
     const std::string& node_id() const { return node_id_; }
@@ -93,20 +78,23 @@ public:
         sink_ = sink;
     }
 
-    /// Fails at once, counted, while the command link is down or too much awaits Redis already.
-    void publish(std::vector<std::string> channels, const Frame& frame) {
-        const std::size_t count = channels.size();
-        if (!commands_up_.load(std::memory_order_relaxed) || !reserve_in_flight(count)) {
-            publish_failures_.fetch_add(count, std::memory_order_relaxed);
-            return;
-        }
-        asio::post(executor_, [weak = weak_from_this(), channels = std::move(channels),
-                               payload = detail::seal(node_id_, frame)] {
-            if (const auto self = weak.lock()) self->send_publishes(channels, payload);
-        });
+    /// A channel on the shard that holds it.
+    struct Target {
+        std::size_t shard;
+        std::string channel;
+    };
+
+    /// Each distinct user's channel, on the user's shard.
+    void publish_to_users(std::vector<UserId> users, const Frame& frame) {
+        std::sort(users.begin(), users.end()); // each user once
+        users.erase(std::unique(users.begin(), users.end()), users.end());
+        std::vector<Target> targets;
+        targets.reserve(users.size());
+        for (const UserId& user : users) targets.push_back({ring_.shard_of(user), channels_.user(user)});
+        publish(std::move(targets), frame);
     }
 
-    const detail::Channels& channels() const { return channels_; }
+    void publish_to_all(const Frame& frame) { publish({{0, channels_.broadcast()}}, frame); }
 
     /// Subscribes (batched), and tells Redis, in this node's order, which decides presence.
     void user_joined(const UserId& user) {
@@ -125,54 +113,87 @@ public:
     bool is_online_in_cluster(const UserId& user) const { return online_.is_online(user); }
     std::vector<UserId> online_in_cluster() const { return online_.users(); }
 
+    /// Summed over the shards; connected while every shard's links are up.
     BackplaneMetrics metrics() const {
         constexpr auto relaxed = std::memory_order_relaxed;
         BackplaneMetrics metrics;
-        metrics.connected = commands_up_.load(relaxed) && subscriber_up_.load(relaxed);
-        metrics.subscriptions = subscription_count_.load(relaxed);
+        metrics.connected = true;
+        for (const auto& shard : shards_) {
+            metrics.connected = metrics.connected && shard->up();
+            metrics.subscriptions += shard->subscriptions();
+            metrics.resubscribes += shard->resubscribes();
+        }
         metrics.published = published_.load(relaxed);
         metrics.publish_failures = publish_failures_.load(relaxed);
-        metrics.resubscribes = resubscribes_.load(relaxed);
         return metrics;
     }
 
 private:
-    ConnectionOptions subscriber_options() {
-        ConnectionOptions options = link_options();
-        options.on_connected = [this] { subscriber_connected(); };
-        options.on_disconnected = [this](std::error_code why) {
-            subscriber_up_.store(false, std::memory_order_relaxed);
-            subscribed_.clear();
-            subscription_count_.store(0, std::memory_order_relaxed);
-            log("subscriber link lost: " + why.message());
-        };
-        options.on_message = [this](std::string_view channel, std::string_view payload) { received(channel, payload); };
-        options.liveness_probe = [this] { probe(); };
-        return options;
+    /// Shard 0 is `options_.redis`; it also carries broadcasts, presence and the node's liveness.
+    std::vector<std::unique_ptr<detail::ShardLinks>> make_shards() {
+        std::vector<std::unique_ptr<detail::ShardLinks>> shards;
+        for (std::size_t index = 0; index < endpoints_.size(); ++index) {
+            ConnectionOptions link = options_.redis;
+            link.host = endpoints_[index].host;
+            link.port = endpoints_[index].port;
+            link.on_backoff = nullptr;
+            link.liveness_interval = options_.liveness_interval;
+            shards.push_back(std::make_unique<detail::ShardLinks>(executor_, std::move(link), channels_.node(),
+                                                                  detail::seal(node_id_, Frame("probe")),
+                                                                  shard_hooks(index)));
+        }
+        return shards;
     }
 
-    ConnectionOptions command_options() {
-        ConnectionOptions options = link_options();
-        options.on_connected = [this] {
-            commands_up_.store(true, std::memory_order_relaxed);
-            if (subscriber_up_.load(std::memory_order_relaxed)) links_up();
-            log("command link up");
+    detail::ShardLinks::Hooks shard_hooks(std::size_t index) {
+        detail::ShardLinks::Hooks hooks;
+        hooks.channels = [this, index] { return channels_of_shard(index); };
+        hooks.message = [this, index](std::string_view channel, std::string_view payload) {
+            received(index, channel, payload);
         };
-        options.on_disconnected = [this](std::error_code why) {
-            commands_up_.store(false, std::memory_order_relaxed);
-            presence_->disconnected();
-            log("command link lost: " + why.message());
+        hooks.both_up = [this, index] {
+            if (index == 0) links_up();
         };
-        options.liveness_probe = [this] { commands_->command({"PING"}, ignore_reply); };
-        return options;
+        hooks.commands_lost = [this, index](std::error_code) {
+            if (index == 0) presence_->disconnected();
+        };
+        const Endpoint& endpoint = endpoints_[index];
+        const std::string name = endpoints_.size() == 1 ? std::string()
+                                                        : "shard " + std::to_string(index) + " (" + endpoint.host +
+                                                              ":" + std::to_string(endpoint.port) + "): ";
+        hooks.log = [this, name](const std::string& line) { log(name + line); };
+        return hooks;
     }
 
-    ConnectionOptions link_options() const {
-        ConnectionOptions options = options_.redis;
-        options.on_backoff = nullptr;
-        options.on_message = nullptr;
-        options.liveness_interval = options_.liveness_interval;
-        return options;
+    detail::ShardLinks& first_shard() { return *shards_.front(); }
+
+    /// What a new subscriber connection of shard `index` takes: its users' channels, the node's
+    /// (for the liveness probe), and on the first shard broadcasts and presence.
+    std::vector<std::string> channels_of_shard(std::size_t index) const {
+        std::vector<std::string> channels{channels_.node()};
+        if (index == 0) channels.insert(channels.end(), {channels_.broadcast(), channels_.presence()});
+        for (const UserId& user : local_users_.users())
+            if (ring_.shard_of(user) == index) channels.push_back(channels_.user(user));
+        return channels;
+    }
+
+    /// Fails at once, counted, for a shard whose command link is down, or when too much awaits
+    /// Redis already.
+    void publish(std::vector<Target> targets, const Frame& frame) {
+        const auto down = std::remove_if(targets.begin(), targets.end(),
+                                         [this](const Target& target) { return !shards_[target.shard]->commands_up(); });
+        std::size_t failed = static_cast<std::size_t>(targets.end() - down);
+        targets.erase(down, targets.end());
+        if (!reserve_in_flight(targets.size())) {
+            failed += targets.size();
+            targets.clear();
+        }
+        if (failed != 0) publish_failures_.fetch_add(failed, std::memory_order_relaxed);
+        if (targets.empty()) return;
+        asio::post(executor_, [weak = weak_from_this(), targets = std::move(targets),
+                               payload = detail::seal(node_id_, frame)] {
+            if (const auto self = weak.lock()) self->send_publishes(targets, payload);
+        });
     }
 
     bool reserve_in_flight(std::size_t count) {
@@ -181,34 +202,30 @@ private:
         return false;
     }
 
-    /// One PUBLISH per channel, all written in this executor turn: one pipeline.
-    void send_publishes(const std::vector<std::string>& channels, const std::string& payload) {
-        for (const std::string& channel : channels) {
-            commands_->command({"PUBLISH", channel, payload}, [this](std::error_code error, const Reply& reply) {
+    /// One PUBLISH per channel, all written in this executor turn: one pipeline per shard.
+    void send_publishes(const std::vector<Target>& targets, const std::string& payload) {
+        for (const Target& target : targets) {
+            shards_[target.shard]->commands().command({"PUBLISH", target.channel, payload},
+                                                      [this](std::error_code error, const Reply& reply) {
                 in_flight_.fetch_sub(1, std::memory_order_relaxed);
                 (error || reply.is_error() ? publish_failures_ : published_).fetch_add(1, std::memory_order_relaxed);
             });
         }
     }
 
-    /// Comes back on the subscriber, through Redis.
-    void probe() {
-        commands_->command({"PUBLISH", channels_.node(), detail::seal(node_id_, Frame("probe"))}, ignore_reply);
-    }
-
-    /// Presence syncs once both links are up and the subscriber listens (a probe came back; the
-    /// liveness probes repeat it if this one went out too early), so that this node hears what
-    /// its sync announces.
+    /// Presence syncs once both links of the first shard are up and its subscriber listens (a
+    /// probe came back; the liveness probes repeat it if this one went out too early), so that
+    /// this node hears what its sync announces.
     void links_up() {
         awaiting_listener_ = true;
-        probe();
+        first_shard().probe();
     }
 
     /// Then the copy of who is online is read again (after the sync, in the pipeline).
     void listening() {
         presence_->connected();
         online_.seeding();
-        commands_->command({"SMEMBERS", presence_->online_key()}, [this](std::error_code error, const Reply& reply) {
+        first_shard().commands().command({"SMEMBERS", presence_->online_key()}, [this](std::error_code error, const Reply& reply) {
             std::vector<UserId> users;
             if (error || reply.type != Reply::Type::array) users = online_.users(); // keep what it knew
             for (const Reply& element : reply.elements)
@@ -228,42 +245,24 @@ private:
         });
     }
 
-    /// Subscribes to the users who came and unsubscribes from those who left since the last turn.
-    /// While the subscriber is down, `subscriber_connected` will subscribe to everyone.
+    /// Subscribes to the users who came and unsubscribes from those who left since the last
+    /// turn, each on the user's shard. A shard whose subscriber is down takes its users when it
+    /// comes back.
     void catch_up() {
-        const std::vector<detail::LocalUsers::Change> changes = local_users_.take_changes();
-        if (!subscriber_up_.load(std::memory_order_relaxed)) return;
-        std::vector<std::string> subscribe, unsubscribe;
-        for (const auto& change : changes) {
-            std::string channel = channels_.user(change.user);
-            if (change.wanted && subscribed_.insert(channel).second) subscribe.push_back(std::move(channel));
-            else if (!change.wanted && subscribed_.erase(channel) != 0) unsubscribe.push_back(std::move(channel));
-        }
-        in_batches(subscribe, [this](std::vector<std::string> batch) { subscriber_->subscribe(std::move(batch)); });
-        in_batches(unsubscribe, [this](std::vector<std::string> batch) { subscriber_->unsubscribe(std::move(batch)); });
-        subscription_count_.store(subscribed_.size(), std::memory_order_relaxed);
-    }
-
-    /// A new connection has no subscription: it takes every channel this node should hold.
-    void subscriber_connected() {
-        std::vector<std::string> channels{channels_.broadcast(), channels_.node(), channels_.presence()};
-        for (const UserId& user : local_users_.users()) channels.push_back(channels_.user(user));
-        subscribed_ = std::unordered_set<std::string>(channels.begin(), channels.end());
-        in_batches(channels, [this](std::vector<std::string> batch) { subscriber_->subscribe(std::move(batch)); });
-        subscription_count_.store(subscribed_.size(), std::memory_order_relaxed);
-        subscriber_up_.store(true, std::memory_order_relaxed);
-        if (commands_up_.load(std::memory_order_relaxed)) links_up();
-        if (std::exchange(subscribed_before_, true)) resubscribes_.fetch_add(1, std::memory_order_relaxed);
-        log("subscriber link up: " + std::to_string(channels.size()) + " channels");
+        std::vector<std::vector<detail::ShardLinks::Change>> by_shard(shards_.size());
+        for (const auto& change : local_users_.take_changes())
+            by_shard[ring_.shard_of(change.user)].push_back({channels_.user(change.user), change.wanted});
+        for (std::size_t index = 0; index < shards_.size(); ++index) shards_[index]->update(by_shard[index]);
     }
 
     /// Another node's message, to this node's connections. Its own (and its probes) are ignored:
     /// they were delivered here before they were published. Presence, which Redis publishes, is
-    /// delivered here as everywhere, in the order Redis decided it.
-    void received(std::string_view channel, std::string_view payload) {
+    /// delivered here as everywhere, in the order Redis decided it. A probe on another shard than
+    /// the first only proves that shard's subscriber alive.
+    void received(std::size_t shard, std::string_view channel, std::string_view payload) {
         if (channel == channels_.presence()) return received_presence(payload);
         if (channel == channels_.node()) {
-            if (std::exchange(awaiting_listener_, false) && commands_up_.load(std::memory_order_relaxed)) listening();
+            if (shard == 0 && std::exchange(awaiting_listener_, false) && first_shard().commands_up()) listening();
             return;
         }
         const auto envelope = detail::unseal(payload);
@@ -299,25 +298,21 @@ private:
     const RedisBackplaneOptions options_;
     const std::string node_id_;
     const detail::Channels channels_;
-    std::unique_ptr<Connection> subscriber_;
-    std::unique_ptr<Connection> commands_;
-    detail::LocalUsers local_users_;
+    const std::vector<Endpoint> endpoints_; ///< every shard, `options_.redis` first
+    const ShardRing ring_;
+    detail::LocalUsers local_users_; ///< before the shards, whose first connection reads it
+    std::vector<std::unique_ptr<detail::ShardLinks>> shards_;
     const std::shared_ptr<detail::ClusterPresence> presence_; ///< on the executor only
     detail::OnlineMirror online_;
 
     // On the executor only:
-    std::unordered_set<std::string> subscribed_; ///< what the subscriber's connection holds now
-    bool subscribed_before_ = false;
     bool awaiting_listener_ = false; ///< both links came up: sync presence once the subscriber hears
 
     std::mutex sink_mutex_; ///< held while delivering, so that `attach(nullptr)` waits for the delivery
     BackplaneSink* sink_ = nullptr;
 
-    std::atomic<bool> commands_up_{false};
-    std::atomic<bool> subscriber_up_{false};
     std::atomic<std::size_t> in_flight_{0};
-    std::atomic<std::size_t> subscription_count_{0};
-    std::atomic<std::uint64_t> published_{0}, publish_failures_{0}, resubscribes_{0};
+    std::atomic<std::uint64_t> published_{0}, publish_failures_{0};
 };
 
 RedisBackplane::RedisBackplane(asio::any_io_executor executor, RedisBackplaneOptions options)
@@ -330,15 +325,10 @@ const std::string& RedisBackplane::node_id() const noexcept { return impl_->node
 void RedisBackplane::attach(BackplaneSink* sink) { impl_->attach(sink); }
 
 void RedisBackplane::publish_to_users(const std::vector<UserId>& users, const Frame& frame) {
-    std::vector<std::string> channels;
-    channels.reserve(users.size());
-    for (const UserId& user : users) channels.push_back(impl_->channels().user(user));
-    std::sort(channels.begin(), channels.end()); // each user once
-    channels.erase(std::unique(channels.begin(), channels.end()), channels.end());
-    impl_->publish(std::move(channels), frame);
+    impl_->publish_to_users(users, frame);
 }
 
-void RedisBackplane::publish_to_all(const Frame& frame) { impl_->publish({impl_->channels().broadcast()}, frame); }
+void RedisBackplane::publish_to_all(const Frame& frame) { impl_->publish_to_all(frame); }
 
 void RedisBackplane::user_joined(const UserId& user) { impl_->user_joined(user); }
 

@@ -27,20 +27,28 @@ std::string millis(std::chrono::milliseconds duration) { return std::to_string(d
 
 } // namespace
 
-/// The blocking links, each with the script digests loaded on it; a user always uses the same one.
+/// The blocking links, `connections` per shard, each with the script digests loaded on it; a user
+/// always uses the same one, on the user's shard.
 class RedisHistory::Links {
 public:
-    explicit Links(const RedisHistoryOptions& options) {
-        const detail::BlockingLinkOptions link{options.host, options.port, options.connect_timeout,
-                                               options.command_timeout, options.retry_interval};
-        for (std::size_t i = 0; i < options.connections; ++i) slots_.push_back(std::make_unique<Slot>(link));
+    explicit Links(const RedisHistoryOptions& options)
+        : Links(detail::every_shard({options.host, options.port}, options.more_shards, "RedisHistory"), options) {}
+
+    Links(const std::vector<Endpoint>& endpoints, const RedisHistoryOptions& options) : ring_(endpoints.size()) {
+        for (const Endpoint& shard : endpoints) {
+            const detail::BlockingLinkOptions link{shard.host, shard.port, options.connect_timeout,
+                                                   options.command_timeout, options.retry_interval};
+            auto& slots = shards_.emplace_back();
+            for (std::size_t i = 0; i < options.connections; ++i) slots.push_back(std::make_unique<Slot>(link));
+        }
     }
 
     /// Runs `script` with the user's two keys and `args`; false on any failure (then `reply` is
     /// meaningless).
     bool run(const UserId& user, Script script, const std::array<std::string, 2>& keys,
              const std::vector<std::string>& args, Reply& reply) {
-        Slot& slot = *slots_[std::hash<UserId>{}(user) % slots_.size()];
+        const auto& slots = shards_[ring_.shard_of(user)];
+        Slot& slot = *slots[std::hash<UserId>{}(user) % slots.size()];
         std::lock_guard lock(slot.mutex);
         std::string& sha = slot.digests[script];
         if (sha.empty()) {
@@ -73,7 +81,8 @@ private:
         return !slot.link.command(command, reply);
     }
 
-    std::vector<std::unique_ptr<Slot>> slots_;
+    const ShardRing ring_;
+    std::vector<std::vector<std::unique_ptr<Slot>>> shards_;
 };
 
 namespace {

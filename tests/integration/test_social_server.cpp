@@ -14,7 +14,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <switchboard/redis/shards.hpp>
+
 #include "../redis/redis_server.hpp"
+#include "../redis/test_client.hpp"
 #include "child_process.hpp"
 #include "harness.hpp"
 #include "http_client.hpp"
@@ -40,6 +43,40 @@ std::string listening_url(ChildProcess& server) {
     std::smatch match;
     REQUIRE(std::regex_search(*line, match, std::regex(R"(listening on (ws://127\.0\.0\.1:[0-9]+/ws)$)")));
     return match[1];
+}
+
+/// Two social_server processes on the Redis instances `redis` (`HOST:PORT[,...]`) with `prefix`
+/// and the flags `more`, each checked to log the cluster it joined.
+struct TwoNodes {
+    TwoNodes(const std::string& redis, const std::string& prefix, const std::vector<std::string>& more = {})
+        : a(command(redis, prefix, more)), b(command(redis, prefix, more)) {
+        for (ChildProcess* node : {&a, &b})
+            CHECK(node->read_line_containing("of the cluster on redis " + redis + ", prefix " + prefix, process_wait));
+        url_a = listening_url(a);
+        url_b = listening_url(b);
+    }
+    static std::vector<std::string> command(const std::string& redis, const std::string& prefix,
+                                            const std::vector<std::string>& more) {
+        std::vector<std::string> command{program, "--port", "0", "--jwt-secret", std::string(test_secret),
+                                         "--redis", redis, "--redis-prefix", prefix};
+        command.insert(command.end(), more.begin(), more.end());
+        return command;
+    }
+    ChildProcess a, b;
+    std::string url_a, url_b;
+};
+
+/// `from` sends `text` to `recipient` (connected as `to`) until it arrives: a node subscribes to a
+/// user's channel a round trip to Redis after the user connects, and until then what another
+/// node sends reaches nobody there.
+bool deliver(TestClient& from, TestClient& to, const UserId& recipient, const std::string& text) {
+    const std::string message = envelope("SendMessage", {{"to", {recipient.to_string()}}, {"text", text}});
+    const auto received = [](const ClientState& state) { return !events_of(state, "MessageSent").empty(); };
+    for (int attempt = 0; attempt < 50; ++attempt) {
+        if (!from.send_text(message)) return false;
+        if (to.wait_until(received, 100ms)) return true;
+    }
+    return false;
 }
 
 } // namespace
@@ -73,34 +110,17 @@ TEST_CASE("Two social_server processes with --redis: a user on one gets what a u
     // memory, each node's own stream, so without one across nodes.
     const bool history_on_redis = GENERATE(false, true);
     redis_test::RedisServer redis;
-    const std::string address = "127.0.0.1:" + std::to_string(redis.port());
-    const std::string prefix = redis_test::unique_prefix() + "sb";
-    std::vector<std::string> node{program, "--port", "0", "--jwt-secret", std::string(test_secret),
-                                  "--redis", address, "--redis-prefix", prefix};
-    node.insert(node.end(), {"--history", history_on_redis ? "redis" : "memory"});
-    ChildProcess node_a(node);
-    ChildProcess node_b(node);
-    CHECK(node_a.read_line_containing("of the cluster on redis " + address + ", prefix " + prefix, process_wait));
-    const std::string url_a = listening_url(node_a);
-    const std::string url_b = listening_url(node_b);
-    REQUIRE(url_a != url_b);
+    const TwoNodes nodes("127.0.0.1:" + std::to_string(redis.port()), redis_test::unique_prefix() + "sb",
+                         {"--history", history_on_redis ? "redis" : "memory"});
+    REQUIRE(nodes.url_a != nodes.url_b);
 
     const UserId alice = UserId::random();
     const UserId bob = UserId::random();
     TestClient alice_on_a;
     TestClient bob_on_b;
-    REQUIRE(alice_on_a.connect(url_a, bearer(token_for(alice))));
-    REQUIRE(bob_on_b.connect(url_b, bearer(token_for(bob))));
-    // Node A subscribes to alice's channel a round trip to Redis after she connects: until then what bob
-    // sends reaches nobody there, so bob sends again until one arrives.
-    const std::string message = envelope("SendMessage", {{"to", {alice.to_string()}}, {"text", "across nodes"}});
-    const auto received = [](const ClientState& state) { return !events_of(state, "MessageSent").empty(); };
-    bool arrived = false;
-    for (int attempt = 0; attempt < 50 && !arrived; ++attempt) {
-        REQUIRE(bob_on_b.send_text(message));
-        arrived = alice_on_a.wait_until(received, 100ms);
-    }
-    REQUIRE(arrived);
+    REQUIRE(alice_on_a.connect(nodes.url_a, bearer(token_for(alice))));
+    REQUIRE(bob_on_b.connect(nodes.url_b, bearer(token_for(bob))));
+    REQUIRE(deliver(bob_on_b, alice_on_a, alice, "across nodes"));
     const json first = events_of(alice_on_a, "MessageSent").front();
     const json& sent = first["data"];
     CHECK(sent["from"] == bob.to_string());
@@ -140,6 +160,42 @@ TEST_CASE("Two social_server processes with --redis: GET /api/presence on one li
     const auto gone_by = std::chrono::steady_clock::now() + 5s;
     while (listed_on_b() && std::chrono::steady_clock::now() < gone_by) std::this_thread::sleep_for(20ms);
     CHECK(!listed_on_b());
+}
+
+TEST_CASE("Two social_server processes on two Redis shards: users on either shard reach each other across nodes",
+          "[integration][program][redis]") {
+    redis_test::RedisServer first;
+    redis_test::RedisServer second;
+    const std::string shards =
+        "127.0.0.1:" + std::to_string(first.port()) + ",127.0.0.1:" + std::to_string(second.port());
+    const std::string prefix = redis_test::unique_prefix() + "sb";
+    const TwoNodes nodes(shards, prefix);
+
+    // One user on each shard, by the ring every node uses.
+    const switchboard::redis::ShardRing ring(2);
+    UserId alice = UserId::random(), bob = UserId::random();
+    while (ring.shard_of(alice) != 0) alice = UserId::random();
+    while (ring.shard_of(bob) != 1) bob = UserId::random();
+    TestClient alice_on_a;
+    TestClient bob_on_b;
+    REQUIRE(alice_on_a.connect(nodes.url_a, bearer(token_for(alice))));
+    REQUIRE(bob_on_b.connect(nodes.url_b, bearer(token_for(bob))));
+    CHECK(deliver(bob_on_b, alice_on_a, alice, "to shard 0"));
+    CHECK(deliver(alice_on_a, bob_on_b, bob, "to shard 1"));
+
+    // Each user's channel is held on the ring's shard (by node A for alice, B for bob), not on the other.
+    redis_test::IoThread io;
+    redis_test::TestClient redis_first(io, redis_test::options_for(first));
+    redis_test::TestClient redis_second(io, redis_test::options_for(second));
+    REQUIRE(redis_test::eventually([&] { return redis_first.connected == 1 && redis_second.connected == 1; }));
+    const auto listeners = [&](redis_test::TestClient& redis, const UserId& user) {
+        const auto outcome = redis.call({"PUBSUB", "NUMSUB", prefix + ".user." + user.to_string()});
+        return outcome.reply.elements.size() == 2 ? outcome.reply.elements[1].integer : -1;
+    };
+    CHECK(listeners(redis_first, alice) == 1);
+    CHECK(listeners(redis_second, alice) == 0);
+    CHECK(listeners(redis_first, bob) == 0);
+    CHECK(listeners(redis_second, bob) == 1);
 }
 
 namespace {
@@ -208,6 +264,9 @@ TEST_CASE("social_server refuses an unknown flag or a missing value with the usa
         {{"--jwt-secret", "s", "--history", "redis"}, "--history redis needs --redis"},
         {{"--jwt-secret", "s", "--history", "disk"}, "--history must be memory, redis or off"},
         {{"--jwt-secret", "s", "--redis", "127.0.0.1:1", "--history", "disk"}, "--history must be memory, redis or off"},
+        {{"--jwt-secret", "s", "--redis", "127.0.0.1:6379,"}, "--redis must be HOST:PORT[,HOST:PORT...]"},
+        {{"--jwt-secret", "s", "--redis", "127.0.0.1:6379,:6380"}, "--redis must be HOST:PORT[,HOST:PORT...]"},
+        {{"--jwt-secret", "s", "--redis", "a:6379,b:6380,a:6379"}, "--redis lists a:6379 twice"},
     };
     for (const auto& [args, problem] : refused) {
         std::vector<std::string> argv{program};

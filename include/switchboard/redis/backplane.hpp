@@ -22,11 +22,20 @@
 /// `backplane_prefix` and this node's id) publishes each append itself, with its epoch and
 /// offset: the backplane hands those to `BackplaneSink::deliver_from_stream`.
 ///
-/// Two `redis::Connection`s: one subscribed, one for `PUBLISH`. While Redis is away, publishing
-/// fails at once and is counted (`BackplaneMetrics::publish_failures`): nothing is queued, so
-/// memory stays bounded (at most `max_in_flight` publishes await Redis at any time), and local
-/// delivery goes on. What other nodes publish meanwhile is lost (pub/sub keeps nothing). When the
-/// subscriber's link comes back, it subscribes again to every channel it should hold.
+/// Shards (`more_shards`): with several Redis instances, a user's channel is on the instance
+/// `ShardRing` picks for the user (shards.hpp: consistent hashing of the user id, so every node
+/// agrees with no coordination); broadcasts and presence are on the first; this node's channel
+/// on each (each subscriber's liveness probe goes through its own instance). Each instance has
+/// its own two connections; a send to several users is one pipeline per shard.
+/// Cluster presence (below) lives on the first instance only, keys, scripts and heartbeats:
+/// it is not sharded yet. `metrics()` sums the shards; `connected` means every shard is up.
+///
+/// Two `redis::Connection`s per shard: one subscribed, one for `PUBLISH`. While a shard is away,
+/// publishing to its users fails at once and is counted (`BackplaneMetrics::publish_failures`):
+/// nothing is queued, so memory stays bounded (at most `max_in_flight` publishes await Redis at
+/// any time), and local delivery goes on; the other shards go on as well. What other nodes publish meanwhile is lost
+/// (pub/sub keeps nothing). When a shard's subscriber link comes back, it subscribes again to
+/// every channel it should hold there.
 /// A connection registered on one node hears what other nodes send to its user only once the
 /// node has subscribed (a round trip to Redis after the user's first local connection opens).
 ///
@@ -63,18 +72,23 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <asio/any_io_executor.hpp>
 
 #include <switchboard/backplane.hpp>
 #include <switchboard/redis/connection.hpp>
+#include <switchboard/redis/shards.hpp>
 
 namespace switchboard::redis {
 
 struct RedisBackplaneOptions {
-    /// Where Redis is, and the timeouts and backoff of both connections. Its callbacks and
-    /// `liveness_interval` are the backplane's own: any set here are replaced.
+    /// Where Redis is (the first shard), and the timeouts and backoff of every connection. Its
+    /// callbacks and `liveness_interval` are the backplane's own: any set here are replaced.
     ConnectionOptions redis;
+    /// Further Redis instances, shards 1, 2, ... after `redis` (see "Shards" above). Empty: one
+    /// instance, the common case. Every node of a cluster lists the same ones in the same order.
+    std::vector<Endpoint> more_shards;
     /// Starts every channel name; nodes share delivery exactly when they share Redis and prefix.
     std::string prefix = "switchboard";
     /// This node's name in messages and its channel: 1 to 64 of `A-Z a-z 0-9 . _ -`. Empty: 16
@@ -93,7 +107,8 @@ struct RedisBackplaneOptions {
 
 class RedisBackplane final : public Backplane {
 public:
-    /// Starts connecting at once. Throws `std::invalid_argument` for a bad `prefix` or `node_id`.
+    /// Starts connecting at once. Throws `std::invalid_argument` for a bad `prefix` or `node_id`,
+    /// or a shard listed twice.
     RedisBackplane(asio::any_io_executor executor, RedisBackplaneOptions options);
     ~RedisBackplane() override;
     RedisBackplane(const RedisBackplane&) = delete;

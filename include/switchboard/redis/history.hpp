@@ -50,8 +50,8 @@
 /// Threads. Every member may be called from any thread. Calls are synchronous: the `History`
 /// interface is, and the manager calls `append` and `open` under a per-user lock (and `open` on
 /// the transport thread that opens a connection). So each call blocks its caller for one round
-/// trip to Redis on one of `connections` blocking hiredis links (chosen by user; each under its
-/// own mutex), and never longer than `connect_timeout + command_timeout` (socket timeouts). After
+/// trip to Redis on one of `connections` blocking hiredis links of the user's shard (chosen by
+/// user; each under its own mutex), and never longer than `connect_timeout + command_timeout` (socket timeouts). After
 /// a failure, a link refuses at once (no I/O) for `retry_interval`, so while Redis is away at most
 /// one caller per link and interval waits for a timeout; the others fail fast. Keep the timeouts
 /// short: a slow Redis delays every user of the same manager stripe by as much.
@@ -66,6 +66,7 @@
 #include <vector>
 
 #include <switchboard/history.hpp>
+#include <switchboard/redis/shards.hpp>
 
 namespace switchboard::redis {
 
@@ -74,8 +75,12 @@ class UnkeptUsers;
 }
 
 struct RedisHistoryOptions {
-    std::string host = "127.0.0.1";
+    std::string host = "127.0.0.1"; ///< the first shard
     std::uint16_t port = 6379;
+    /// Further Redis instances, shards 1, 2, ...: a user's two keys are on the instance
+    /// `ShardRing` (shards.hpp) picks for the user, as the backplane's channel. Empty: one
+    /// instance, the common case.
+    std::vector<Endpoint> more_shards;
     /// Starts every key; nodes share streams exactly when they share Redis and prefix. Not empty.
     std::string prefix = "switchboard";
     std::size_t max_events_per_user = 1000;                 ///< exact `MAXLEN`; 0: no limit
@@ -85,7 +90,7 @@ struct RedisHistoryOptions {
     std::chrono::milliseconds connect_timeout{500};
     std::chrono::milliseconds command_timeout{500};
     std::chrono::milliseconds retry_interval{1000}; ///< a failed link refuses at once this long
-    std::size_t connections = 4;                    ///< blocking links; 1 to 64
+    std::size_t connections = 4;                    ///< blocking links per shard; 1 to 64
     /// The `RedisBackplane`'s `prefix`, on whose user channels each append is published with its
     /// offset; empty: appends are not published (the manager publishes them through its backplane).
     std::string backplane_prefix;
@@ -101,8 +106,8 @@ struct RedisHistoryOptions {
 class RedisHistory final : public History {
 public:
     /// Connects lazily (on the first call). Throws `std::invalid_argument` for an empty prefix, a
-    /// `meta_ttl` shorter than `max_age`, a connection count out of range, or a `backplane_prefix`
-    /// without `node_id`.
+    /// `meta_ttl` shorter than `max_age`, a connection count out of range, a `backplane_prefix`
+    /// without `node_id`, or a shard listed twice.
     explicit RedisHistory(RedisHistoryOptions options);
     ~RedisHistory() override;
     RedisHistory(const RedisHistory&) = delete;
