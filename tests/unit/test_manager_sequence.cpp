@@ -19,6 +19,11 @@ namespace {
 class PublishingHistory final : public switchboard::History {
 public:
     switchboard::StreamTop append(const switchboard::UserId& user, const switchboard::StoredEvent& event) override {
+        if (!keeps) {
+            switchboard::StreamTop unkept;
+            unkept.stored = false;
+            return unkept;
+        }
         return store.append(user, event);
     }
     switchboard::StreamTop open(const switchboard::UserId& user) override { return store.open(user); }
@@ -33,6 +38,7 @@ public:
 
     switchboard::MemoryHistory store;
     int reads = 0;
+    bool keeps = true; ///< false: appends fail, as RedisHistory's while Redis is away
 };
 
 struct SilentBackplane final : switchboard::Backplane {
@@ -141,4 +147,27 @@ TEST_CASE("an event heard in another epoch closes the user's devices for reset",
     CHECK(node.offsets(phone).empty());
     CHECK_FALSE(node.transport.is_open(phone));
     CHECK(node.manager.metrics().closed_stream_reset == 1);
+}
+
+TEST_CASE("an event the shared store could not keep goes out live without an offset, and to the other nodes plain",
+          "[manager][history][sequence]") {
+    SequencedNode node;
+    const Handle phone = node.transport.open();
+    node.manager.register_connection(alice, phone);
+    node.append_elsewhere(1, true);
+    node.history->keeps = false;
+    CHECK(node.manager.send_to_user(alice, message(7)) == 1);
+    node.history->keeps = true;
+    node.append_elsewhere(2, true); // the stream goes on past the event it never held
+
+    CHECK(node.offsets(phone) == Offsets{1, 2});
+    int unkept = 0;
+    for (const switchboard::Frame& frame : node.transport.frames(phone)) {
+        const Received received = read_frame(frame);
+        if (received.type == "MessageSent" && !received.offset && received.data["n"] == 7) ++unkept;
+    }
+    CHECK(unkept == 1);
+    CHECK(node.transport.is_open(phone));
+    CHECK(node.backplane->published_to_users == 1); // the store published nothing of it
+    CHECK(node.manager.metrics().history_append_failures == 1);
 }
