@@ -65,6 +65,13 @@ struct SequencedNode {
         return options;
     }
 
+    /// A device of alice's, registered without resuming.
+    Handle connect() {
+        const Handle handle = transport.open();
+        manager.register_connection(alice, handle);
+        return handle;
+    }
+
     /// What another node appended: in the store, and (if `heard`) brought by the backplane.
     StreamPosition append_elsewhere(int n, bool heard) {
         const switchboard::StoredEvent event(message(n));
@@ -101,10 +108,8 @@ using Offsets = std::vector<std::uint64_t>;
 TEST_CASE("other nodes' events, late, twice or lost, and this node's reach each device once in offset order",
           "[manager][history][sequence]") {
     SequencedNode node;
-    const Handle phone = node.transport.open();
-    node.manager.register_connection(alice, phone);
-    const Handle laptop = node.transport.open();
-    node.manager.register_connection(alice, laptop);
+    const Handle phone = node.connect();
+    const Handle laptop = node.connect();
 
     const StreamPosition first = node.append_elsewhere(1, true);
     const StreamPosition lost = node.append_elsewhere(2, false); // pub/sub lost it
@@ -123,8 +128,7 @@ TEST_CASE("other nodes' events, late, twice or lost, and this node's reach each 
 TEST_CASE("a device that starts brings the user's started devices up to its top first",
           "[manager][history][sequence]") {
     SequencedNode node;
-    const Handle phone = node.transport.open();
-    node.manager.register_connection(alice, phone);
+    const Handle phone = node.connect();
     node.append_elsewhere(1, true);
     node.append_elsewhere(2, false); // not heard before the laptop's start reads top 2
 
@@ -140,8 +144,7 @@ TEST_CASE("a device that starts brings the user's started devices up to its top 
 
 TEST_CASE("an event heard in another epoch closes the user's devices for reset", "[manager][history][sequence]") {
     SequencedNode node;
-    const Handle phone = node.transport.open();
-    node.manager.register_connection(alice, phone);
+    const Handle phone = node.connect();
     node.backplane->sink->deliver_from_stream(alice, {switchboard::Epoch::random(), 1},
                                               switchboard::StoredEvent(message(1)).text());
     CHECK(node.offsets(phone).empty());
@@ -152,8 +155,7 @@ TEST_CASE("an event heard in another epoch closes the user's devices for reset",
 TEST_CASE("an event the shared store could not keep goes out live without an offset, and to the other nodes plain",
           "[manager][history][sequence]") {
     SequencedNode node;
-    const Handle phone = node.transport.open();
-    node.manager.register_connection(alice, phone);
+    const Handle phone = node.connect();
     node.append_elsewhere(1, true);
     node.history->keeps = false;
     CHECK(node.manager.send_to_user(alice, message(7)) == 1);
