@@ -99,8 +99,8 @@ RedisHistoryOptions checked(RedisHistoryOptions options) {
     return options;
 }
 
-/// The events of a read's array reply; empty for any other reply, or an entry not ours (someone
-/// else wrote under this prefix).
+/// The events of a read's array reply; none for any other reply, or for an entry not ours
+/// (someone else wrote under this prefix).
 std::optional<std::vector<StoredEvent>> events_of(const Reply& reply) {
     if (reply.type != Reply::Type::array) return std::nullopt;
     std::vector<StoredEvent> events;
