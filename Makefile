@@ -30,9 +30,14 @@ define install_packages
 	fi
 endef
 
+# Debug information as line tables only (-g1): stack traces from the sanitizers, gdb and crashes keep
+# their functions, files and lines, and a test file compiles a fifth to a quarter faster than with -g
+# (tests/integration/test_messages.cpp: 16.3 s against 12.2 s of CPU at -O2, 11.7 against 9.4 at -O0).
+DEBUG_INFO_FLAGS := "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" -DCMAKE_CXX_FLAGS_DEBUG=-g1
+
 # configure(dir, extra cmake arguments)
 define configure
-	$(CMAKE) -S . -B $(1) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(2) > $(1).configure.log || (cat $(1).configure.log; false)
+	$(CMAKE) -S . -B $(1) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(DEBUG_INFO_FLAGS) $(2) > $(1).configure.log || (cat $(1).configure.log; false)
 endef
 
 SANITIZED := -DSWITCHBOARD_BUILD_EXAMPLES=ON -DSWITCHBOARD_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug
