@@ -18,8 +18,8 @@ using Manager = ConnectionManager<MockTransport>;
 namespace {
 
 constexpr std::size_t limit = 2;
-constexpr int worker_count = 4;
-constexpr int rounds_per_worker = 1500;
+constexpr int admission_workers = 4;
+constexpr int rounds_per_admission_worker = 1500;
 
 /// What the workers saw; checked once they are done (Catch2 assertions are not thread-safe).
 struct Tally {
@@ -62,7 +62,7 @@ TEST_CASE("concurrent upgrades of one user never pass the per-user limit and giv
     // about half of those accepted at once; then close the open ones and abandon the rest.
     auto work = [&](int worker) {
         std::mt19937 random(static_cast<unsigned>(worker) + 1);
-        for (int round = 0; round < rounds_per_worker; ++round) {
+        for (int round = 0; round < rounds_per_admission_worker; ++round) {
             std::vector<MockTransport::Handle> open;
             std::vector<MockTransport::Handle> upgrading;
             while (open.size() + upgrading.size() <= limit) {
@@ -90,13 +90,13 @@ TEST_CASE("concurrent upgrades of one user never pass the per-user limit and giv
             tally.abandoned.fetch_add(upgrading.size());
         }
     };
-    run_watched_workers(worker_count, work, [&] {
+    run_watched_workers(admission_workers, work, [&] {
         if (!within_limit()) tally.over_limit.fetch_add(1);
     });
 
     CHECK(tally.over_limit == 0);
     CHECK(tally.most_held <= limit);
-    CHECK(tally.rounds_refused == worker_count * rounds_per_worker); // every round ended in a 429
+    CHECK(tally.rounds_refused == admission_workers * rounds_per_admission_worker); // every round ended in a 429
 
     const ManagerMetrics metrics = manager.metrics();
     CHECK(metrics.upgrades_pending == 0);

@@ -94,14 +94,14 @@ struct BareTransport {
 };
 
 /// About `size` bytes of JSON text, as compressible as chat.
-switchboard::Frame note_of(std::size_t size) {
+switchboard::Frame note_frame(std::size_t size) {
     std::string text = R"({"type":"Note","data":{"text":")";
     while (text.size() < size) text += "the quick brown fox " + std::to_string(text.size()) + " ";
     return switchboard::Frame(text + "\"}}");
 }
 
 bool has_compressed_variants(WebsocketppTransport& transport) {
-    return transport.prepare(note_of(1024)).compressed_variants() != nullptr;
+    return transport.prepare(note_frame(1024)).compressed_variants() != nullptr;
 }
 
 } // namespace
@@ -111,7 +111,7 @@ TEST_CASE("A direct send of a frame to a connection that negotiated permessage-d
     BareTransport server;
     auto deflating = server.connect(offering_deflate());
     auto plain = server.connect({});
-    const switchboard::Frame frame = note_of(1024);
+    const switchboard::Frame frame = note_frame(1024);
 
     REQUIRE(server.transport.send(server.listener.handle(0), frame));
     const auto compressed = deflating->read_frame();

@@ -12,7 +12,7 @@
 
 using switchboard::UserId;
 using switchboard::redis::ShardRing;
-namespace detail = switchboard::redis::detail;
+namespace redis_detail = switchboard::redis::detail;
 
 namespace {
 
@@ -33,13 +33,13 @@ std::vector<UserId> numbered_users(std::size_t count) {
 /// The ring's definition, read literally: the shard of the first point at or after the user's
 /// hash, by a scan of every point (the ring itself sorts and searches).
 std::size_t shard_by_definition(const UserId& user, std::size_t shards, std::size_t points) {
-    const std::uint64_t hash = detail::stable_hash(user);
+    const std::uint64_t hash = redis_detail::stable_hash(user);
     std::uint64_t best_after = std::numeric_limits<std::uint64_t>::max(), lowest = best_after;
     std::size_t after_shard = shards, lowest_shard = 0;
     for (std::size_t shard = 0; shard < shards; ++shard)
         for (std::size_t point = 0; point < points; ++point) {
             const std::uint64_t at =
-                detail::stable_hash("shard-" + std::to_string(shard) + "#" + std::to_string(point));
+                redis_detail::stable_hash("shard-" + std::to_string(shard) + "#" + std::to_string(point));
             if (at >= hash && at < best_after) best_after = at, after_shard = shard;
             if (at < lowest) lowest = at, lowest_shard = shard;
         }
@@ -50,12 +50,12 @@ std::size_t shard_by_definition(const UserId& user, std::size_t shards, std::siz
 
 TEST_CASE("the ring's hash is FNV-1a 64, by its published test vectors", "[unit][shards]") {
     const auto fnv = [](std::string_view text) {
-        return detail::fnv1a64(reinterpret_cast<const unsigned char*>(text.data()), text.size());
+        return redis_detail::fnv1a64(reinterpret_cast<const unsigned char*>(text.data()), text.size());
     };
     CHECK(fnv("") == 0xcbf29ce484222325ull);
     CHECK(fnv("a") == 0xaf63dc4c8601ec8cull);
     CHECK(fnv("foobar") == 0x85944171f73967e8ull);
-    CHECK(detail::stable_hash("foobar") == detail::fmix64(0x85944171f73967e8ull));
+    CHECK(redis_detail::stable_hash("foobar") == redis_detail::fmix64(0x85944171f73967e8ull));
 }
 
 TEST_CASE("two rings built apart place every user where the ring's definition does", "[unit][shards]") {

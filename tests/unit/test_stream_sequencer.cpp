@@ -21,7 +21,7 @@ using Outcome = Sequencer::Outcome;
 
 namespace {
 
-const UserId alice = UserId::parse("11111111-1111-4111-8111-111111111111");
+const UserId sequenced_user = UserId::parse("11111111-1111-4111-8111-111111111111");
 
 StoredEvent note(std::uint64_t n) { return StoredEvent(Event("Note", nlohmann::json{{"n", n}})); }
 
@@ -58,10 +58,10 @@ struct Stream {
 
     Outcome deliver(Sequencer& sequencer, std::uint64_t offset) {
         top = std::max(top, offset); // the store holds what is published
-        return sequencer.deliver(alice, at(offset), note(offset), reader(), sender());
+        return sequencer.deliver(sequenced_user, at(offset), note(offset), reader(), sender());
     }
     Outcome start(Sequencer& sequencer, std::uint64_t at_top, bool others_started) {
-        return sequencer.start(alice, at(at_top), others_started, reader(), sender());
+        return sequencer.start(sequenced_user, at(at_top), others_started, reader(), sender());
     }
 
 };
@@ -150,7 +150,7 @@ TEST_CASE("a user forgotten holds no memory; the next start begins afresh", "[se
     Stream stream;
     REQUIRE(stream.start(sequencer, 0, false) == Outcome::sent);
     CHECK(sequencer.size() == 1);
-    sequencer.forget(alice);
+    sequencer.forget(sequenced_user);
     CHECK(sequencer.size() == 0);
     stream.top = 3;
     REQUIRE(stream.start(sequencer, 3, false) == Outcome::sent);
