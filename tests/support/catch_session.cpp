@@ -12,7 +12,8 @@ namespace test_support {
 int run_tests(int argc, char* argv[], const std::vector<CountOption>& options) {
     Catch::Session session;
     auto cli = session.cli();
-    for (const CountOption& option : options) cli |= Catch::clara::Opt(*option.value, "count")[option.name](option.description);
+    for (const CountOption& option : options)
+        cli |= Catch::clara::Opt(*option.value, "count")[option.name](option.description);
     session.cli(cli);
     if (const int error = session.applyCommandLine(argc, argv)) return error;
     for (const CountOption& option : options) {
