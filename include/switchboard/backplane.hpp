@@ -45,7 +45,8 @@ public:
     /// when another node appended it (`History::publishes_appends`): `event_text` is its
     /// `StoredEvent::text()`, without the offset. Delivered to local connections in offset order,
     /// without duplicate (a gap is filled from the history first), never published or appended.
-    /// Ignored by a manager whose history does not publish its appends.
+    /// A manager whose history does not publish its appends (or with none) delivers it live,
+    /// without an offset, to the user's local connections.
     virtual void deliver_from_stream(const UserId& user, const StreamPosition& position,
                                      std::string_view event_text) = 0;
 

@@ -103,6 +103,16 @@ struct SequencedNode {
 
 using Offsets = std::vector<std::uint64_t>;
 
+/// How many frames of event `n` the device got live, without an offset.
+int count_without_offset(const switchboard::MockTransport& transport, Handle handle, int n) {
+    int found = 0;
+    for (const switchboard::Frame& frame : transport.frames(handle)) {
+        const Received received = read_frame(frame);
+        if (received.type == "MessageSent" && !received.offset && received.data["n"] == n) ++found;
+    }
+    return found;
+}
+
 } // namespace
 
 TEST_CASE("other nodes' events, late, twice or lost, and this node's reach each device once in offset order",
@@ -163,13 +173,29 @@ TEST_CASE("an event the shared store could not keep goes out live without an off
     node.append_elsewhere(2, true); // the stream goes on past the event it never held
 
     CHECK(node.offsets(phone) == Offsets{1, 2});
-    int unkept = 0;
-    for (const switchboard::Frame& frame : node.transport.frames(phone)) {
-        const Received received = read_frame(frame);
-        if (received.type == "MessageSent" && !received.offset && received.data["n"] == 7) ++unkept;
-    }
-    CHECK(unkept == 1);
+    CHECK(count_without_offset(node.transport, phone, 7) == 1);
     CHECK(node.transport.is_open(phone));
     CHECK(node.backplane->published_to_users == 1); // the store published nothing of it
     CHECK(node.manager.metrics().history_append_failures == 1);
+}
+
+TEST_CASE("a node whose history does not publish its appends delivers the other nodes' stream events live, "
+          "without an offset", "[manager][history][sequence]") {
+    const bool with_history = GENERATE(true, false); // --history memory, --history off
+    const auto backplane = std::make_shared<SilentBackplane>();
+    switchboard::ManagerOptions options =
+        with_history ? HistoryFixture::options(std::make_shared<switchboard::MemoryHistory>(), 1000)
+                     : switchboard::ManagerOptions{};
+    options.backplane = backplane;
+    switchboard::MockTransport transport;
+    Manager manager(transport, HistoryFixture::authenticator(), options);
+    const Handle phone = transport.open();
+    manager.register_connection(alice, phone);
+
+    // What a node with --history redis appended at its offset 3, as its store published it.
+    backplane->sink->deliver_from_stream(alice, {switchboard::Epoch::random(), 3},
+                                         switchboard::StoredEvent(message(3)).text());
+    CHECK(count_without_offset(transport, phone, 3) == 1);
+    CHECK(transport.is_open(phone));
+    CHECK(backplane->published_to_users == 0); // delivered here only, never published again
 }

@@ -82,11 +82,16 @@ void ConnectionManager<Transport, Auth>::start_in_sequence(const StreamStart& st
 }
 
 /// Another node's append, as the history published it: queued at the user's order point like
-/// this node's own appends. A text that is not an event's is ignored.
+/// this node's own appends. A text that is not an event's is ignored. A node whose own history
+/// does not publish its appends (another `--history` in a mixed cluster) keeps no numbering of
+/// that stream: it delivers the event live, without an offset, as a plain backplane frame.
 template <class Transport, class Auth>
 void ConnectionManager<Transport, Auth>::receive_stream_event(const UserId& user, const StreamPosition& position,
                                                               std::string_view event_text) {
-    if (!sequencers_) return;
+    if (!sequencers_) {
+        deliver_to_users_locally({user}, Frame(std::string(event_text)), ConnectionId{});
+        return;
+    }
     std::optional<StoredEvent> event;
     try {
         event.emplace(StoredEvent::from_frame_text(event_text));
