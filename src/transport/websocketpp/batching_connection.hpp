@@ -27,7 +27,7 @@
 namespace switchboard::detail {
 
 /// A connection keeps the storage of its writes for this many messages, what it needs once it has
-/// written anything; more goes at the next tick (see `GrownWriteStorage`).
+/// written anything; more goes once the write is done (see `GrownWriteStorage`).
 constexpr std::size_t kept_write_messages = 1;
 
 /// The read-ahead of one connection running on this thread (see `BatchingConnection`): what it
@@ -134,7 +134,7 @@ private:
 ///   call delivered 2.28 times as much single-threaded (bench/load/ab.sh, medians of 7), 1.84
 ///   times with two threads (of 3). TLS writes one record at a time anyway.
 ///
-/// And after each write, storage the write grew to is listed for release (`finish`).
+/// And after each write, storage the write grew to is given back (`finish`).
 template <class TransportConfig>
 class BatchingConnection : public websocketpp::transport::asio::connection<TransportConfig> {
     using Base = websocketpp::transport::asio::connection<TransportConfig>;
@@ -143,8 +143,7 @@ class BatchingConnection : public websocketpp::transport::asio::connection<Trans
     static constexpr bool reads_ahead = plain_tcp && !TransportConfig::enable_multithreading;
 
     /// The websocketpp connection built on this one (incomplete here): its `bool write_waiting`
-    /// (its `connection_base`'s) tells whether its write waits in the round, its
-    /// `bool write_storage_listed` whether it is in a `GrownWriteStorage`.
+    /// (its `connection_base`'s) tells whether its write waits in the round.
     using Connection = typename TransportConfig::connection_type;
 
 public:
@@ -255,16 +254,14 @@ private:
     }
 
     /// websocketpp's handler clears the write's vectors and dispatches the next write, which runs
-    /// later: storage they grew to is listed for the endpoint's next tick to release, or, on a
-    /// host's io_context, released now.
+    /// later: storage they grew to goes now, counted for the endpoint's tick (`GrownWriteStorage`).
     void finish(const std::error_code& error, const websocketpp::transport::write_handler& handler) {
         handler(error);
         Connection& con = static_cast<Connection&>(*this);
-        if (con.write_storage_listed || !websocketpp_internals::write_storage_grown(con, kept_write_messages)) return;
-        websocketpp_internals::GrownWriteStorage* grown = websocketpp_internals::GrownWriteStorage::current();
-        if (!grown) return websocketpp_internals::release_write_storage(con);
-        con.write_storage_listed = true;
-        grown->add(con.get_handle());
+        if (!websocketpp_internals::write_storage_grown(con, kept_write_messages)) return;
+        websocketpp_internals::release_write_storage(con);
+        if (websocketpp_internals::GrownWriteStorage* grown = websocketpp_internals::GrownWriteStorage::current())
+            grown->count();
     }
 };
 
