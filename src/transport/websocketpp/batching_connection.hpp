@@ -26,9 +26,11 @@
 
 namespace switchboard::detail {
 
-/// A connection keeps the storage of its writes for this many messages, what it needs once it has
-/// written anything; more goes once the write is done (see `GrownWriteStorage`).
-constexpr std::size_t kept_write_messages = 1;
+/// A write of more messages than this is part of a burst, counted for the endpoint's tick
+/// (`GrownWriteStorage`). Every write's storage goes once it is done: kept for one message, it
+/// cost each connection that was ever written to 80 bytes (`--presence coalesced`: 6,148 to 6,173
+/// bytes a connection against 6,038 to 6,076 for scoped, at 1,000 and 3,000).
+constexpr std::size_t burst_write_messages = 1;
 
 /// The read-ahead of one connection running on this thread (see `BatchingConnection`): what it
 /// may still read this turn, and the read websocketpp asked for from within the handler it runs,
@@ -254,14 +256,15 @@ private:
     }
 
     /// websocketpp's handler clears the write's vectors and dispatches the next write, which runs
-    /// later: storage they grew to goes now, counted for the endpoint's tick (`GrownWriteStorage`).
+    /// later: their storage goes now, and a burst's write is counted for the endpoint's tick.
     void finish(const std::error_code& error, const websocketpp::transport::write_handler& handler) {
         handler(error);
         Connection& con = static_cast<Connection&>(*this);
-        if (!websocketpp_internals::write_storage_grown(con, kept_write_messages)) return;
+        if (!websocketpp_internals::write_storage_grown(con, 0)) return;
+        const bool burst = websocketpp_internals::write_storage_grown(con, burst_write_messages);
         websocketpp_internals::release_write_storage(con);
-        if (websocketpp_internals::GrownWriteStorage* grown = websocketpp_internals::GrownWriteStorage::current())
-            grown->count();
+        websocketpp_internals::GrownWriteStorage* grown = websocketpp_internals::GrownWriteStorage::current();
+        if (burst && grown) grown->count();
     }
 };
 

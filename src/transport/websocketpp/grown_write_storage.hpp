@@ -6,8 +6,8 @@
 
 namespace switchboard::websocketpp_internals {
 
-/// How many writes since the endpoint's last tick gave back storage they had grown past what a
-/// connection keeps (`release_write_storage`, right after each such write). The tick reads it to
+/// How many writes since the endpoint's last tick gave back storage they had grown past one
+/// message (`release_write_storage`, right after each write). The tick reads it to
 /// tell a burst (`detail::HeapTrim`): ticks that saw such writes, then one that saw none.
 ///
 /// Storage is given back at once rather than at the next tick: kept till then, a burst's write
