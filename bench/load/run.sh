@@ -23,6 +23,7 @@
 # QUICK=1 (small sizes, one repetition: a smoke test that leaves bench/results alone),
 # ONLY=deflate (the permessage-deflate case alone, REPS times; leaves bench/results alone too),
 # ONLY=cluster (issue 14's cluster cases alone, cluster.sh, REPS times; bench/results left alone too),
+# ONLY=memory (idle memory in every presence mode alone, at MEMORY_SIZES: 1000,10000; likewise),
 # STORM_TIMEOUT (seconds before a connect storm is given up; 60).
 #
 # Servers run on CPU 0, the load generator on CPU 1 (when there are two). Every server is started
@@ -185,6 +186,28 @@ run_only_deflate() {
     done
 }
 
+# run_presence_memory SIZES: switchboard's memory in every presence mode: connected a few at a
+# time (scoped is run_all's idle case), and each step's connections connecting at once, as a
+# connect storm.
+run_presence_memory() {
+    local presence
+    for presence in coalesced all; do
+        run_case "idle_$presence" switchboard "$presence" 1 --workload idle --steps "$1"
+    done
+    for presence in scoped coalesced all; do
+        run_case "idle_storm_$presence" switchboard "$presence" 1 --workload idle-after-storm --steps "$1" \
+            --timeout "$storm_timeout"
+    done
+}
+
+# ONLY=memory: the idle cases of every presence mode alone, at MEMORY_SIZES (1000,10000).
+run_only_memory() {
+    local sizes=${MEMORY_SIZES:-1000,10000}
+    echo "idle connections in every presence mode"
+    run_case idle switchboard quiet 1 --workload idle --steps "$sizes"
+    run_presence_memory "$sizes"
+}
+
 run_all() {
     local sizes_idle="1000,5000,10000,19000" fan_small=1000 fan_large=10000 users=2000 rate_seconds=8
     local publish_windows="16 64 256" http_window=64
@@ -196,15 +219,7 @@ run_all() {
     for server in switchboard websocketpp node-ws; do
         run_case idle "$server" quiet 1 --workload idle --steps "$sizes_idle"
     done
-    # switchboard's memory in every presence mode: connected a few at a time (scoped is the idle
-    # case above), and each step's connections connecting at once, as a connect storm.
-    for presence in coalesced all; do
-        run_case "idle_$presence" switchboard "$presence" 1 --workload idle --steps "$sizes_presence"
-    done
-    for presence in scoped coalesced all; do
-        run_case "idle_storm_$presence" switchboard "$presence" 1 --workload idle-after-storm --steps "$sizes_presence" \
-            --timeout "$storm_timeout"
-    done
+    run_presence_memory "$sizes_presence"
     for rep in $(seq "$reps"); do
         echo "fan-out (both shapes) and direct, repetition $rep of $reps"
         for server in "${servers[@]}"; do
@@ -267,6 +282,7 @@ main() {
     cat "$work/machine.txt"
     case ${ONLY:-} in
     deflate) run_only_deflate ;;
+    memory) run_only_memory ;;
     cluster) run_cluster ;;
     *) run_all; run_cluster ;;
     esac

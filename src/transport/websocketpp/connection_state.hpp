@@ -27,7 +27,6 @@ struct ConnectionState {
     std::uint32_t entry = no_entry; ///< in the endpoint's `DueTable`, while open
     bool reported_closed = false;
     bool write_waiting = false;        ///< single-threaded: its write waits in the I/O thread's round
-    bool write_storage_listed = false; ///< in the endpoint's `GrownWriteStorage`
     /// permessage-deflate's window for what is sent to it; 0: not negotiated. Set in the validate
     /// handler, before the connection is registered: sending threads read it.
     std::uint8_t deflate_window_bits = 0;

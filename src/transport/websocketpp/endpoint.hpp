@@ -345,7 +345,7 @@ private:
     /// On the ticker's strand.
     void on_tick() {
         heartbeats_.post_due();
-        bool released = sender_.release_grown_write_storage();
+        bool released = sender_.released_grown_write_storage();
         if constexpr (!multithreaded) released |= dispatch_queue_.trim(); // the ticker's strand is the I/O thread
         heap_trim_.tick(released);
     }

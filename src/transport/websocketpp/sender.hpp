@@ -122,20 +122,11 @@ public:
         backlog.sample_pending = false;
     }
 
-    /// Where the endpoint's I/O threads list connections whose write storage grew.
+    /// Where the endpoint's I/O threads count the writes that gave back grown storage.
     websocketpp_internals::GrownWriteStorage& grown_write_storage() { return grown_write_storage_; }
 
-    /// On the ticker's strand: each listed connection releases on its own. True if any was listed.
-    bool release_grown_write_storage() {
-        const std::vector<websocketpp::connection_hdl> grown = grown_write_storage_.take();
-        for (const auto& connection : grown)
-            if (const ConnectionPtr con = connection_of<Connection>(connection))
-                strands_.post(con, [con] {
-                    con->write_storage_listed = false;
-                    websocketpp_internals::release_write_storage(*con);
-                });
-        return !grown.empty();
-    }
+    /// On the ticker's strand: whether writes gave back grown storage since the last call.
+    bool released_grown_write_storage() { return grown_write_storage_.take() > 0; }
 
 private:
     /// On the I/O thread, a send that was posted. If it fails, the connection is closing, and its
