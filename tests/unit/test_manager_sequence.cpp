@@ -198,4 +198,9 @@ TEST_CASE("a node whose history does not publish its appends delivers the other 
     CHECK(count_without_offset(transport, phone, 3) == 1);
     CHECK(transport.is_open(phone));
     CHECK(backplane->published_to_users == 0); // delivered here only, never published again
+
+    // A text that is not an event's does not reach the device.
+    const std::size_t received = transport.frames(phone).size();
+    backplane->sink->deliver_from_stream(alice, {switchboard::Epoch::random(), 4}, "{\"type\":");
+    CHECK(transport.frames(phone).size() == received);
 }

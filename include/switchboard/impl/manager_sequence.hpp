@@ -88,14 +88,14 @@ void ConnectionManager<Transport, Auth>::start_in_sequence(const StreamStart& st
 template <class Transport, class Auth>
 void ConnectionManager<Transport, Auth>::receive_stream_event(const UserId& user, const StreamPosition& position,
                                                               std::string_view event_text) {
-    if (!sequencers_) {
-        deliver_to_users_locally({user}, Frame(std::string(event_text)), ConnectionId{});
-        return;
-    }
     std::optional<StoredEvent> event;
     try {
         event.emplace(StoredEvent::from_frame_text(event_text));
     } catch (const std::exception&) {
+        return;
+    }
+    if (!sequencers_) {
+        deliver_to_users_locally({user}, Frame(std::string(event_text)), ConnectionId{});
         return;
     }
     StreamScratch scratch{{}, SendTally(*this)};
