@@ -117,6 +117,9 @@ public:
     StreamTop open(const UserId& user) override;
     std::optional<std::vector<StoredEvent>> read(const UserId& user, const StreamPosition& after,
                                                 std::uint64_t upto) override;
+    /// One round trip per shard (an `HMGET` of each user's meta, pipelined on the shard's first
+    /// link); none for a user whose meta is gone, and none for any user of a shard that failed.
+    std::vector<std::optional<StreamPosition>> tops(const std::vector<UserId>& users) override;
     /// This node's counters (`appended`); the sizes (streams, events, bytes, memory) are Redis'
     /// and not counted here: 0.
     HistoryMetrics metrics() const override;
