@@ -102,12 +102,12 @@ private:
 class HeldExecutor {
 public:
     explicit HeldExecutor(Node& node) {
-        std::promise<void> holding;
-        asio::post(node.io.context(), [&holding, released = released_.get_future()] {
-            holding.set_value();
+        const auto holding = std::make_shared<std::promise<void>>();
+        asio::post(node.io.context(), [holding, released = released_.get_future()] {
+            holding->set_value();
             released.wait();
         });
-        holding.get_future().wait();
+        holding->get_future().wait();
     }
     ~HeldExecutor() { released_.set_value(); }
     HeldExecutor(const HeldExecutor&) = delete;

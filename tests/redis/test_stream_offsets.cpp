@@ -188,7 +188,8 @@ TEST_CASE("what node B's subscriber lost while its link was down reaches B's dev
     REQUIRE(eventually([&] { return offsets_of(nodes.b, laptop).size() == 2; }));
     {
         const HeldExecutor held(nodes.b);
-        REQUIRE(nodes.redis.call({"CLIENT", "KILL", "TYPE", "pubsub"}).reply.integer == 2);
+        // Node B's subscriber among them (it listens to alice); node A's too, if it is up yet.
+        REQUIRE(nodes.redis.call({"CLIENT", "KILL", "TYPE", "pubsub"}).reply.integer >= 1);
         send_notes(nodes.a, 5); // published to no one on node B
     }
     REQUIRE(eventually([&] { return nodes.b.metrics().resubscribes >= 1; }));
