@@ -29,8 +29,9 @@
 /// message lost while the subscriber's link was down, or one that arrives after a later local
 /// append) by a `read`, so every device of a user, on any node, gets the stream in offset order
 /// without gap or duplicate. When the subscriber is back, the manager reads the tops of the
-/// users it holds (`tops`) and catches them up by a `read` each, with no later event needed. Without it, the manager publishes each event through its backplane
-/// apart from the append, without its offset.
+/// users it holds (`tops`) and catches them up by a `read` each, with no later event needed.
+/// Without `backplane_prefix`, the manager publishes each event through its backplane apart from
+/// the append, without its offset.
 ///
 /// Failures (Redis away, timed out, an error or malformed reply), each counted in `failures()`:
 /// - a failed `append` returns `stored` false: the manager delivers the event live, without an
