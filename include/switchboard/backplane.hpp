@@ -49,6 +49,13 @@ public:
     /// without an offset, to the user's local connections.
     virtual void deliver_from_stream(const UserId& user, const StreamPosition& position,
                                      std::string_view event_text) = 0;
+    /// The backplane listens again for `users` (a link lost, then subscribed again to them):
+    /// what other nodes published to them meanwhile never came. A manager whose history
+    /// publishes its appends reads the users' stream tops (`History::tops`) and sends each of
+    /// their started connections here what it missed, from the history, at the user's order
+    /// point as live stream events; for other messages nothing is kept to catch up from. Called
+    /// one batch (at most a few hundred users) at a time; blocks for the history's round trips.
+    virtual void resubscribed(const std::vector<UserId>& /*users*/) {}
 
 protected:
     ~BackplaneSink() = default;

@@ -235,7 +235,11 @@ private:
     struct StreamLeave { ///< the user's last connection here left (history publishing its appends)
         UserId user;
     };
-    using StreamItem = std::variant<StreamStart, StreamDelivery, StreamLeave>;
+    struct StreamCatchUp { ///< the store's top, read after the backplane's subscriber came back
+        UserId user;
+        StreamPosition top;
+    };
+    using StreamItem = std::variant<StreamStart, StreamDelivery, StreamLeave, StreamCatchUp>;
     using StreamQueues = detail::StripedSerialQueues<StreamItem, 64>;
     /// One per stripe of `StreamQueues`, used only while draining it.
     using StreamSequencers = std::array<detail::StreamSequencer, StreamQueues::stripes>;
@@ -293,6 +297,10 @@ private:
     detail::StreamSequencer& sequencer_of(const UserId& user);
     std::size_t deliver_in_sequence(const StreamDelivery& delivery, StreamScratch& scratch);
     void start_in_sequence(const StreamStart& start);
+    void catch_up_in_sequence(const StreamCatchUp& catch_up);
+    template <class Step>
+    void sequence_started(const UserId& user, Step&& step);
+    void catch_up_streams(const std::vector<UserId>& users);
     void receive_stream_event(const UserId& user, const StreamPosition& position, std::string_view event_text);
     void leave_stream(const UserId& user);
     void forget_if_gone(const UserId& user);

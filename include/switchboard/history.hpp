@@ -185,6 +185,18 @@ public:
     virtual std::optional<std::vector<StoredEvent>> read(const UserId& user, const StreamPosition& after,
                                                         std::uint64_t upto) = 0;
 
+    /// The current top of each of `users`' streams, in their order; `std::nullopt` for one the
+    /// store cannot tell (a failure, or a numbering it lost). The manager asks, with no lock held,
+    /// when its backplane listens again after losing its link (what was published meanwhile is
+    /// lost), for the users that link serves, a few hundred at a time. By default `open` for each;
+    /// a store across the network answers them in one round trip (`redis::RedisHistory` does).
+    virtual std::vector<std::optional<StreamPosition>> tops(const std::vector<UserId>& users) {
+        std::vector<std::optional<StreamPosition>> found;
+        found.reserve(users.size());
+        for (const UserId& user : users) found.emplace_back(open(user).position);
+        return found;
+    }
+
     virtual HistoryMetrics metrics() const = 0;
 
     /// True when each `append` also publishes the event with its position to the other nodes

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <mutex>
 #include <random>
@@ -154,6 +155,7 @@ private:
         hooks.both_up = [this, index] {
             if (index == 0) links_up();
         };
+        hooks.resubscribed = [this, index] { hand_over_to_catch_up(users_of_shard(index)); };
         hooks.commands_lost = [this, index](std::error_code) {
             if (index == 0) presence_->disconnected();
         };
@@ -172,9 +174,31 @@ private:
     std::vector<std::string> channels_of_shard(std::size_t index) const {
         std::vector<std::string> channels{channels_.node()};
         if (index == 0) channels.insert(channels.end(), {channels_.broadcast(), channels_.presence()});
-        for (const UserId& user : local_users_.users())
-            if (ring_.shard_of(user) == index) channels.push_back(channels_.user(user));
+        for (const UserId& user : users_of_shard(index)) channels.push_back(channels_.user(user));
         return channels;
+    }
+
+    std::vector<UserId> users_of_shard(std::size_t index) const {
+        std::vector<UserId> users = local_users_.users();
+        users.erase(std::remove_if(users.begin(), users.end(),
+                                   [&](const UserId& user) { return ring_.shard_of(user) != index; }),
+                    users.end());
+        return users;
+    }
+
+    /// Their stream events published while the subscriber was away never came: the manager reads
+    /// them from the history, `catch_up_batch` users per executor turn (one round trip to the
+    /// store each, and a read per user behind), so that messages go on being handled in between.
+    void hand_over_to_catch_up(const std::vector<UserId>& users) {
+        constexpr std::size_t catch_up_batch = 512;
+        for (std::size_t first = 0; first < users.size(); first += catch_up_batch) {
+            const auto begin = users.begin() + static_cast<std::ptrdiff_t>(first);
+            const auto end = begin + static_cast<std::ptrdiff_t>(std::min(catch_up_batch, users.size() - first));
+            on_executor([batch = std::vector<UserId>(begin, end)](Impl& self) {
+                std::lock_guard lock(self.sink_mutex_);
+                if (self.sink_) self.sink_->resubscribed(batch);
+            });
+        }
     }
 
     /// Fails at once, counted, for a shard whose command link is down, or when too much awaits

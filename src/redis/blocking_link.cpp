@@ -4,6 +4,7 @@
 #include <sys/time.h>
 
 #include <cerrno>
+#include <utility>
 
 #include <hiredis/hiredis.h>
 
@@ -23,25 +24,42 @@ BlockingLink::~BlockingLink() {
 }
 
 std::error_code BlockingLink::command(const std::vector<std::string_view>& args, Reply& reply) {
+    std::vector<Reply> replies;
+    const std::error_code error = pipeline({args}, replies);
+    if (!error) reply = std::move(replies.front());
+    return error;
+}
+
+std::error_code BlockingLink::pipeline(const std::vector<std::vector<std::string_view>>& commands,
+                                       std::vector<Reply>& replies) {
     if (!context_) {
         if (std::chrono::steady_clock::now() < retry_at_) return Errc::not_connected;
         if (const std::error_code error = connect()) return error;
     }
     std::vector<const char*> pointers;
     std::vector<std::size_t> sizes;
-    for (const std::string_view arg : args) {
-        pointers.push_back(arg.data());
-        sizes.push_back(arg.size());
+    for (const std::vector<std::string_view>& args : commands) {
+        pointers.clear();
+        sizes.clear();
+        for (const std::string_view arg : args) {
+            pointers.push_back(arg.data());
+            sizes.push_back(arg.size());
+        }
+        if (redisAppendCommandArgv(context_, static_cast<int>(args.size()), pointers.data(), sizes.data()) != REDIS_OK)
+            return fail(Errc::connection_lost);
     }
-    auto* raw = static_cast<redisReply*>(
-        redisCommandArgv(context_, static_cast<int>(args.size()), pointers.data(), sizes.data()));
-    if (!raw) {
-        // A socket timeout leaves EAGAIN behind; anything else is a broken link.
-        const bool timed_out = context_->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
-        return fail(timed_out ? Errc::timed_out : Errc::connection_lost);
+    replies.clear();
+    replies.reserve(commands.size());
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+        void* raw = nullptr;
+        if (redisGetReply(context_, &raw) != REDIS_OK || !raw) {
+            // A socket timeout leaves EAGAIN behind; anything else is a broken link.
+            const bool timed_out = context_->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
+            return fail(timed_out ? Errc::timed_out : Errc::connection_lost);
+        }
+        replies.push_back(copy_reply(*static_cast<redisReply*>(raw)));
+        freeReplyObject(raw);
     }
-    reply = copy_reply(*raw);
-    freeReplyObject(raw);
     return {};
 }
 

@@ -39,6 +39,9 @@ public:
 
     /// Sends one command (binary-safe arguments) and waits for its reply, within the timeouts.
     std::error_code command(const std::vector<std::string_view>& args, Reply& reply);
+    /// Sends `commands` at once and waits for their replies, in order: one round trip. On an
+    /// error, `replies` is meaningless.
+    std::error_code pipeline(const std::vector<std::vector<std::string_view>>& commands, std::vector<Reply>& replies);
 
 private:
     std::error_code connect();

@@ -218,9 +218,11 @@ private:
         Impl& self = impl_of(context);
         self.heard_ = true;
         const auto& r = *static_cast<redisReply*>(reply);
-        if (r.type != REDIS_REPLY_ARRAY || r.elements != 3 || !self.options_.on_message) return;
+        if (r.type != REDIS_REPLY_ARRAY || r.elements != 3) return;
         const auto text = [&](std::size_t i) { return std::string_view(r.element[i]->str, r.element[i]->len); };
-        if (text(0) == "message") self.options_.on_message(text(1), text(2));
+        const ConnectionOptions& options = self.options_;
+        if (text(0) == "message" && options.on_message) options.on_message(text(1), text(2));
+        else if (text(0) == "subscribe" && options.on_subscribed) options.on_subscribed(text(1));
     }
 
     asio::any_io_executor executor_;

@@ -2,6 +2,9 @@
 #include <switchboard/redis/history.hpp>
 
 #include <array>
+#include <charconv>
+#include <cstdint>
+#include <string_view>
 #include <functional>
 #include <mutex>
 #include <stdexcept>
@@ -65,6 +68,17 @@ public:
         return !reply.is_error();
     }
 
+    std::size_t shards() const { return shards_.size(); }
+    std::size_t shard_of(const UserId& user) const { return ring_.shard_of(user); }
+
+    /// Sends `commands` to `shard` in one round trip, on its first link; false on a failure.
+    bool pipeline(std::size_t shard, const std::vector<std::vector<std::string_view>>& commands,
+                  std::vector<Reply>& replies) {
+        Slot& slot = *shards_[shard].front();
+        std::lock_guard lock(slot.mutex);
+        return !slot.link.pipeline(commands, replies);
+    }
+
 private:
     struct Slot {
         explicit Slot(const detail::BlockingLinkOptions& options) : link(options) {}
@@ -110,6 +124,17 @@ std::optional<std::vector<StoredEvent>> events_of(const Reply& reply) {
         return std::nullopt;
     }
     return events;
+}
+
+/// The position in an `HMGET <meta> epoch top` reply; none for a missing meta or anything else.
+std::optional<StreamPosition> top_of_meta(const Reply& reply) {
+    if (reply.type != Reply::Type::array || reply.elements.size() != 2) return std::nullopt;
+    const std::optional<Epoch> epoch = Epoch::try_parse(reply.elements[0].text);
+    const std::string& top = reply.elements[1].text;
+    std::uint64_t offset = 0;
+    const auto [end, error] = std::from_chars(top.data(), top.data() + top.size(), offset);
+    if (!epoch || error != std::errc() || end != top.data() + top.size() || top.empty()) return std::nullopt;
+    return StreamPosition{*epoch, offset};
 }
 
 /// `{meta key, stream key}` of `user`.
@@ -190,6 +215,30 @@ std::optional<std::vector<StoredEvent>> RedisHistory::read(const UserId& user, c
     std::optional<std::vector<StoredEvent>> events = answered ? events_of(reply) : std::nullopt;
     if (!events) failures_.fetch_add(1, std::memory_order_relaxed);
     return events;
+}
+
+/// One `HMGET` of the meta per user, pipelined per shard. A user whose meta is gone (its
+/// numbering lost) gets none: the next `open` or `append` makes their stream anew.
+std::vector<std::optional<StreamPosition>> RedisHistory::tops(const std::vector<UserId>& users) {
+    std::vector<std::optional<StreamPosition>> found(users.size());
+    std::vector<std::vector<std::size_t>> by_shard(links_->shards()); // indexes into `users`
+    for (std::size_t i = 0; i < users.size(); ++i) by_shard[links_->shard_of(users[i])].push_back(i);
+    for (std::size_t shard = 0; shard < by_shard.size(); ++shard) {
+        if (by_shard[shard].empty()) continue;
+        std::vector<std::string> metas;
+        metas.reserve(by_shard[shard].size());
+        for (const std::size_t i : by_shard[shard]) metas.push_back(keys_of(options_.prefix, users[i])[0]);
+        std::vector<std::vector<std::string_view>> commands;
+        commands.reserve(metas.size());
+        for (const std::string& meta : metas) commands.push_back({"HMGET", meta, "epoch", "top"});
+        std::vector<Reply> replies;
+        if (!links_->pipeline(shard, commands, replies)) {
+            failures_.fetch_add(1, std::memory_order_relaxed);
+            continue;
+        }
+        for (std::size_t k = 0; k < replies.size(); ++k) found[by_shard[shard][k]] = top_of_meta(replies[k]);
+    }
+    return found;
 }
 
 HistoryMetrics RedisHistory::metrics() const {

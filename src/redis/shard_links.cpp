@@ -46,12 +46,14 @@ ConnectionOptions ShardLinks::subscriber_options(ConnectionOptions options) {
     options.on_disconnected = [this](std::error_code why) {
         subscriber_up_.store(false, std::memory_order_relaxed);
         subscribed_.clear();
+        unconfirmed_ = 0;
         counted();
         hooks_.log("subscriber link lost: " + why.message());
     };
     options.on_message = [this](std::string_view channel, std::string_view payload) {
         hooks_.message(channel, payload);
     };
+    options.on_subscribed = [this](std::string_view) { confirmed(); };
     options.liveness_probe = [this] { probe(); };
     return options;
 }
@@ -68,6 +70,7 @@ ConnectionOptions ShardLinks::command_options(ConnectionOptions options) {
         hooks_.log("command link lost: " + why.message());
     };
     options.on_message = nullptr;
+    options.on_subscribed = nullptr;
     options.liveness_probe = [this] { commands_->command({"PING"}, ignore_reply); };
     return options;
 }
@@ -86,16 +89,23 @@ void ShardLinks::update(const std::vector<Change>& changes) {
 
 void ShardLinks::probe() { commands_->command({"PUBLISH", probe_channel_, probe_payload_}, ignore_reply); }
 
-/// A new connection has no subscription: it takes every channel it should hold.
+/// A new connection has no subscription: it takes every channel it should hold. After a lost
+/// link, the first replies to come are those of these SUBSCRIBEs (replies come in order).
 void ShardLinks::subscriber_connected() {
     const std::vector<std::string> channels = hooks_.channels();
     subscribed_ = std::unordered_set<std::string>(channels.begin(), channels.end());
+    const bool again = std::exchange(subscribed_before_, true);
+    unconfirmed_ = again ? channels.size() : 0;
     in_batches(channels, [this](std::vector<std::string> batch) { subscriber_->subscribe(std::move(batch)); });
     counted();
     subscriber_up_.store(true, std::memory_order_relaxed);
     if (commands_up()) hooks_.both_up();
-    if (std::exchange(subscribed_before_, true)) resubscribes_.fetch_add(1, std::memory_order_relaxed);
+    if (again) resubscribes_.fetch_add(1, std::memory_order_relaxed);
     hooks_.log("subscriber link up: " + std::to_string(channels.size()) + " channels");
+}
+
+void ShardLinks::confirmed() {
+    if (unconfirmed_ != 0 && --unconfirmed_ == 0) hooks_.resubscribed();
 }
 
 void ShardLinks::counted() { subscription_count_.store(subscribed_.size(), std::memory_order_relaxed); }

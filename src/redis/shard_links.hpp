@@ -35,6 +35,9 @@ public:
         std::function<void(std::string_view channel, std::string_view payload)> message;
         /// Both links are up: the second of them just came up.
         std::function<void()> both_up;
+        /// A subscriber connection made after one was lost holds every channel it took (Redis
+        /// confirmed each): what was published to them in between never came.
+        std::function<void()> resubscribed;
         std::function<void(std::error_code why)> commands_lost;
         std::function<void(const std::string& line)> log;
     };
@@ -70,6 +73,7 @@ private:
     ConnectionOptions subscriber_options(ConnectionOptions options);
     ConnectionOptions command_options(ConnectionOptions options);
     void subscriber_connected();
+    void confirmed();
     void counted();
 
     const std::string probe_channel_;
@@ -80,6 +84,7 @@ private:
 
     std::unordered_set<std::string> subscribed_; ///< what the subscriber's connection holds now
     bool subscribed_before_ = false;
+    std::size_t unconfirmed_ = 0; ///< of a resubscribe's channels: SUBSCRIBE replies still owed
     std::atomic<bool> commands_up_{false};
     std::atomic<bool> subscriber_up_{false};
     std::atomic<std::size_t> subscription_count_{0};

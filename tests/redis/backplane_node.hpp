@@ -5,9 +5,12 @@
 // I/O thread of its own; and what the tests ask of Redis and of the nodes' connections.
 
 #include <functional>
+#include <future>
 #include <memory>
 #include <string>
 #include <string_view>
+
+#include <asio/post.hpp>
 
 #include <switchboard/connection_manager.hpp>
 #include <switchboard/redis/backplane.hpp>
@@ -92,6 +95,26 @@ private:
             options.presence.executor = io.context().get_executor();
         return options;
     }
+};
+
+/// Holds `node`'s Redis executor (its I/O thread) from construction until the object goes: a
+/// subscriber killed meanwhile cannot come back, so what is published then never reaches it.
+class HeldExecutor {
+public:
+    explicit HeldExecutor(Node& node) {
+        const auto holding = std::make_shared<std::promise<void>>();
+        asio::post(node.io.context(), [holding, released = released_.get_future()] {
+            holding->set_value();
+            released.wait();
+        });
+        holding->get_future().wait();
+    }
+    ~HeldExecutor() { released_.set_value(); }
+    HeldExecutor(const HeldExecutor&) = delete;
+    HeldExecutor& operator=(const HeldExecutor&) = delete;
+
+private:
+    std::promise<void> released_;
 };
 
 /// One node on a redis-server of its own, with a client of the test's to ask Redis.

@@ -3,10 +3,7 @@
 // own) through a real redis-server, and which channels a node holds.
 #include <catch2/catch.hpp>
 
-#include <future>
 #include <thread>
-
-#include <asio/post.hpp>
 
 #include "backplane_node.hpp"
 
@@ -33,18 +30,6 @@ long long calls_of(TestClient& redis, const std::string& command) {
     const std::size_t at = text.find(key);
     return at == std::string::npos ? -1 : std::stoll(text.substr(at + key.size()));
 }
-
-/// Holds `node`'s Redis executor (its I/O thread) until the object goes.
-class HeldExecutor {
-public:
-    explicit HeldExecutor(Node& node) {
-        asio::post(node.io.context(), [released = released_.get_future().share()] { released.wait(); });
-    }
-    ~HeldExecutor() { released_.set_value(); }
-
-private:
-    std::promise<void> released_;
-};
 
 } // namespace
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <optional>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -213,6 +214,19 @@ TEST_CASE("FLUSHALL: the stream gets a new epoch and an old position is unavaila
     CHECK(after.position.offset == 0);
     CHECK_FALSE(history.read(alice, {before.position.epoch, 1}, 2));
     CHECK(history.append(alice, note(3)).position == StreamPosition{after.position.epoch, 1});
+}
+
+TEST_CASE("tops: each user's position as the meta holds it, none once the meta is gone", "[redis][history]") {
+    OneRedis fixture;
+    RedisHistory history(history_options(fixture.server, fixture.prefix));
+    history.append(alice, note(1));
+    const switchboard::StreamTop alice_top = history.append(alice, note(2));
+    const switchboard::StreamTop bob_top = history.open(bob);
+    using Tops = std::vector<std::optional<StreamPosition>>;
+    CHECK(history.tops({alice, bob}) == Tops{alice_top.position, bob_top.position});
+    REQUIRE(fixture.redis.call({"FLUSHALL"}).reply.text == "OK");
+    CHECK(history.tops({alice, bob}) == Tops{std::nullopt, std::nullopt});
+    CHECK(history.failures() == 0);
 }
 
 TEST_CASE("the meta key lost, the stream left: a new epoch, and the old entries are not served in it",

@@ -3,6 +3,7 @@
 // picks, delivery across nodes with users on both, and one shard restarted.
 #include <catch2/catch.hpp>
 
+#include <optional>
 #include <thread>
 
 #include <switchboard/redis/history.hpp>
@@ -149,8 +150,10 @@ TEST_CASE_METHOD(TwoShards, "two shards: RedisHistory keeps each user's stream a
     switchboard::redis::RedisHistory history(options);
     std::vector<UserId> users = users_on(0, 3);
     for (const UserId& user : users_on(1, 3)) users.push_back(user);
+    std::vector<std::optional<switchboard::StreamPosition>> tops;
     for (const UserId& user : users) {
         const auto top = history.append(user, switchboard::StoredEvent(Event("Note")));
+        tops.push_back(top.position);
         CHECK(top.position.offset == 1);
         const std::size_t shard = ring.shard_of(user);
         const std::string stream = prefix + ":history:{" + user.to_string() + "}";
@@ -161,6 +164,10 @@ TEST_CASE_METHOD(TwoShards, "two shards: RedisHistory keeps each user's stream a
         REQUIRE(events);
         CHECK(events->size() == 1);
     }
+    // Their tops in one call, a round trip per shard, in the order asked; none for a user without a stream.
+    users.insert(users.begin() + 4, UserId::random());
+    tops.insert(tops.begin() + 4, std::nullopt);
+    CHECK(history.tops(users) == tops);
     CHECK(history.failures() == 0);
 }
 

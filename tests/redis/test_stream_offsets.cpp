@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <thread>
 #include <vector>
@@ -81,6 +82,11 @@ void send_from_both(TwoNodes& nodes, int threads, int each) {
             for (int i = 0; i < each; ++i) manager.send_to_user(alice, Event("Note", nlohmann::json{{"t", t}, {"i", i}}));
         });
     for (std::thread& sender : senders) sender.join();
+}
+
+/// `count` events to alice from `node`, one after another.
+void send_notes(Node& node, int count) {
+    for (int i = 0; i < count; ++i) node.manager->send_to_user(alice, Event("Note", nlohmann::json{{"i", i}}));
 }
 
 } // namespace
@@ -171,4 +177,46 @@ TEST_CASE("a device that leaves node A resumes on node B with exactly what it mi
     CHECK(offsets_of(nodes.b, resumed) == from_to(11, last));
     REQUIRE(eventually([&] { return offsets_of(nodes.b, laptop).size() >= last; }));
     CHECK(offsets_of(nodes.b, laptop) == from_to(1, last));
+}
+
+TEST_CASE("what node B's subscriber lost while its link was down reaches B's device once it resubscribes, "
+          "with no further event", "[redis][stream-offsets]") {
+    TwoNodes nodes;
+    const Node::Device laptop = nodes.b.connect(alice);
+    nodes.await_listeners(alice, 1);
+    send_notes(nodes.a, 2);
+    REQUIRE(eventually([&] { return offsets_of(nodes.b, laptop).size() == 2; }));
+    {
+        const HeldExecutor held(nodes.b);
+        // Node B's subscriber among them (it listens to alice); node A's too, if it is up yet.
+        REQUIRE(nodes.redis.call({"CLIENT", "KILL", "TYPE", "pubsub"}).reply.integer >= 1);
+        send_notes(nodes.a, 5); // published to no one on node B
+    }
+    REQUIRE(eventually([&] { return nodes.b.metrics().resubscribes >= 1; }));
+    CHECK(eventually([&] { return offsets_of(nodes.b, laptop).size() >= 7; }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200)); // time for a duplicate to show
+    CHECK(offsets_of(nodes.b, laptop) == from_to(1, 7));
+    CHECK(nodes.b.transport.is_open(laptop.handle));
+}
+
+TEST_CASE("a catch-up after a resubscribe meets the events sent meanwhile without gap or duplicate",
+          "[redis][stream-offsets]") {
+    const int threads = GENERATE(1, 4); // one sender, on node A; or four, over both nodes
+    TwoNodes nodes;
+    const Node::Device phone = nodes.a.connect(alice);
+    const Node::Device laptop = nodes.b.connect(alice);
+    nodes.await_listeners(alice, 2);
+    {
+        const HeldExecutor held(nodes.b);
+        REQUIRE(nodes.redis.call({"CLIENT", "KILL", "TYPE", "pubsub"}).reply.integer == 2);
+        send_notes(nodes.a, 10);
+    }
+    send_from_both(nodes, threads, 40 / threads); // while B resubscribes and catches up
+
+    const auto last = static_cast<std::uint64_t>(10 + threads * (40 / threads));
+    REQUIRE(eventually([&] { return nodes.b.metrics().resubscribes >= 1; }));
+    for (const auto& [node, device] : {std::pair{&nodes.a, phone}, {&nodes.b, laptop}}) {
+        CHECK(eventually([&, node = node, device = device] { return offsets_of(*node, device).size() >= last; }));
+        CHECK(offsets_of(*node, device) == from_to(1, last));
+    }
 }

@@ -152,6 +152,29 @@ TEST_CASE("a device that starts brings the user's started devices up to its top 
     CHECK(node.offsets(laptop) == Offsets{1, 2, 3});
 }
 
+TEST_CASE("when the backplane listens again, what it lost meanwhile reaches the user's devices, no later event needed",
+          "[manager][history][sequence]") {
+    SequencedNode node;
+    const Handle phone = node.connect();
+    const Handle laptop = node.connect();
+    node.append_elsewhere(1, true);
+    const StreamPosition lost = node.append_elsewhere(2, false); // published while the link was down
+    node.append_elsewhere(3, false);
+
+    node.backplane->sink->resubscribed({alice, bob}); // bob has no device here
+    CHECK(node.offsets(phone) == Offsets{1, 2, 3});
+    CHECK(node.offsets(laptop) == Offsets{1, 2, 3});
+    CHECK(node.history->reads == 1);
+
+    node.backplane->sink->resubscribed({alice});           // nothing missed since
+    node.hear(lost, switchboard::StoredEvent(message(2))); // a late copy after all
+    node.append_elsewhere(4, true);
+    CHECK(node.offsets(phone) == Offsets{1, 2, 3, 4});
+    CHECK(node.offsets(laptop) == Offsets{1, 2, 3, 4});
+    CHECK(node.history->reads == 1);
+    CHECK(node.transport.is_open(phone));
+}
+
 TEST_CASE("an event heard in another epoch closes the user's devices for reset", "[manager][history][sequence]") {
     SequencedNode node;
     const Handle phone = node.connect();

@@ -63,6 +63,9 @@ struct Stream {
     Outcome start(Sequencer& sequencer, std::uint64_t at_top, bool others_started) {
         return sequencer.start(sequenced_user, at(at_top), others_started, reader(), sender());
     }
+    Outcome catch_up(Sequencer& sequencer, std::uint64_t store_top) {
+        return sequencer.catch_up(sequenced_user, at(store_top), reader(), sender());
+    }
 
 };
 
@@ -156,4 +159,40 @@ TEST_CASE("a user forgotten holds no memory; the next start begins afresh", "[se
     REQUIRE(stream.start(sequencer, 3, false) == Outcome::sent);
     CHECK(stream.deliver(sequencer, 4) == Outcome::sent);
     CHECK(stream.sent == Offsets{4});
+}
+
+TEST_CASE("a catch-up sends what lies between the position held and the store's top, once", "[sequencer]") {
+    Sequencer sequencer;
+    Stream stream;
+    REQUIRE(stream.start(sequencer, 0, false) == Outcome::sent);
+    REQUIRE(stream.deliver(sequencer, 1) == Outcome::sent);
+    stream.top = 4; // 2..4 published while the subscriber was away: never heard
+    CHECK(stream.catch_up(sequencer, 4) == Outcome::sent);
+    CHECK(stream.reads == std::vector<std::pair<std::uint64_t, std::uint64_t>>{{1, 4}});
+    CHECK(stream.catch_up(sequencer, 4) == Outcome::dropped); // twice: nothing more
+    CHECK(stream.catch_up(sequencer, 3) == Outcome::dropped); // a top read before a later event
+    CHECK(stream.deliver(sequencer, 4) == Outcome::dropped);
+    CHECK(stream.deliver(sequencer, 5) == Outcome::sent);
+    CHECK(stream.sent == Offsets{1, 2, 3, 4, 5});
+    CHECK(stream.reads.size() == 1);
+}
+
+TEST_CASE("a catch-up for a user without a position reads nothing; another epoch or an unreadable gap resets",
+          "[sequencer]") {
+    Sequencer sequencer;
+    Stream stream;
+    stream.top = 3;
+    CHECK(stream.catch_up(sequencer, 3) == Outcome::dropped);
+    CHECK(sequencer.size() == 0);
+    REQUIRE(stream.start(sequencer, 1, false) == Outcome::sent);
+    SECTION("gap unreadable") {
+        stream.readable = false;
+        CHECK(stream.catch_up(sequencer, 3) == Outcome::reset);
+    }
+    SECTION("another epoch") {
+        stream.epoch = Epoch::random();
+        CHECK(stream.catch_up(sequencer, 3) == Outcome::reset);
+    }
+    CHECK(sequencer.size() == 0);
+    CHECK(stream.sent.empty());
 }

@@ -22,6 +22,9 @@ namespace switchboard::detail {
 ///   replayed); one above `top + 1` has a gap before it, filled by `read(top, offset - 1)` first.
 /// - `start`: a connection starts at the stream's top `T`; the user's started connections are
 ///   first brought up to `T` from `read`, then `top = T` (the new one gets its replay up to `T`).
+/// - `catch_up`: the store says the stream's top is `T` now (read after the node's subscriber came
+///   back from a lost link, which lost what was published meanwhile): what lies in (`top`, `T`]
+///   goes out from `read`, then `top = T`; nothing if `top` is there already.
 /// - An event or a start in another epoch, or a gap that `read` cannot fill, is `Outcome::reset`:
 ///   the caller closes the user's started connections (they reconnect and resume), and the state
 ///   is as after that.
@@ -43,7 +46,7 @@ public:
         if (found == sent_.end() || found->second.epoch != at.epoch) return forget_for_reset(user);
         StreamPosition& sent = found->second;
         if (at.offset <= sent.offset) return Outcome::dropped;
-        if (at.offset > sent.offset + 1 && !catch_up(sent, at.offset - 1, read, send)) return forget_for_reset(user);
+        if (at.offset > sent.offset + 1 && !fill(sent, at.offset - 1, read, send)) return forget_for_reset(user);
         send(event, at.offset);
         sent.offset = at.offset;
         return Outcome::sent;
@@ -59,9 +62,22 @@ public:
             sent = top;
             return Outcome::sent;
         }
-        const bool caught_up = sent.epoch == top.epoch && (sent.offset >= top.offset || catch_up(sent, top.offset, read, send));
+        const bool caught_up =
+            sent.epoch == top.epoch && (sent.offset >= top.offset || fill(sent, top.offset, read, send));
         sent = top;
         return caught_up ? Outcome::sent : Outcome::reset;
+    }
+
+    /// `user`'s stream is at `top` in the store now. `dropped`: no position held for them, or
+    /// nothing missed; `reset`: `top` is in another epoch, or the history cannot fill the gap.
+    template <class Read, class Send>
+    Outcome catch_up(const UserId& user, const StreamPosition& top, Read&& read, Send&& send) {
+        const auto found = sent_.find(user);
+        if (found == sent_.end()) return Outcome::dropped;
+        StreamPosition& sent = found->second;
+        if (sent.epoch != top.epoch) return forget_for_reset(user);
+        if (top.offset <= sent.offset) return Outcome::dropped;
+        return fill(sent, top.offset, read, send) ? Outcome::sent : forget_for_reset(user);
     }
 
     /// `user` has no started connection here any more.
@@ -78,7 +94,7 @@ private:
 
     /// Sends what follows `sent` up to `upto`; false if the history no longer has all of it.
     template <class Read, class Send>
-    static bool catch_up(StreamPosition& sent, std::uint64_t upto, Read& read, Send& send) {
+    static bool fill(StreamPosition& sent, std::uint64_t upto, Read& read, Send& send) {
         const std::optional<std::vector<StoredEvent>> missed = read(sent, upto);
         if (!missed || missed->size() != upto - sent.offset) return false;
         for (const StoredEvent& event : *missed) send(event, ++sent.offset);

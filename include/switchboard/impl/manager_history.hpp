@@ -85,6 +85,10 @@ std::size_t ConnectionManager<Transport, Auth>::process(StreamItem& item, std::u
         forget_if_gone(leave->user);
         return 0;
     }
+    if (const auto* catch_up = std::get_if<StreamCatchUp>(&item)) {
+        catch_up_in_sequence(*catch_up);
+        return 0;
+    }
     const StreamDelivery& delivery = std::get<StreamDelivery>(item);
     const std::size_t reached = deliver_from_stream(delivery, scratch);
     return delivery.call == call ? reached : 0;

@@ -49,6 +49,7 @@ public:
         received();
         manager_.receive_stream_event(user, position, event_text);
     }
+    void resubscribed(const std::vector<UserId>& users) override { manager_.catch_up_streams(users); }
     /// Not counted in `backplane_received`, which counts the frames other nodes published.
     void deliver_presence(const UserId& user, bool online) override {
         manager_.announce_presence({user, online}, false);

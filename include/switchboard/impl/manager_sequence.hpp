@@ -10,7 +10,10 @@
 // offset 6 from another node arrives), and pub/sub may lose a message. So the user's stripe has a
 // `detail::StreamSequencer` that keeps the highest offset sent to the user's started connections
 // here, drops what is at or below it, and fills a gap from the history before what follows it.
-// A start first brings the user's started connections up to the top its replay ends at.
+// A start first brings the user's started connections up to the top its replay ends at. When the
+// backplane listens again after losing its link, the users it serves are caught up to the tops
+// the store gives (`History::tops`, read once the subscriptions are back, so that what follows
+// comes live), each at the user's order point, so a lost event needs no later one to arrive.
 //
 // Threads: a sequencer is touched only from `process`, that is by its stripe's one drainer
 // (`SerialQueue` hands the drainer's role over under its mutex, so each drainer sees what the
@@ -72,13 +75,46 @@ std::size_t ConnectionManager<Transport, Auth>::deliver_in_sequence(const Stream
 /// here already get what they have not had up to there; the starting one is not among them yet.
 template <class Transport, class Auth>
 void ConnectionManager<Transport, Auth>::start_in_sequence(const StreamStart& start) {
+    sequence_started(start.user, [&](detail::StreamSequencer& sequencer, bool any, auto& read, auto& send) {
+        return sequencer.start(start.user, start.top.position, any, read, send);
+    });
+}
+
+/// The user's started connections get what they miss up to the top the store gave.
+template <class Transport, class Auth>
+void ConnectionManager<Transport, Auth>::catch_up_in_sequence(const StreamCatchUp& catch_up) {
+    sequence_started(catch_up.user, [&](detail::StreamSequencer& sequencer, bool any, auto& read, auto& send) {
+        using Outcome = detail::StreamSequencer::Outcome;
+        return any ? sequencer.catch_up(catch_up.user, catch_up.top, read, send) : Outcome::dropped;
+    });
+}
+
+/// Runs `step(sequencer, any started, read, send)` for the user's connections started here, whom
+/// `send` reaches; a reset closes them.
+template <class Transport, class Auth>
+template <class Step>
+void ConnectionManager<Transport, Auth>::sequence_started(const UserId& user, Step&& step) {
     typename Registry::Targets started;
-    registry_.collect_user(start.user, started);
+    registry_.collect_user(user, started);
     const auto send = [&](const StoredEvent& event, std::uint64_t offset) { deliver(started, event.frame_at(offset)); };
-    const auto read = detail::stream_reader(*options_.history, start.user, options_.max_replay);
-    if (sequencer_of(start.user).start(start.user, start.top.position, !started.empty(), read, send) ==
-        detail::StreamSequencer::Outcome::reset)
-        close_for_reset(start.user);
+    const auto read = detail::stream_reader(*options_.history, user, options_.max_replay);
+    if (step(sequencer_of(user), !started.empty(), read, send) == detail::StreamSequencer::Outcome::reset)
+        close_for_reset(user);
+}
+
+/// The backplane listens again for `users` after losing its link: their tops, in one call to the
+/// store, each queued at the user's order point. Nothing without a history that publishes its
+/// appends: there is no stream numbering shared with other nodes to catch up on.
+template <class Transport, class Auth>
+void ConnectionManager<Transport, Auth>::catch_up_streams(const std::vector<UserId>& users) {
+    if (!sequencers_ || users.empty()) return;
+    const std::vector<std::optional<StreamPosition>> tops = options_.history->tops(users);
+    StreamScratch scratch{{}, SendTally(*this)};
+    for (std::size_t i = 0; i < users.size() && i < tops.size(); ++i) {
+        if (!tops[i]) continue;
+        const auto make = [&] { return StreamItem{StreamCatchUp{users[i], *tops[i]}}; };
+        order(users[i], make, /*call=*/0, scratch);
+    }
 }
 
 /// Another node's append, as the history published it: queued at the user's order point like

@@ -35,7 +35,10 @@
 /// nothing is queued, so memory stays bounded (at most `max_in_flight` publishes await Redis at
 /// any time), and local delivery goes on; the other shards go on as well. What other nodes publish meanwhile is lost
 /// (pub/sub keeps nothing). When a shard's subscriber link comes back, it subscribes again to
-/// every channel it should hold there.
+/// every channel it should hold there; once Redis has confirmed each of those subscriptions, it
+/// hands that shard's users to `BackplaneSink::resubscribed`, 512 per executor turn, so that the
+/// manager catches up their streams from the history (which lost nothing: only stream events,
+/// with `RedisHistory` publishing its appends, are caught up; other messages stay lost).
 /// A connection registered on one node hears what other nodes send to its user only once the
 /// node has subscribed (a round trip to Redis after the user's first local connection opens).
 ///

@@ -71,6 +71,9 @@ struct ConnectionOptions {
     std::function<void(std::error_code why, std::chrono::milliseconds delay)> on_backoff;
     /// A published message on a subscribed channel.
     std::function<void(std::string_view channel, std::string_view payload)> on_message;
+    /// Redis confirmed a subscription to `channel` (its `SUBSCRIBE` reply, one per channel, in
+    /// the order asked): from then on what is published there reaches this connection.
+    std::function<void(std::string_view channel)> on_subscribed;
     /// Makes Redis send something to this connection (see the file comment).
     std::function<void()> liveness_probe;
 };

@@ -28,8 +28,10 @@
 /// orders and de-duplicates what it hears and what its own appends return, and fills a gap (a
 /// message lost while the subscriber's link was down, or one that arrives after a later local
 /// append) by a `read`, so every device of a user, on any node, gets the stream in offset order
-/// without gap or duplicate. Without it, the manager publishes each event through its backplane
-/// apart from the append, without its offset.
+/// without gap or duplicate. When the subscriber is back, the manager reads the tops of the
+/// users it holds (`tops`) and catches them up by a `read` each, with no later event needed.
+/// Without `backplane_prefix`, the manager publishes each event through its backplane apart from
+/// the append, without its offset.
 ///
 /// Failures (Redis away, timed out, an error or malformed reply), each counted in `failures()`:
 /// - a failed `append` returns `stored` false: the manager delivers the event live, without an
@@ -117,6 +119,9 @@ public:
     StreamTop open(const UserId& user) override;
     std::optional<std::vector<StoredEvent>> read(const UserId& user, const StreamPosition& after,
                                                 std::uint64_t upto) override;
+    /// One round trip per shard (an `HMGET` of each user's meta, pipelined on the shard's first
+    /// link); none for a user whose meta is gone, and none for any user of a shard that failed.
+    std::vector<std::optional<StreamPosition>> tops(const std::vector<UserId>& users) override;
     /// This node's counters (`appended`); the sizes (streams, events, bytes, memory) are Redis'
     /// and not counted here: 0.
     HistoryMetrics metrics() const override;
