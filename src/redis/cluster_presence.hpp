@@ -56,6 +56,7 @@ private:
     void send_changes();
     void send_sync();
     void send_leave();
+    void left();
     void beat();
     void schedule_beat();
     void run(Script script, std::vector<std::string> args, std::function<void(bool ok, const Reply&)> done);

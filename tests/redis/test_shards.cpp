@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <future>
 #include <string_view>
 #include <thread>
 
@@ -64,6 +65,13 @@ struct TwoShards {
     switchboard::redis::RedisBackplaneOptions presence_node(
         std::string id, std::chrono::milliseconds dead_after = std::chrono::seconds(30)) const {
         return fast_heartbeat(node(std::move(id)), dead_after);
+    }
+
+    /// A presence node whose commands time out after 200 ms.
+    switchboard::redis::RedisBackplaneOptions impatient_node(std::string id) const {
+        auto options = presence_node(std::move(id));
+        options.redis.command_timeout = std::chrono::milliseconds(200);
+        return options;
     }
 
     /// Two on each shard.
@@ -298,8 +306,7 @@ TEST_CASE_METHOD(TwoShards, "two shards: the second paused (CLIENT PAUSE): its c
                  "[redis][presence][shards]") {
     std::atomic<int> second_timed_out{0};
     auto options = [&](std::string id) {
-        auto node_options = presence_node(std::move(id));
-        node_options.redis.command_timeout = std::chrono::milliseconds(200);
+        auto node_options = impatient_node(std::move(id));
         node_options.log = [&](std::string_view line) {
             const bool lost = line.find("shard 1 ") != std::string_view::npos &&
                               line.find("command link lost") != std::string_view::npos;
@@ -329,6 +336,25 @@ TEST_CASE_METHOD(TwoShards, "two shards: the second paused (CLIENT PAUSE): its c
     quiesce();
     CHECK(heard_all(b, watcher, users, "+"));
     for (const UserId& user : users) CHECK(held_on_its_shard(user, {"node-a"}));
+}
+
+TEST_CASE_METHOD(TwoShards, "two shards: leaving the cluster while the second is paused ends within the command "
+                            "timeout, the first shard's users offline at once",
+                 "[redis][presence][shards]") {
+    std::promise<void> left; // before the nodes, which may call it until they are gone
+    Node a(impatient_node("node-a"), presence_options(PresenceMode::broadcast));
+    Node b(impatient_node("node-b"), presence_options(PresenceMode::broadcast));
+    REQUIRE(eventually([&] { return presence_heard_on_both(2); }));
+    const Node::Device watcher = b.connect(redis_test::carol);
+    const std::vector<UserId> users = users_on_both();
+    for (const UserId& user : users) a.connect(user);
+    REQUIRE(eventually([&] { return heard_all(b, watcher, users, "+"); }));
+
+    REQUIRE(redis_second.call({"CLIENT", "PAUSE", "3000", "ALL"}).reply.text == "OK");
+    a.connect(users_on(1, 1).front()); // a script awaits the second shard when the leave comes
+    a.backplane->leave_cluster([&] { left.set_value(); });
+    CHECK(left.get_future().wait_for(std::chrono::milliseconds(1500)) == std::future_status::ready);
+    CHECK(eventually([&] { return heard_all(b, watcher, {users[0], users[1]}, "+-"); }, std::chrono::seconds(1)));
 }
 
 TEST_CASE_METHOD(TwoShards, "two shards: RedisHistory keeps each user's stream and meta on the ring's shard",
