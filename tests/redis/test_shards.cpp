@@ -93,6 +93,15 @@ struct TwoShards {
         return listeners(redis_first, channel) == nodes && listeners(redis_second, channel) == nodes;
     }
 
+    /// How many `SCRIPT LOAD`s `shard` ran (every node loads its scripts on each new connection,
+    /// before it syncs there).
+    long long script_loads(std::size_t shard) {
+        const std::string stats = redis_of(shard).call({"INFO", "commandstats"}).reply.text;
+        const std::string field = "cmdstat_script|load:calls=";
+        const std::size_t at = stats.find(field);
+        return at == std::string::npos ? 0 : std::stoll(stats.substr(at + field.size()));
+    }
+
     /// How many user channels Redis holds on `shard` (PUBSUB CHANNELS).
     std::size_t user_channels_on(std::size_t shard) {
         return redis_of(shard).call({"PUBSUB", "CHANNELS", prefix + ".user.*"}).reply.elements.size();
@@ -272,6 +281,7 @@ TEST_CASE_METHOD(TwoShards, "two shards: the second restarted without its data: 
     std::vector<Node::Device> on_a;
     for (const UserId& user : users) on_a.push_back(a.connect(user));
     REQUIRE(eventually([&] { return heard_all(b, watcher, users, "+"); }));
+    const long long first_loads = script_loads(0);
 
     second->kill();
     REQUIRE(eventually([&] { return !a.metrics().connected && !b.metrics().connected; }));
@@ -286,7 +296,9 @@ TEST_CASE_METHOD(TwoShards, "two shards: the second restarted without its data: 
     CHECK(holders(redis_second, prefix, leaves_second).empty());
     CHECK(eventually([&] { return held_on_its_shard(redis_test::carol, {"node-b"}); }));
     quiesce();
-    CHECK(presence_heard(b, watcher, stays_first) == "+"); // the first shard was never asked again
+    CHECK(script_loads(0) == first_loads); // no node synced again with the first shard
+    CHECK(script_loads(1) == 2 * 4);        // each node, once, on the second
+    CHECK(presence_heard(b, watcher, stays_first) == "+");
     CHECK(presence_heard(b, watcher, leaves_first) == "+-");
     const std::string stays_heard = presence_heard(b, watcher, stays_second);
     CHECK((stays_heard == "+" || stays_heard == "++")); // said again at most once, never offline
