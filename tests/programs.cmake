@@ -203,6 +203,7 @@ if(SWITCHBOARD_REDIS)
         redis/test_history.cpp
         redis/test_history_outage.cpp
         redis/test_presence.cpp
+        redis/test_shard_presence.cpp
         redis/test_shards.cpp
         redis/test_stream_offsets.cpp)
     target_link_libraries(switchboard_redis_tests
@@ -211,7 +212,7 @@ if(SWITCHBOARD_REDIS)
     switchboard_unity_groups(switchboard_redis_tests
         "redis/test_backplane.cpp redis/test_backplane_faults.cpp redis/test_commands.cpp redis/test_faults.cpp
          redis/test_history.cpp redis/test_stream_offsets.cpp"
-        "redis/test_history_outage.cpp redis/test_shards.cpp")
+        "redis/test_history_outage.cpp redis/test_shards.cpp redis/test_shard_presence.cpp")
     catch_discover_tests(switchboard_redis_tests TEST_PREFIX "redis: " PROPERTIES LABELS redis TIMEOUT 60)
 endif()
 

@@ -11,6 +11,9 @@
 #   - Redis' own ceiling for the cross-node publish pattern (redis-benchmark: PUBLISH to one of
 #     10,000 user channels, each with one subscriber, as a node subscribes them), for the README's
 #     sizing.
+# SHARDS=N (default 1) runs N redis-servers and gives the nodes all of them (`--redis A,B,...`):
+# users' channels, history and presence spread over them; broadcasts stay on the first. Redis' CPU
+# is then the sum of the instances'. The PUBLISH ceiling always runs on one instance.
 # Nodes run `--history off` (delivery alone, without the default --history redis's synchronous
 # append to Redis on each durable send); --history redis runs as one more direct case, shown
 # beside the target. Nodes, Redis and the single node run on CPU 0 (one core shared by everything
@@ -18,7 +21,7 @@
 # Uses run.sh's switchboard_command, run_loadgen, wait_for_quiet, and server_control.sh's
 # wait_for_port (on `port`) and pinning.
 
-redis_pid=""
+redis_pids=()
 node_pids=()
 trap 'stop_cluster; stop_server' EXIT
 trap 'stop_cluster; stop_server; exit 130' INT TERM
@@ -39,20 +42,32 @@ next_free_port() {
     while (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null; do port=$((port + 1)); done
 }
 
+# start_redis [COUNT]: COUNT instances (default SHARDS); sets redis_port (the first's), redis_pids
+# and redis_list (`127.0.0.1:P,127.0.0.1:Q...`, for --redis).
 start_redis() {
-    next_free_port
-    redis_port=$port
-    "${server_cpu[@]}" redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
-        > "$logs/redis.log" 2>&1 &
-    redis_pid=$!
-    server_pid=$redis_pid wait_for_port "$logs"
+    local count=${1:-$shards} instance endpoints=()
+    for instance in $(seq "$count"); do
+        next_free_port
+        if [ "$instance" = 1 ]; then redis_port=$port; fi
+        "${server_cpu[@]}" redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+            > "$logs/redis-$instance.log" 2>&1 &
+        redis_pids+=($!)
+        server_pid=$! wait_for_port "$logs"
+        endpoints+=("127.0.0.1:$port")
+    done
+    redis_list=$(IFS=,; echo "${endpoints[*]}")
 }
 
 stop_redis() {
-    [ -n "$redis_pid" ] || return 0
-    kill -TERM "$redis_pid" 2> /dev/null || true
-    wait "$redis_pid" 2> /dev/null || true
-    redis_pid=""
+    local pid
+    for pid in "${redis_pids[@]}"; do kill -TERM "$pid" 2> /dev/null || true; done
+    for pid in "${redis_pids[@]}"; do wait "$pid" 2> /dev/null || true; done
+    redis_pids=()
+}
+
+# redis_cpu_seconds: the user and system time every instance used so far, summed.
+redis_cpu_seconds() {
+    awk '{for (i = 1; i <= NF; i++) sum += $i} END {printf "%.2f", sum}' <<< "$(cpu_seconds "${redis_pids[@]}")"
 }
 
 # start_nodes PRESENCE HISTORY PREFIX: two nodes on the case's Redis; sets node_ports "A,B".
@@ -61,7 +76,7 @@ start_nodes() {
     for node in a b; do
         next_free_port
         switchboard_command "$port" "$presence"
-        "${server_cpu[@]}" "${command[@]}" --history "$history" --redis "127.0.0.1:$redis_port" \
+        "${server_cpu[@]}" "${command[@]}" --history "$history" --redis "$redis_list" \
             --redis-prefix "$prefix" > "$logs/cluster-node-$node.log" 2>&1 &
         node_pids+=($!)
         server_pid=$! wait_for_port "$logs"
@@ -91,12 +106,12 @@ run_cluster_case() {
     wait_for_quiet
     start_redis
     start_nodes "$presence" "$history" "bench-$case_name-$rep-$$"
-    read -ra before <<< "$(cpu_seconds "${node_pids[@]}" "$redis_pid")"
+    read -ra before <<< "$(cpu_seconds "${node_pids[@]}") $(redis_cpu_seconds)"
     run_loadgen "$case_name" "switchboard-cluster" "$presence" "$rep" --ports "$node_ports" \
-        --server-pid "${node_pids[0]}" --cpu-pids "${node_pids[0]},${node_pids[1]},$redis_pid" "$@"
-    read -ra after <<< "$(cpu_seconds "${node_pids[@]}" "$redis_pid")"
+        --server-pid "${node_pids[0]}" --cpu-pids "$(IFS=,; echo "${node_pids[*]},${redis_pids[*]}")" "$@"
+    read -ra after <<< "$(cpu_seconds "${node_pids[@]}") $(redis_cpu_seconds)"
     sed -i "\$ s/\$/ node_a_cpu_s=$(difference "${before[0]}" "${after[0]}") node_b_cpu_s=$(difference \
-        "${before[1]}" "${after[1]}") redis_cpu_s=$(difference "${before[2]}" "${after[2]}")/" "$raw"
+        "${before[1]}" "${after[1]}") redis_cpu_s=$(difference "${before[2]}" "${after[2]}") shards=$shards/" "$raw"
     stop_cluster
 }
 
@@ -104,8 +119,9 @@ run_cluster_case() {
 # redis-cli subscriber holds them all, as a node's subscriber link does), 50 clients pipelining 16;
 # also per second of Redis' own CPU, steadier on a shared machine.
 redis_publish_ceiling() {
-    local channels subscriber line before after
-    start_redis
+    local channels subscriber line before after redis_pid
+    start_redis 1
+    redis_pid=${redis_pids[0]}
     channels=$(seq -f 'bench.user.%012g' 0 9999 | tr '\n' ' ')
     # shellcheck disable=SC2086 # one argument per channel
     "${client_cpu[@]}" redis-cli -p "$redis_port" subscribe $channels > /dev/null &
@@ -128,7 +144,7 @@ redis_publish_ceiling() {
 }
 
 run_cluster() {
-    local clients=10000 users=2000 seconds=8 redis_requests=1000000
+    local clients=10000 users=2000 seconds=8 redis_requests=1000000 shards=${SHARDS:-1}
     if [ "$quick" = 1 ]; then
         reps=1 clients=2000 users=400 seconds=2 redis_requests=200000
     fi
@@ -136,7 +152,7 @@ run_cluster() {
         echo "cluster cases skipped: no redis-server or redis-benchmark (Debian: redis-server, redis-tools)" >&2
         return 0
     fi
-    echo "cluster (issue 14): two nodes and Redis on CPU 0, loadgen on CPU 1; nodes --history off unless named"
+    echo "cluster (issue 14): two nodes and $shards Redis instance(s) on CPU 0, loadgen on CPU 1; nodes --history off unless named"
     for rep in $(seq "$reps"); do
         echo "cluster, repetition $rep of $reps"
         run_cluster_case "cluster_direct_$users" quiet off "$rep" --workload direct --clients "$users" --rate 20000 \

@@ -64,7 +64,9 @@ def cluster_table(figures, users, broadcast, storm):
              cluster_row(figures, "  presence events", case, "presence_events", 0),
              cluster_row(figures, "  failed upgrades", case, "failed", 0)]
     rows += cpu_rows(figures, case)
-    title = ("Clustering over Redis (issue 14): two social_server nodes on one redis-server, loadgen --ports A,B; "
+    shards = int(figures.median(direct, CLUSTER, "shards") or 1)  # SHARDS=N; runs from before it had one
+    redis = "one redis-server" if shards == 1 else f"{shards} redis-servers (users sharded, Redis CPU summed)"
+    title = (f"Clustering over Redis (issue 14): two social_server nodes on {redis}, loadgen --ports A,B; "
              "nodes --history off unless named")
     width = max(len(row[0]) for row in rows)
     lines = [title, "-" * len(title), f"{'':<{width}}  " + "  ".join(f"{c:>15}" for c in COLUMNS)]

@@ -23,6 +23,7 @@
 # QUICK=1 (small sizes, one repetition: a smoke test that leaves bench/results alone),
 # ONLY=deflate (the permessage-deflate case alone, REPS times; leaves bench/results alone too),
 # ONLY=cluster (issue 14's cluster cases alone, cluster.sh, REPS times; bench/results left alone too),
+# SHARDS=N (the cluster cases on N redis-servers, users sharded over them; 1),
 # ONLY=memory (idle memory in every presence mode alone, at MEMORY_SIZES: 1000,10000; likewise),
 # STORM_TIMEOUT (seconds before a connect storm is given up; 60).
 #

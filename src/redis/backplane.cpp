@@ -13,10 +13,10 @@
 #include <asio/post.hpp>
 
 #include "backplane_wire.hpp"
-#include "cluster_presence.hpp"
 #include "local_users.hpp"
 #include "online_mirror.hpp"
 #include "shard_links.hpp"
+#include "sharded_presence.hpp"
 
 namespace switchboard::redis {
 
@@ -58,17 +58,16 @@ public:
                                          "RedisBackplane")),
           ring_(endpoints_.size()),
           shards_(make_shards()),
-          presence_(std::make_shared<detail::ClusterPresence>(
-              executor_, first_shard().commands(),
-              detail::ClusterPresence::Options{options_.prefix, node_id_, options_.heartbeat_interval,
-                                               options_.dead_after},
-              [this] { return local_users_.users(); })) {
+          presence_(executor_, ring_, command_links(),
+                    {options_.prefix, node_id_, options_.heartbeat_interval, options_.dead_after},
+                    [this] { return local_users_.users(); }),
+          awaiting_listener_(shards_.size(), false), online_(shards_.size()) {
         for (const auto& shard : shards_) shard->start();
     }
 
     /// The connections' callbacks point here: they go first.
     ~Impl() {
-        presence_->stop();
+        presence_.stop();
         shards_.clear();
     }
 
@@ -97,18 +96,18 @@ public:
 
     void publish_to_all(const Frame& frame) { publish({{0, channels_.broadcast()}}, frame); }
 
-    /// Subscribes (batched), and tells Redis, in this node's order, which decides presence.
+    /// Subscribes (batched), and tells the user's shard, in this node's order, which decides presence.
     void user_joined(const UserId& user) {
         if (local_users_.joined(user)) schedule_catch_up();
-        on_executor([user](Impl& self) { self.presence_->changed(user, true); });
+        on_executor([user](Impl& self) { self.presence_.changed(user, true); });
     }
     void user_left(const UserId& user) {
         if (local_users_.left(user)) schedule_catch_up();
-        on_executor([user](Impl& self) { self.presence_->changed(user, false); });
+        on_executor([user](Impl& self) { self.presence_.changed(user, false); });
     }
 
     void leave_cluster(std::function<void()> done) {
-        on_executor([done = std::move(done)](Impl& self) mutable { self.presence_->leave(std::move(done)); });
+        on_executor([done = std::move(done)](Impl& self) mutable { self.presence_.leave(std::move(done)); });
     }
 
     bool is_online_in_cluster(const UserId& user) const { return online_.is_online(user); }
@@ -130,7 +129,7 @@ public:
     }
 
 private:
-    /// Shard 0 is `options_.redis`; it also carries broadcasts, presence and the node's liveness.
+    /// Shard 0 is `options_.redis`; it also carries broadcasts.
     std::vector<std::unique_ptr<detail::ShardLinks>> make_shards() {
         std::vector<std::unique_ptr<detail::ShardLinks>> shards;
         for (std::size_t index = 0; index < endpoints_.size(); ++index) {
@@ -152,13 +151,9 @@ private:
         hooks.message = [this, index](std::string_view channel, std::string_view payload) {
             received(index, channel, payload);
         };
-        hooks.both_up = [this, index] {
-            if (index == 0) links_up();
-        };
+        hooks.both_up = [this, index] { links_up(index); };
         hooks.resubscribed = [this, index] { hand_over_to_catch_up(users_of_shard(index)); };
-        hooks.commands_lost = [this, index](std::error_code) {
-            if (index == 0) presence_->disconnected();
-        };
+        hooks.commands_lost = [this, index](std::error_code) { presence_.of_shard(index).disconnected(); };
         const Endpoint& endpoint = endpoints_[index];
         const std::string name = endpoints_.size() == 1 ? std::string()
                                                         : "shard " + std::to_string(index) + " (" + endpoint.host +
@@ -167,13 +162,17 @@ private:
         return hooks;
     }
 
-    detail::ShardLinks& first_shard() { return *shards_.front(); }
+    std::vector<Connection*> command_links() const {
+        std::vector<Connection*> links;
+        for (const auto& shard : shards_) links.push_back(&shard->commands());
+        return links;
+    }
 
     /// What a new subscriber connection of shard `index` takes: its users' channels, the node's
-    /// (for the liveness probe), and on the first shard broadcasts and presence.
+    /// (for the liveness probe), its presence, and on the first shard broadcasts.
     std::vector<std::string> channels_of_shard(std::size_t index) const {
-        std::vector<std::string> channels{channels_.node()};
-        if (index == 0) channels.insert(channels.end(), {channels_.broadcast(), channels_.presence()});
+        std::vector<std::string> channels{channels_.node(), channels_.presence()};
+        if (index == 0) channels.push_back(channels_.broadcast());
         for (const UserId& user : users_of_shard(index)) channels.push_back(channels_.user(user));
         return channels;
     }
@@ -237,24 +236,27 @@ private:
         }
     }
 
-    /// Presence syncs once both links of the first shard are up and its subscriber listens (a
-    /// probe came back; the liveness probes repeat it if this one went out too early), so that
-    /// this node hears what its sync announces.
-    void links_up() {
-        awaiting_listener_ = true;
-        first_shard().probe();
+    /// A shard's presence syncs once both its links are up and its subscriber listens (a probe
+    /// came back; the liveness probes repeat it if this one went out too early), so that this
+    /// node hears what its sync announces. The other shards are not touched.
+    void links_up(std::size_t shard) {
+        awaiting_listener_[shard] = true;
+        shards_[shard]->probe();
     }
 
-    /// Then the copy of who is online is read again (after the sync, in the pipeline).
-    void listening() {
-        presence_->connected();
-        online_.seeding();
-        first_shard().commands().command({"SMEMBERS", presence_->online_key()}, [this](std::error_code error, const Reply& reply) {
+    /// Then this shard's part of the copy of who is online is read again (after the sync, in the
+    /// pipeline).
+    void listening(std::size_t shard) {
+        detail::ClusterPresence& presence = presence_.of_shard(shard);
+        presence.connected();
+        online_.seeding(shard);
+        shards_[shard]->commands().command({"SMEMBERS", presence.online_key()}, [this, shard](std::error_code error,
+                                                                                            const Reply& reply) {
             std::vector<UserId> users;
-            if (error || reply.type != Reply::Type::array) users = online_.users(); // keep what it knew
+            if (error || reply.type != Reply::Type::array) users = online_.users_of(shard); // keep what it knew
             for (const Reply& element : reply.elements)
                 if (const auto user = UserId::try_parse(element.text)) users.push_back(*user);
-            online_.seeded(users);
+            online_.seeded(shard, users);
         });
     }
 
@@ -281,12 +283,14 @@ private:
 
     /// Another node's message, to this node's connections. Its own (and its probes) are ignored:
     /// they were delivered here before they were published. Presence, which Redis publishes, is
-    /// delivered here as everywhere, in the order Redis decided it. A probe on another shard than
-    /// the first only proves that shard's subscriber alive.
+    /// delivered here as everywhere, in the order the user's shard decided it. A probe that
+    /// comes back proves the shard's subscriber alive, and lets a shard that came up sync.
     void received(std::size_t shard, std::string_view channel, std::string_view payload) {
-        if (channel == channels_.presence()) return received_presence(payload);
+        if (channel == channels_.presence()) return received_presence(shard, payload);
         if (channel == channels_.node()) {
-            if (shard == 0 && std::exchange(awaiting_listener_, false) && first_shard().commands_up()) listening();
+            const bool awaited = awaiting_listener_[shard];
+            awaiting_listener_[shard] = false;
+            if (awaited && shards_[shard]->commands_up()) listening(shard);
             return;
         }
         const auto envelope = detail::unseal(payload);
@@ -307,9 +311,9 @@ private:
         if (sink_) sink_->deliver_from_stream(*user, *envelope.position, envelope.text);
     }
 
-    void received_presence(std::string_view payload) {
+    void received_presence(std::size_t shard, std::string_view payload) {
         const auto change = detail::parse_presence(payload);
-        if (change) online_.changed(*change);
+        if (change) online_.changed(shard, *change);
         std::lock_guard lock(sink_mutex_);
         if (change && sink_) sink_->deliver_presence(change->user, change->online);
     }
@@ -326,11 +330,10 @@ private:
     const ShardRing ring_;
     detail::LocalUsers local_users_; ///< before the shards, whose first connection reads it
     std::vector<std::unique_ptr<detail::ShardLinks>> shards_;
-    const std::shared_ptr<detail::ClusterPresence> presence_; ///< on the executor only
+    detail::ShardedPresence presence_; ///< on the executor only; after the shards, whose links it uses
+    /// By shard, on the executor only: both links came up, sync presence once the subscriber hears.
+    std::vector<bool> awaiting_listener_;
     detail::OnlineMirror online_;
-
-    // On the executor only:
-    bool awaiting_listener_ = false; ///< both links came up: sync presence once the subscriber hears
 
     std::mutex sink_mutex_; ///< held while delivering, so that `attach(nullptr)` waits for the delivery
     BackplaneSink* sink_ = nullptr;

@@ -45,12 +45,14 @@ void ClusterPresence::connected() {
     if (!stopped_) schedule_beat();
 }
 
-/// What was queued or awaited is covered by the sync the next connection makes.
+/// What was queued or awaited is covered by the sync the next connection makes. A leave under
+/// way is over: Redis is not reachable (with several shards, the others' leaves still wait for it).
 void ClusterPresence::disconnected() {
     up_ = false;
     in_flight_ = false;
     queued_.clear();
     heartbeat_.cancel();
+    left();
 }
 
 void ClusterPresence::changed(const UserId& user, bool online) {
@@ -116,7 +118,12 @@ void ClusterPresence::send_sync() {
 }
 
 void ClusterPresence::send_leave() {
-    run(Script::leave, {}, [this](bool, const Reply&) { std::exchange(leaving_, nullptr)(); });
+    run(Script::leave, {}, [this](bool, const Reply&) { left(); });
+}
+
+/// Once: the leave's reply and the link's loss may both come.
+void ClusterPresence::left() {
+    if (leaving_) std::exchange(leaving_, nullptr)();
 }
 
 void ClusterPresence::beat() {

@@ -1,8 +1,9 @@
 // Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
 #pragma once
 
-// What a RedisBackplane tells Redis of this node's users, so that Redis decides presence for the
-// cluster (presence_scripts.hpp): this node's transitions, in order, in batches with one batch
+// What a RedisBackplane tells one Redis instance of this node's users there (one of these per
+// shard, sharded_presence.hpp), so that Redis decides presence for the cluster
+// (presence_scripts.hpp): this node's transitions, in order, in batches with one batch
 // awaiting Redis at a time; a full sync when a connection to Redis comes up, after a batch whose
 // outcome is unknown, and when Redis did not know this node (restarted, or took it for dead); a
 // heartbeat that also removes dead nodes; leaving the cluster on a graceful shutdown.
@@ -34,7 +35,8 @@ public:
     };
     using LocalUsers = std::function<std::vector<UserId>()>;
 
-    /// `commands` must outlive every call into this object; `local_users` says whom this node holds now.
+    /// `commands` must outlive every call into this object; `local_users` says whom of this
+    /// instance's users this node holds now.
     ClusterPresence(asio::any_io_executor executor, Connection& commands, Options options, LocalUsers local_users);
 
     /// Both links are up (again): loads the scripts and syncs.
@@ -56,6 +58,7 @@ private:
     void send_changes();
     void send_sync();
     void send_leave();
+    void left();
     void beat();
     void schedule_beat();
     void run(Script script, std::vector<std::string> args, std::function<void(bool ok, const Reply&)> done);

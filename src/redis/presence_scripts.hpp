@@ -10,7 +10,9 @@
 // the events come out of Redis in the order it decided them, so every node sees them in one order.
 //
 // Every script takes ARGV[1] = prefix, ARGV[2] = this node's id. The keys are built inside the
-// scripts, so they need every key on one Redis instance (not Redis Cluster).
+// scripts, so they need every key they touch on one Redis instance (not Redis Cluster). With
+// several shards each runs them on its own instance, over the users the ring puts there
+// (sharded_presence.hpp): the keys are the same names, each holding that shard's part.
 
 namespace switchboard::redis::detail::scripts {
 

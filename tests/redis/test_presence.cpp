@@ -9,7 +9,7 @@
 #include <random>
 #include <thread>
 
-#include "backplane_node.hpp"
+#include "presence_heard.hpp"
 
 using namespace redis_test;
 using switchboard::Event;
@@ -18,51 +18,8 @@ using switchboard::UserId;
 
 namespace {
 
-/// What `device` heard of `user`'s presence, in order: '+' online, '-' offline (from UserOnline,
-/// UserOffline and PresenceDiff alike).
-std::string presence_heard(const Node& node, const Node::Device& device, const UserId& user) {
-    const std::string id = user.to_string();
-    std::string heard;
-    const auto lists = [&](const Event& event, const char* field) {
-        for (const auto& listed : event.data().at(field))
-            if (listed.get<std::string>() == id) return true;
-        return false;
-    };
-    for (const Event& event : node.transport.events(device.handle)) {
-        if (event.type() == "UserOnline" && event.data().at("user_id") == id) heard += '+';
-        if (event.type() == "UserOffline" && event.data().at("user_id") == id) heard += '-';
-        if (event.type() == "PresenceDiff" && lists(event, "joins")) heard += '+';
-        if (event.type() == "PresenceDiff" && lists(event, "leaves")) heard += '-';
-    }
-    return heard;
-}
-
-switchboard::PresenceOptions presence_options(PresenceMode mode) {
-    switchboard::PresenceOptions presence;
-    presence.mode = mode;
-    presence.coalesce_interval = std::chrono::milliseconds(20);
-    presence.watchers = [](const UserId&) { return std::vector<UserId>{carol}; }; // scoped: carol hears of all
-    return presence;
-}
-
-switchboard::redis::RedisBackplaneOptions fast_heartbeat(switchboard::redis::RedisBackplaneOptions options,
-                                                         std::chrono::milliseconds dead_after) {
-    options.heartbeat_interval = std::chrono::milliseconds(100);
-    options.dead_after = dead_after;
-    return options;
-}
-
 /// Lets stray duplicates arrive, if any would (longer than a coalescing interval).
 void quiesce() { std::this_thread::sleep_for(std::chrono::milliseconds(300)); }
-
-/// Which nodes Redis says hold `user`.
-std::vector<std::string> holders(TestClient& redis, const std::string& prefix, const UserId& user) {
-    std::vector<std::string> nodes;
-    for (const auto& field : redis.call({"HKEYS", prefix + ".presence.user." + user.to_string()}).reply.elements)
-        nodes.push_back(field.text);
-    std::sort(nodes.begin(), nodes.end());
-    return nodes;
-}
 
 /// Three nodes on one Redis, carol watching from node C.
 struct Cluster {

@@ -1,6 +1,7 @@
 // Copyright (c) 2026 Switchboard developers. MIT licence, see LICENSE.
 // Sharding over two redis-servers: each user's channel and history keys on the instance the ring
-// picks, delivery across nodes with users on both, and one shard restarted.
+// picks, delivery across nodes with users on both, and one shard restarted. Presence over two
+// shards: test_shard_presence.cpp.
 #include <catch2/catch.hpp>
 
 #include <optional>
@@ -9,62 +10,11 @@
 #include <switchboard/redis/history.hpp>
 #include <switchboard/redis/shards.hpp>
 
-#include "backplane_node.hpp"
+#include "two_shards.hpp"
 
 using namespace redis_test;
 using switchboard::Event;
 using switchboard::UserId;
-using switchboard::redis::ShardRing;
-
-namespace {
-
-/// Two redis-servers (the second restartable on its port), a client of each, and a prefix.
-struct TwoShards {
-    TwoShards() { REQUIRE(eventually([&] { return redis_first.connected == 1 && redis_second.connected == 1; })); }
-
-    RedisServer first;
-    std::unique_ptr<RedisServer> second = std::make_unique<RedisServer>();
-    const std::uint16_t second_port = second->port();
-    std::string prefix = unique_prefix() + "sb";
-    const ShardRing ring{2};
-    IoThread io;
-    TestClient redis_first{io, options_for(first)};
-    TestClient redis_second{io, options_for(*second)};
-
-    TestClient& redis_of(std::size_t shard) { return shard == 0 ? redis_first : redis_second; }
-
-    switchboard::redis::RedisBackplaneOptions node(std::string id) const {
-        auto options = backplane_options(first, prefix, std::move(id));
-        options.more_shards = {{"127.0.0.1", second_port}};
-        return options;
-    }
-
-    /// `count` random users the ring puts on `shard`.
-    std::vector<UserId> users_on(std::size_t shard, std::size_t count) const {
-        std::vector<UserId> users;
-        while (users.size() < count) {
-            const UserId user = UserId::random();
-            if (ring.shard_of(user) == shard) users.push_back(user);
-        }
-        return users;
-    }
-
-    /// Redis' own count of `user`'s listeners on each shard is `on_its_shard` there and 0 on the other.
-    bool listened_on_its_shard(const UserId& user, long long on_its_shard) {
-        const std::size_t shard = ring.shard_of(user);
-        const std::string channel = user_channel(prefix, user);
-        return listeners(redis_of(shard), channel) == on_its_shard && listeners(redis_of(1 - shard), channel) == 0;
-    }
-
-    /// How many user channels Redis holds on `shard` (PUBSUB CHANNELS).
-    std::size_t user_channels_on(std::size_t shard) {
-        return redis_of(shard).call({"PUBSUB", "CHANNELS", prefix + ".user.*"}).reply.elements.size();
-    }
-};
-
-void quiesce() { std::this_thread::sleep_for(std::chrono::milliseconds(200)); }
-
-} // namespace
 
 TEST_CASE_METHOD(TwoShards, "two shards: users' channels on the ring's shard, and delivery across nodes exactly once",
                  "[redis][backplane][shards]") {
@@ -83,7 +33,7 @@ TEST_CASE_METHOD(TwoShards, "two shards: users' channels on the ring's shard, an
     CHECK(listeners(redis_first, prefix + ".broadcast") == 2);
     CHECK(listeners(redis_second, prefix + ".broadcast") == 0);
     REQUIRE(eventually([&] { return a.metrics().connected && b.metrics().connected; }));
-    CHECK(a.metrics().subscriptions == node_channels + 1 + users.size()); // the node's channel on each shard
+    CHECK(a.metrics().subscriptions == node_channels + 2 + users.size()); // the node's and presence on each shard
 
     a.manager->send_to_users(users, Event("ToAll8"));
     for (const UserId& user : users) b.manager->send_to_user(user, Event("ToOne"));

@@ -11,7 +11,7 @@
 ///   Subscribes and unsubscribes are batched: those asked for before the executor's next turn
 ///   go out together, and a user who comes and goes meanwhile costs nothing.
 /// - `<prefix>.broadcast`: broadcasts and presence events, heard by every node.
-/// - `<prefix>.presence`: presence as Redis decides it for the whole cluster (below).
+/// - `<prefix>.presence`: presence as Redis decides it for the whole cluster (below), on each shard.
 /// - `<prefix>.node.<node id>`: this node's own; for now it carries the subscriber's liveness
 ///   probe (hiredis 0.14 cannot `PING` a subscribed connection, so the node publishes here and
 ///   waits for it to come back).
@@ -24,11 +24,13 @@
 ///
 /// Shards (`more_shards`): with several Redis instances, a user's channel is on the instance
 /// `ShardRing` picks for the user (shards.hpp: consistent hashing of the user id, so every node
-/// agrees with no coordination); broadcasts and presence are on the first; this node's channel
-/// on each (each subscriber's liveness probe goes through its own instance). Each instance has
-/// its own two connections; a send to several users is one pipeline per shard.
-/// Cluster presence (below) lives on the first instance only, keys, scripts and heartbeats:
-/// it is not sharded yet. `metrics()` sums the shards; `connected` means every shard is up.
+/// agrees with no coordination); broadcasts are on the first; this node's channel and
+/// `<prefix>.presence` on each (each subscriber's liveness probe goes through its own instance).
+/// Each instance has its own two connections; a send to several users is one pipeline per shard.
+/// A user's presence (below) is decided on the user's shard too: each shard keeps its own users'
+/// `<prefix>.presence.*` keys, runs the scripts for them, publishes their transitions on its own
+/// `<prefix>.presence`, and has its own heartbeats (every node beats on every shard) and its own
+/// dead-node removal. `metrics()` sums the shards; `connected` means every shard is up.
 ///
 /// Two `redis::Connection`s per shard: one subscribed, one for `PUBLISH`. While a shard is away,
 /// publishing to its users fails at once and is counted (`BackplaneMetrics::publish_failures`):
@@ -42,26 +44,29 @@
 /// A connection registered on one node hears what other nodes send to its user only once the
 /// node has subscribed (a round trip to Redis after the user's first local connection opens).
 ///
-/// Cluster-wide presence (`decides_presence()` is true). Redis holds which node holds each user
-/// (`<prefix>.presence.*` keys) and Lua scripts decide each transition atomically: a user's first
-/// node publishes `UserOnline` once, their last `UserOffline` once, on `<prefix>.presence`, which
-/// every node (this one too) hands to its manager to deliver locally by its presence mode. A
-/// node's transitions go to Redis in its order, in batches, one batch awaiting Redis at a time.
-/// - Heartbeat: every `heartbeat_interval` a node stamps itself with Redis' clock and removes
-///   every node silent for `dead_after`, through the same scripts (one script at a time in Redis,
-///   so exactly one survivor removes a dead node): its users go offline once, within
-///   `dead_after + heartbeat_interval`, unless another node holds them.
+/// Cluster-wide presence (`decides_presence()` is true). Redis (the user's shard) holds which node
+/// holds each user (`<prefix>.presence.*` keys) and Lua scripts decide each transition atomically:
+/// a user's first node publishes `UserOnline` once, their last `UserOffline` once, on
+/// `<prefix>.presence`, which every node (this one too) hands to its manager to deliver locally by
+/// its presence mode. A node's transitions go to each shard in its order, in batches, one batch per
+/// shard awaiting Redis at a time; one user's events keep one order, users of different shards
+/// are decided independently (no order between them).
+/// - Heartbeat: every `heartbeat_interval` a node stamps itself with Redis' clock on each shard and
+///   removes every node silent there for `dead_after`, through the same scripts (one script at a
+///   time in Redis, so exactly one survivor removes a dead node from each shard): its users go
+///   offline once, within `dead_after + heartbeat_interval`, unless another node holds them.
 /// - `leave_cluster()` removes this node's users at once (a graceful shutdown); destroying the
 ///   backplane without it leaves them to the heartbeat of the others.
-/// - Each new connection to Redis loads the scripts again (and `EVAL`s on `NOSCRIPT`) and syncs:
-///   Redis is told exactly which users this node holds. After a Redis restart without persistence
+/// - Each new connection to a shard loads the scripts again (and `EVAL`s on `NOSCRIPT`) and syncs:
+///   that shard is told exactly which of its users this node holds. After a restart without persistence
 ///   (or when this node was taken for dead) that announces `UserOnline` again, once, for users
 ///   who stayed connected, never a false `UserOffline`; users who left meanwhile go offline.
-///   While the command link is down, presence is not decided (no events) until it is back.
+///   While a shard's command link is down, its users' presence is not decided (no events) until it
+///   is back; the other shards' goes on.
 /// - Queries (`is_online_in_cluster`, `online_in_cluster`) read this node's copy of who is online
-///   anywhere: no I/O. It is read from Redis (`SMEMBERS`) each time both links come up and kept by
-///   the changes on `<prefix>.presence`, so it lags Redis by a message's latency, and it keeps its
-///   last state while Redis is away.
+///   anywhere: no I/O. It is one set per shard, read from that shard (`SMEMBERS`) each time both
+///   its links come up and kept by the changes on its `<prefix>.presence`, so it lags Redis by a
+///   message's latency, and keeps its last state while the shard is away.
 ///
 /// Threads. Everything the backplane does with Redis runs on `executor`, which must run one
 /// handler at a time (an io_context run by one thread, or a strand); other nodes' messages are
@@ -130,7 +135,7 @@ public:
     /// executor (at once if Redis is not reachable); stops the heartbeat, and tells Redis nothing
     /// more of this node. For a graceful shutdown, whether or not connections remain open.
     void leave_cluster(std::function<void()> done);
-    /// By this node's copy (see the file comment): O(1), no I/O.
+    /// By this node's copy (see the file comment): O(shards), no I/O.
     bool is_online_in_cluster(const UserId& user) const override;
     /// By this node's copy, unordered: O(online users) to copy, no I/O.
     std::vector<UserId> online_in_cluster() const override;
