@@ -7,11 +7,13 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include <switchboard/history/memory.hpp>
 #include <switchboard/redis/history.hpp>
 
 #include "../../src/redis/backplane_wire.hpp"
@@ -82,6 +84,20 @@ void send_from_both(TwoNodes& nodes, int threads, int each) {
             for (int i = 0; i < each; ++i) manager.send_to_user(alice, Event("Note", nlohmann::json{{"t", t}, {"i", i}}));
         });
     for (std::thread& sender : senders) sender.join();
+}
+
+/// What a device received after its `Session` (if any), in order: each event's type, with
+/// `@offset` when it came from a stream.
+std::vector<std::string> received(const Node& node, const Node::Device& device) {
+    std::vector<std::string> events;
+    for (const switchboard::Frame& frame : node.transport.frames(device.handle)) {
+        const nlohmann::json json = nlohmann::json::parse(frame.text());
+        if (json["type"] == "Session") continue;
+        std::string event = json["type"].get<std::string>();
+        if (json.contains("offset")) event += "@" + std::to_string(json["offset"].get<std::uint64_t>());
+        events.push_back(std::move(event));
+    }
+    return events;
 }
 
 /// `count` events to alice from `node`, one after another.
@@ -219,4 +235,36 @@ TEST_CASE("a catch-up after a resubscribe meets the events sent meanwhile withou
         CHECK(eventually([&, node = node, device = device] { return offsets_of(*node, device).size() >= last; }));
         CHECK(offsets_of(*node, device) == from_to(1, last));
     }
+}
+
+TEST_CASE("a cluster of mixed histories: each node delivers the others' events once, live, without an offset",
+          "[redis][stream-offsets]") {
+    RedisServer server;
+    const std::string prefix = unique_prefix() + "sb";
+    // A's RedisHistory publishes its appends; B keeps a MemoryHistory of its own; C has none.
+    Node a{backplane_options(server, prefix, "node-a"), Node::scoped_presence(), [&](const std::string& node_id) {
+               return std::make_shared<RedisHistory>(publishing_history(server, prefix, node_id));
+           }};
+    Node b{backplane_options(server, prefix, "node-b"), Node::scoped_presence(),
+           [](const std::string&) { return std::make_shared<switchboard::MemoryHistory>(); }};
+    Node c{backplane_options(server, prefix, "node-c")};
+    const Node::Device on_a = a.connect(alice);
+    const Node::Device on_b = b.connect(alice);
+    const Node::Device on_c = c.connect(alice);
+    IoThread io;
+    TestClient redis{io, options_for(server)};
+    REQUIRE(eventually([&] { return listeners(redis, user_channel(prefix, alice)) == 3; }));
+
+    a.manager->send_to_user(alice, Event("FromA"));
+    REQUIRE(eventually([&] { return received(b, on_b).size() == 1 && received(c, on_c).size() == 1; }));
+    b.manager->send_to_user(alice, Event("FromB"));
+    REQUIRE(eventually([&] { return received(a, on_a).size() == 2 && received(c, on_c).size() == 2; }));
+    c.manager->send_to_user(alice, Event("FromC"));
+    REQUIRE(eventually([&] { return received(a, on_a).size() == 3 && received(b, on_b).size() == 3; }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200)); // room for a duplicate, if one would come
+
+    // Each store numbers only what its own node appended.
+    CHECK(received(a, on_a) == std::vector<std::string>{"FromA@1", "FromB", "FromC"});
+    CHECK(received(b, on_b) == std::vector<std::string>{"FromA", "FromB@1", "FromC"});
+    CHECK(received(c, on_c) == std::vector<std::string>{"FromA", "FromB", "FromC"});
 }
