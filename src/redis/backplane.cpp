@@ -178,11 +178,7 @@ private:
     }
 
     std::vector<UserId> users_of_shard(std::size_t index) const {
-        std::vector<UserId> users = local_users_.users();
-        users.erase(std::remove_if(users.begin(), users.end(),
-                                   [&](const UserId& user) { return ring_.shard_of(user) != index; }),
-                    users.end());
-        return users;
+        return ring_.only_on(index, local_users_.users());
     }
 
     /// Their stream events published while the subscriber was away never came: the manager reads

@@ -11,7 +11,6 @@
 //
 // Threads: everything runs on the backplane's executor.
 
-#include <algorithm>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -61,14 +60,7 @@ public:
     }
 
 private:
-    std::vector<UserId> users_of(std::size_t shard) const {
-        std::vector<UserId> users = local_users_();
-        if (shards_.size() == 1) return users;
-        users.erase(std::remove_if(users.begin(), users.end(),
-                                   [&](const UserId& user) { return ring_.shard_of(user) != shard; }),
-                    users.end());
-        return users;
-    }
+    std::vector<UserId> users_of(std::size_t shard) const { return ring_.only_on(shard, local_users_()); }
 
     const ShardRing& ring_;
     const ClusterPresence::LocalUsers local_users_;

@@ -2,8 +2,10 @@
 // redis::ShardRing: which Redis shard holds a user, by consistent hashing (no Redis needed).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <string>
 #include <vector>
@@ -106,4 +108,22 @@ TEST_CASE("a shard appended to four moves about a fifth of the users, each to th
     INFO("moved " << moved);
     CHECK(share > 0.2 * 0.85);
     CHECK(share < 0.2 * 1.15);
+}
+
+TEST_CASE("only_on keeps the users the ring puts on a shard, in their order", "[unit][shards]") {
+    std::vector<UserId> users;
+    for (int i = 0; i < 1000; ++i) users.push_back(UserId::random());
+    const ShardRing ring(3);
+    std::size_t kept = 0;
+    for (std::size_t shard = 0; shard < 3; ++shard) {
+        const std::vector<UserId> on_shard = ring.only_on(shard, users);
+        std::vector<UserId> expected;
+        std::copy_if(users.begin(), users.end(), std::back_inserter(expected),
+                     [&](const UserId& user) { return ring.shard_of(user) == shard; });
+        CHECK(on_shard == expected);
+        kept += on_shard.size();
+    }
+    CHECK(kept == users.size());
+    CHECK(ShardRing(1).only_on(0, users) == users);
+    CHECK(ShardRing(1).only_on(1, users).empty());
 }

@@ -116,6 +116,15 @@ public:
         return at == points_.end() ? points_.front().second : at->second;
     }
 
+    /// Those of `users` on `shard`, in their order; all of them with one shard.
+    std::vector<UserId> only_on(std::size_t shard, std::vector<UserId> users) const {
+        if (points_.empty()) return shard == 0 ? users : std::vector<UserId>{};
+        users.erase(std::remove_if(users.begin(), users.end(),
+                                   [&](const UserId& user) { return shard_of(user) != shard; }),
+                    users.end());
+        return users;
+    }
+
     /// Where point `point` of shard `shard` lies on the ring (by the file comment's definition).
     static std::uint64_t point_hash(std::size_t shard, std::size_t point) {
         return detail::stable_hash("shard-" + std::to_string(shard) + "#" + std::to_string(point));
