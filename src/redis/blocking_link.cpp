@@ -4,7 +4,6 @@
 #include <sys/time.h>
 
 #include <cerrno>
-#include <utility>
 
 #include <hiredis/hiredis.h>
 
@@ -24,42 +23,50 @@ BlockingLink::~BlockingLink() {
 }
 
 std::error_code BlockingLink::command(const std::vector<std::string_view>& args, Reply& reply) {
-    std::vector<Reply> replies;
-    const std::error_code error = pipeline({args}, replies);
-    if (!error) reply = std::move(replies.front());
-    return error;
+    if (const std::error_code error = ensure_connected()) return error;
+    if (const std::error_code error = append(args)) return error;
+    return receive(reply);
 }
 
 std::error_code BlockingLink::pipeline(const std::vector<std::vector<std::string_view>>& commands,
                                        std::vector<Reply>& replies) {
-    if (!context_) {
-        if (std::chrono::steady_clock::now() < retry_at_) return Errc::not_connected;
-        if (const std::error_code error = connect()) return error;
-    }
+    if (const std::error_code error = ensure_connected()) return error;
+    for (const std::vector<std::string_view>& args : commands)
+        if (const std::error_code error = append(args)) return error;
+    replies.resize(commands.size());
+    for (Reply& reply : replies)
+        if (const std::error_code error = receive(reply)) return error;
+    return {};
+}
+
+std::error_code BlockingLink::ensure_connected() {
+    if (context_) return {};
+    if (std::chrono::steady_clock::now() < retry_at_) return Errc::not_connected;
+    return connect();
+}
+
+/// Queues the command in the context's output buffer; the first `receive` writes it.
+std::error_code BlockingLink::append(const std::vector<std::string_view>& args) {
     std::vector<const char*> pointers;
     std::vector<std::size_t> sizes;
-    for (const std::vector<std::string_view>& args : commands) {
-        pointers.clear();
-        sizes.clear();
-        for (const std::string_view arg : args) {
-            pointers.push_back(arg.data());
-            sizes.push_back(arg.size());
-        }
-        if (redisAppendCommandArgv(context_, static_cast<int>(args.size()), pointers.data(), sizes.data()) != REDIS_OK)
-            return fail(Errc::connection_lost);
+    for (const std::string_view arg : args) {
+        pointers.push_back(arg.data());
+        sizes.push_back(arg.size());
     }
-    replies.clear();
-    replies.reserve(commands.size());
-    for (std::size_t i = 0; i < commands.size(); ++i) {
-        void* raw = nullptr;
-        if (redisGetReply(context_, &raw) != REDIS_OK || !raw) {
-            // A socket timeout leaves EAGAIN behind; anything else is a broken link.
-            const bool timed_out = context_->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
-            return fail(timed_out ? Errc::timed_out : Errc::connection_lost);
-        }
-        replies.push_back(copy_reply(*static_cast<redisReply*>(raw)));
-        freeReplyObject(raw);
+    if (redisAppendCommandArgv(context_, static_cast<int>(args.size()), pointers.data(), sizes.data()) != REDIS_OK)
+        return fail(Errc::connection_lost);
+    return {};
+}
+
+std::error_code BlockingLink::receive(Reply& reply) {
+    void* raw = nullptr;
+    if (redisGetReply(context_, &raw) != REDIS_OK || !raw) {
+        // A socket timeout leaves EAGAIN behind; anything else is a broken link.
+        const bool timed_out = context_->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
+        return fail(timed_out ? Errc::timed_out : Errc::connection_lost);
     }
+    reply = copy_reply(*static_cast<redisReply*>(raw));
+    freeReplyObject(raw);
     return {};
 }
 

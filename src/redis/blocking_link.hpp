@@ -44,6 +44,9 @@ public:
     std::error_code pipeline(const std::vector<std::vector<std::string_view>>& commands, std::vector<Reply>& replies);
 
 private:
+    std::error_code ensure_connected();
+    std::error_code append(const std::vector<std::string_view>& args);
+    std::error_code receive(Reply& reply);
     std::error_code connect();
     std::error_code fail(Errc why);
 

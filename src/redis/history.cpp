@@ -4,10 +4,10 @@
 #include <array>
 #include <charconv>
 #include <cstdint>
-#include <string_view>
 #include <functional>
 #include <mutex>
 #include <stdexcept>
+#include <string_view>
 
 #include "backplane_wire.hpp"
 #include "blocking_link.hpp"
@@ -133,7 +133,7 @@ std::optional<StreamPosition> top_of_meta(const Reply& reply) {
     const std::string& top = reply.elements[1].text;
     std::uint64_t offset = 0;
     const auto [end, error] = std::from_chars(top.data(), top.data() + top.size(), offset);
-    if (!epoch || error != std::errc() || end != top.data() + top.size() || top.empty()) return std::nullopt;
+    if (!epoch || error != std::errc() || end != top.data() + top.size()) return std::nullopt;
     return StreamPosition{*epoch, offset};
 }
 
