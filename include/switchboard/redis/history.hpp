@@ -141,8 +141,11 @@ public:
 
 private:
     class Links;
+    std::vector<std::string> script_arguments(const UserId& user, const StoredEvent* event) const;
     std::optional<StreamTop> run_top_script(std::size_t script, const UserId& user,
-                                            std::vector<std::string> args);
+                                            const std::vector<std::string>& args);
+    StreamTop finish_append(const UserId& user, const std::optional<StreamTop>& top);
+    StreamTop finish_open(const std::optional<StreamTop>& top);
     StreamTop failed(bool stored);
 
     const RedisHistoryOptions options_;
