@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "async_top_scripts.hpp"
 #include "backplane_wire.hpp"
 #include "blocking_link.hpp"
 #include "history_calls.hpp"
@@ -145,7 +146,26 @@ RedisHistory::RedisHistory(RedisHistoryOptions options)
       envelope_head_(detail::stream_envelope_head(options_.node_id)), links_(std::make_unique<Links>(options_)),
       unkept_(std::make_unique<detail::UnkeptUsers>(options_.max_unkept_users)) {}
 
+RedisHistory::RedisHistory(asio::any_io_executor executor, RedisHistoryOptions options)
+    : RedisHistory(std::move(options)) {
+    async_ = std::make_shared<detail::AsyncTopScripts>(std::move(executor), options_, *unkept_);
+}
+
 RedisHistory::~RedisHistory() = default;
+
+void RedisHistory::append_async(const UserId& user, const StoredEvent& event, StreamTopHandler done) {
+    if (!async_) return History::append_async(user, event, std::move(done));
+    async_->submit(user, append_script, script_arguments(user, &event),
+                   [this, user, done = std::move(done)](const std::optional<StreamTop>& top) {
+                       done(finish_append(user, top));
+                   });
+}
+
+void RedisHistory::open_async(const UserId& user, StreamTopHandler done) {
+    if (!async_) return History::open_async(user, std::move(done));
+    async_->submit(user, open_script, script_arguments(user, nullptr),
+                   [this, done = std::move(done)](const std::optional<StreamTop>& top) { done(finish_open(top)); });
+}
 
 StreamTop RedisHistory::append(const UserId& user, const StoredEvent& event) {
     return finish_append(user, run_top_script(append_script, user, script_arguments(user, &event)));

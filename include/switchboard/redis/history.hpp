@@ -67,14 +67,17 @@
 #include <string>
 #include <vector>
 
+#include <asio/any_io_executor.hpp>
+
 #include <switchboard/history.hpp>
 #include <switchboard/redis/shards.hpp>
 
 namespace switchboard::redis {
 
 namespace detail {
+class AsyncTopScripts;
 class UnkeptUsers;
-}
+} // namespace detail
 
 struct RedisHistoryOptions {
     std::string host = "127.0.0.1"; ///< the first shard
@@ -111,12 +114,22 @@ public:
     /// `meta_ttl` shorter than `max_age`, a connection count out of range, a `backplane_prefix`
     /// without `node_id`, or a shard listed twice.
     explicit RedisHistory(RedisHistoryOptions options);
+    /// Asynchronous (`answers_asynchronously()`): `append_async` and `open_async` go over one
+    /// `redis::Connection` per shard on `executor` (one thread, or a strand), which connects at
+    /// once and again after a loss (backoff up to `retry_interval`). Throws as the other.
+    RedisHistory(asio::any_io_executor executor, RedisHistoryOptions options);
+    /// Built with an executor: destroy it on the executor's thread, or while its io_context is not
+    /// running, and never from inside a `done`; the `done`s still pending are dropped, not called.
     ~RedisHistory() override;
     RedisHistory(const RedisHistory&) = delete;
     RedisHistory& operator=(const RedisHistory&) = delete;
 
     StreamTop append(const UserId& user, const StoredEvent& event) override;
     StreamTop open(const UserId& user) override;
+    /// Whether it was built with an executor.
+    bool answers_asynchronously() const noexcept override { return async_ != nullptr; }
+    void append_async(const UserId& user, const StoredEvent& event, StreamTopHandler done) override;
+    void open_async(const UserId& user, StreamTopHandler done) override;
     std::optional<std::vector<StoredEvent>> read(const UserId& user, const StreamPosition& after,
                                                 std::uint64_t upto) override;
     /// One round trip per shard (an `HMGET` of each user's meta, pipelined on the shard's first
@@ -155,6 +168,8 @@ private:
     std::unique_ptr<detail::UnkeptUsers> unkept_;
     std::atomic<std::uint64_t> appended_{0};
     std::atomic<std::uint64_t> failures_{0};
+    /// With an executor. Last: destroyed first, dropping the pending `done`s, which use the above.
+    std::shared_ptr<detail::AsyncTopScripts> async_;
 };
 
 } // namespace switchboard::redis
