@@ -218,7 +218,9 @@ StreamTop RedisHistory::finish_append(const UserId& user, const std::optional<St
     return *top;
 }
 
-StreamTop RedisHistory::finish_open(const std::optional<StreamTop>& top) { return top ? *top : failed(/*stored=*/true); }
+StreamTop RedisHistory::finish_open(const std::optional<StreamTop>& top) {
+    return top ? *top : failed(/*stored=*/true);
+}
 
 /// What a failed `open` or `append` returns: a numbering no client holds, so no resume completes.
 /// Not `created`: the user's connections stay (they could not learn of a newer epoch either).

@@ -151,7 +151,8 @@ TEST_CASE("async: appends for several users from several threads take contiguous
     REQUIRE(fixture.history->answers_asynchronously());
     constexpr int per_user = 100;
     constexpr std::size_t threads = 4;
-    std::vector<std::vector<std::vector<std::size_t>>> slots(threads, std::vector<std::vector<std::size_t>>(users.size()));
+    using Slots = std::vector<std::vector<std::size_t>>; // by user, in call order
+    std::vector<Slots> slots(threads, Slots(users.size()));
     const auto calls = [&](std::size_t thread) {
         for (int n = 0; n < per_user; ++n)
             for (std::size_t user = 0; user < users.size(); ++user)
