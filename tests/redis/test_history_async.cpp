@@ -270,6 +270,35 @@ TEST_CASE("async: Redis stopped, appends fail fast; back, one renewal for a burs
     CHECK_FALSE(fixture.history->read(erin, before.position, 1)); // the old numbering is gone
 }
 
+TEST_CASE("async: a call answered after an earlier call of its user failed, both in flight, fails too",
+          "[redis][history][async][faults]") {
+    StoppableRedis redis(/*keeps_data=*/false);
+    AsyncHistory fixture(options_of(redis));
+    const StreamTop first = fixture.append_now(erin, 1);
+    {
+        IoThread io;
+        TestClient client{io, options_for(*redis.server)};
+        REQUIRE(eventually([&] { return client.connected == 1; }));
+        const std::string stream = redis.prefix + ":history:{" + erin.to_string() + "}";
+        REQUIRE(client.call({"SET", stream, "not a stream"}).reply.text == "OK"); // XADD fails, HGET does not
+    }
+    std::promise<void> called;
+    asio::post(fixture.io.context(), [&] { called.get_future().wait(); }); // both calls in one flush
+    const std::size_t lost = fixture.append(erin, 2);
+    const std::size_t opened = fixture.open(erin);
+    called.set_value();
+    REQUIRE(fixture.answers.all_answered());
+
+    CHECK_FALSE(fixture.answers.top(lost).stored);
+    const StreamTop open = fixture.answers.top(opened); // Redis answered it, in the numbering missing event 2
+    CHECK(open.position.epoch != first.position.epoch);
+    CHECK(open.position.offset == 0);
+    CHECK_FALSE(open.created);
+    const StreamTop renewed = fixture.append_now(erin, 3);
+    CHECK(renewed.created);
+    CHECK(renewed.position.offset == 1);
+}
+
 TEST_CASE("async: Redis paused, append_async returns at once and its done fails after command_timeout",
           "[redis][history][async][faults]") {
     StoppableRedis redis(/*keeps_data=*/false);
