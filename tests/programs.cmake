@@ -202,6 +202,7 @@ if(SWITCHBOARD_REDIS)
         redis/test_commands.cpp
         redis/test_faults.cpp
         redis/test_history.cpp
+        redis/test_history_async.cpp
         redis/test_history_outage.cpp
         redis/test_presence.cpp
         redis/test_shard_presence.cpp
