@@ -109,22 +109,32 @@ private:
 
     /// Moves the pending items before the first awaiting one into `batch`. Finding none ends the
     /// drainer's role in the same critical section, so an item pushed (or settled) concurrently
-    /// is never left behind.
+    /// is never left behind. Items taken from before an awaiting one are erased only once they
+    /// are half of the vector, so that a long queue behind a slow answer is not moved at each take.
     bool take_ready(std::vector<Item>& batch) {
         std::lock_guard lock(mutex_);
-        const auto awaiting = std::find_if(items_.begin(), items_.end(), Awaiting{});
-        if (awaiting == items_.end()) {
+        const auto first = items_.begin() + static_cast<std::ptrdiff_t>(taken_);
+        const auto awaiting = std::find_if(first, items_.end(), Awaiting{});
+        if (awaiting == items_.end() && taken_ == 0) {
             batch.swap(items_);
         } else {
-            batch.assign(std::make_move_iterator(items_.begin()), std::make_move_iterator(awaiting));
-            items_.erase(items_.begin(), awaiting);
+            batch.assign(std::make_move_iterator(first), std::make_move_iterator(awaiting));
+            taken_ = static_cast<std::size_t>(awaiting - items_.begin());
+            if (taken_ == items_.size()) {
+                items_.clear();
+                taken_ = 0;
+            } else if (taken_ * 2 > items_.size()) {
+                items_.erase(items_.begin(), awaiting);
+                taken_ = 0;
+            }
         }
         if (batch.empty()) draining_ = false;
         return !batch.empty();
     }
 
     std::mutex mutex_;
-    std::vector<Item> items_;
+    std::vector<Item> items_; ///< pending from `taken_` on (before it: taken, moved from)
+    std::size_t taken_ = 0;   ///< less than `items_.size()`, or both 0
     bool draining_ = false;
 };
 
