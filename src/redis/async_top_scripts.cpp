@@ -28,7 +28,8 @@ ConnectionOptions connection_options(const Endpoint& shard, const RedisHistoryOp
 
 AsyncTopScripts::AsyncTopScripts(asio::any_io_executor executor, const RedisHistoryOptions& options,
                                  UnkeptUsers& unkept)
-    : executor_(std::move(executor)), prefix_(options.prefix), meta_ttl_(options.meta_ttl), unkept_(unkept),
+    : executor_(std::move(executor)), prefix_(options.prefix), meta_ttl_(options.meta_ttl),
+      max_in_flight_(options.max_in_flight), max_waiting_(options.max_waiting), unkept_(unkept),
       ring_(1 + options.more_shards.size()) {
     const std::vector<Endpoint> endpoints =
         every_shard({options.host, options.port}, options.more_shards, "RedisHistory");
@@ -75,10 +76,26 @@ void AsyncTopScripts::flush() {
     for (Call& call : calls) issue(std::make_shared<Call>(std::move(call)));
 }
 
-/// Sends the call's renewal, if any, and its script, one after the other on the user's shard.
+/// Queues the call on the user's shard, behind those waiting; past `max_waiting`, it fails.
 void AsyncTopScripts::issue(const std::shared_ptr<Call>& call) {
     Shard& shard = *shards_[ring_.shard_of(call->user)];
-    if (shard.waiting) return shard.waiting->push_back(call);
+    if (shard.waiting.size() >= max_waiting_) return finish(*call, std::nullopt);
+    shard.waiting.push_back(call);
+    send_waiting(shard);
+}
+
+/// Sends what waits, in order, while the window has room.
+void AsyncTopScripts::send_waiting(Shard& shard) {
+    while (shard.first_attempt_ended && shard.in_flight < max_in_flight_ && !shard.waiting.empty()) {
+        const std::shared_ptr<Call> call = std::move(shard.waiting.front());
+        shard.waiting.pop_front();
+        send(shard, call);
+    }
+}
+
+/// Sends the call's renewal, if any, and its script, one after the other on its shard.
+void AsyncTopScripts::send(Shard& shard, const std::shared_ptr<Call>& call) {
+    ++shard.in_flight;
     const std::array<std::string, 2> keys = history_keys(prefix_, call->user);
     if (call->renewal)
         shard.connection.command(
@@ -88,8 +105,10 @@ void AsyncTopScripts::issue(const std::shared_ptr<Call>& call) {
             });
     shard.connection.command(evaluation(shard, call->script, keys, std::move(call->args)),
                              [this, call, &shard](std::error_code error, Reply reply) {
+                                 --shard.in_flight;
                                  const bool ok = answered(shard, call->script, error, reply);
                                  finish(*call, ok ? top_of_script(reply) : std::nullopt);
+                                 send_waiting(shard);
                              });
 }
 
@@ -133,10 +152,9 @@ bool AsyncTopScripts::answered(Shard& shard, HistoryScript script, std::error_co
 }
 
 void AsyncTopScripts::first_attempt_ended(Shard& shard) {
-    if (!shard.waiting) return;
-    const std::vector<std::shared_ptr<Call>> waiting = std::move(*shard.waiting);
-    shard.waiting.reset();
-    for (const auto& call : waiting) issue(call);
+    if (shard.first_attempt_ended) return;
+    shard.first_attempt_ended = true;
+    send_waiting(shard);
 }
 
 void AsyncTopScripts::load_scripts(Shard& shard) {

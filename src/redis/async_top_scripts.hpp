@@ -20,6 +20,10 @@
 // Start. Until a shard's first attempt to connect has ended (at most `connect_timeout`), its
 // calls wait, so that a node starting up does not fail (and then renew) its first streams.
 //
+// Window. At most `max_in_flight` calls per shard are sent and unanswered; the others wait, in
+// call order, up to `max_waiting` (one more fails at once). A burst that Redis takes longer than
+// `command_timeout` to get through then waits here instead of timing out in flight.
+//
 // Scripts. EVALSHA once the shard's digest is known, EVAL with the body until then; SCRIPT LOAD
 // on every connection made (a restarted Redis has none). A NOSCRIPT reply fails that call and
 // loads the scripts again.
@@ -31,6 +35,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -77,13 +82,16 @@ private:
             : connection(std::move(executor), std::move(options)) {}
         // On the executor:
         std::array<std::string, history_script_count> digests; ///< empty: not loaded
-        /// Until the first attempt to connect has ended, calls wait here rather than fail.
-        std::optional<std::vector<std::shared_ptr<Call>>> waiting{std::in_place};
+        bool first_attempt_ended = false; ///< until then, calls wait rather than fail
+        std::size_t in_flight = 0;        ///< calls sent, not answered
+        std::deque<std::shared_ptr<Call>> waiting; ///< unsent, in call order
         Connection connection;
     };
 
     void flush();
     void issue(const std::shared_ptr<Call>& call);
+    void send_waiting(Shard& shard);
+    void send(Shard& shard, const std::shared_ptr<Call>& call);
     void finish(Call& call, std::optional<StreamTop> top);
     std::vector<std::string> evaluation(const Shard& shard, HistoryScript script,
                                         const std::array<std::string, 2>& keys, std::vector<std::string> args) const;
@@ -94,6 +102,7 @@ private:
     const asio::any_io_executor executor_;
     const std::string prefix_;
     const std::chrono::milliseconds meta_ttl_;
+    const std::size_t max_in_flight_, max_waiting_;
     UnkeptUsers& unkept_;
     const ShardRing ring_;
     std::mutex mutex_;

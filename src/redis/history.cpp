@@ -109,6 +109,7 @@ RedisHistoryOptions checked(RedisHistoryOptions options) {
             "RedisHistory: meta_ttl must be 0 or at least max_age (the meta outlives the events)");
     if (options.connections < 1 || options.connections > 64)
         throw std::invalid_argument("RedisHistory: connections must be 1 to 64");
+    if (options.max_in_flight == 0) throw std::invalid_argument("RedisHistory: max_in_flight must be at least 1");
     if (!options.backplane_prefix.empty() && options.node_id.empty())
         throw std::invalid_argument("RedisHistory: backplane_prefix needs the backplane's node_id");
     return options;

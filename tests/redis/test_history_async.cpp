@@ -325,6 +325,36 @@ TEST_CASE("async: Redis paused, append_async returns at once and its done fails 
     CHECK(after->position.offset == 1);
 }
 
+TEST_CASE("async: past max_in_flight calls wait unsent, past max_waiting one more fails at once; the waiting "
+          "ones are stored in order once Redis answers",
+          "[redis][history][async][faults]") {
+    StoppableRedis redis(/*keeps_data=*/false);
+    RedisHistoryOptions options = options_of(redis);
+    options.command_timeout = std::chrono::seconds(3); // longer than the pause: nothing in flight times out
+    options.max_in_flight = 2;
+    options.max_waiting = 3;
+    AsyncHistory fixture(options);
+    REQUIRE(fixture.append_now(erin, 1).stored);
+    IoThread io;
+    TestClient pauser{io, options_for(*redis.server)};
+    REQUIRE(eventually([&] { return pauser.connected == 1; }));
+    REQUIRE(pauser.call({"CLIENT", "PAUSE", "600", "ALL"}).reply.text == "OK");
+
+    std::vector<std::size_t> kept;
+    for (int n = 2; n <= 6; ++n) kept.push_back(fixture.append(erin, n)); // two in flight, three waiting
+    const std::size_t overflow = fixture.append(users[1], 1);
+    CHECK(eventually([&] { return fixture.answers.answered() == 2; }, std::chrono::milliseconds(400)));
+    CHECK(fixture.answers.answered() == 2); // the first, and the one past the bound: during the pause
+    REQUIRE(fixture.answers.all_answered());
+    CHECK_FALSE(fixture.answers.top(overflow).stored);
+    for (std::size_t i = 0; i < kept.size(); ++i) {
+        const StreamTop top = fixture.answers.top(kept[i]);
+        CHECK(top.stored);
+        CHECK(top.position.offset == i + 2);
+    }
+    CHECK(fixture.history->unkept_users() == 1); // the one past the bound, whose next call renews
+}
+
 TEST_CASE("async: scripts gone (SCRIPT FLUSH, a restart): the call answered NOSCRIPT fails, the scripts are "
           "loaded again and appends go on",
           "[redis][history][async][faults]") {

@@ -126,6 +126,13 @@ struct RedisHistoryOptions {
     /// Past it, the node forgets them and renews every stream it touches once instead, at one
     /// more round trip per `append` and `open` from then on (see `unkept_overflowed`).
     std::size_t max_unkept_users = 100'000;
+    /// Asynchronous form: calls sent to a shard and not answered yet, at most. The others wait,
+    /// in call order, unsent: a burst beyond what Redis answers in `command_timeout` waits
+    /// rather than timing out (which would fail every call in flight, and renew their streams).
+    std::size_t max_in_flight = 1'000;
+    /// Asynchronous form: calls waiting unsent per shard, at most (memory bound while Redis is
+    /// slow); one more fails at once, as if Redis were away.
+    std::size_t max_waiting = 20'000;
 };
 
 class RedisHistory final : public History {
