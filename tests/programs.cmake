@@ -56,6 +56,7 @@ add_executable(switchboard_unit_tests
     unit/test_manager_sequence.cpp
     unit/test_stream_sequencer.cpp
     unit/test_manager_history_failures.cpp
+    unit/test_manager_async_history.cpp
     unit/test_presence_modes.cpp
     unit/test_limits.cpp
     unit/test_histogram.cpp
@@ -72,7 +73,7 @@ switchboard_unity_groups(switchboard_unit_tests
      unit/test_mock_transport.cpp unit/test_connection_manager.cpp unit/test_history.cpp"
     "unit/test_manager_policies.cpp unit/test_manager_history.cpp unit/test_manager_sequence.cpp
      unit/test_manager_history_failures.cpp unit/test_presence_modes.cpp unit/test_limits.cpp unit/test_histogram.cpp
-     unit/test_prometheus.cpp"
+     unit/test_prometheus.cpp unit/test_manager_async_history.cpp"
     "unit/test_memory_history.cpp unit/test_dispatch_queue.cpp unit/test_heap_trim.cpp unit/test_ping.cpp"
     "unit/test_stream_sequencer.cpp unit/test_shard_ring.cpp unit/test_metrics_render.cpp")
 catch_discover_tests(switchboard_unit_tests TEST_PREFIX "unit: " PROPERTIES LABELS unit)
@@ -201,6 +202,7 @@ if(SWITCHBOARD_REDIS)
         redis/test_commands.cpp
         redis/test_faults.cpp
         redis/test_history.cpp
+        redis/test_history_async.cpp
         redis/test_history_outage.cpp
         redis/test_presence.cpp
         redis/test_shard_presence.cpp

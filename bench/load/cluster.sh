@@ -14,9 +14,9 @@
 # SHARDS=N (default 1) runs N redis-servers and gives the nodes all of them (`--redis A,B,...`):
 # users' channels, history and presence spread over them; broadcasts stay on the first. Redis' CPU
 # is then the sum of the instances'. The PUBLISH ceiling always runs on one instance.
-# Nodes run `--history off` (delivery alone, without the default --history redis's synchronous
-# append to Redis on each durable send); --history redis runs as one more direct case, shown
-# beside the target. Nodes, Redis and the single node run on CPU 0 (one core shared by everything
+# Nodes run `--history off` (delivery alone, without the default --history redis's append to
+# Redis on each durable send); --history redis runs as two more direct cases, at 20,000/s (the
+# target) and at 10,000/s. Nodes, Redis and the single node run on CPU 0 (one core shared by everything
 # server-side), the load generator and redis-benchmark's client on CPU 1.
 # Uses run.sh's switchboard_command, run_loadgen, wait_for_quiet, and server_control.sh's
 # wait_for_port (on `port`) and pinning.
@@ -159,6 +159,8 @@ run_cluster() {
             --seconds "$seconds"
         run_cluster_case "cluster_direct_redis_history_$users" quiet redis "$rep" --workload direct --clients "$users" \
             --rate 20000 --seconds "$seconds"
+        run_cluster_case "cluster_half_rate_redis_history_$users" quiet redis "$rep" --workload direct \
+            --clients "$users" --rate 10000 --seconds "$seconds"
         run_case "cluster_broadcast_$clients" switchboard-no-history quiet "$rep" --workload saturation \
             --clients "$clients" --seconds 3
         run_cluster_case "cluster_broadcast_$clients" quiet off "$rep" --workload saturation --clients "$clients" \

@@ -52,9 +52,15 @@ ClusterNode::ClusterNode(const RedisSettings& settings, std::function<void(std::
                                                                       backplane_options(settings, std::move(log)))),
       thread_([this] { io_.run(); }) {}
 
+std::shared_ptr<switchboard::redis::RedisHistory>
+ClusterNode::history(switchboard::redis::RedisHistoryOptions options) {
+    history_ = std::make_shared<switchboard::redis::RedisHistory>(io_.get_executor(), std::move(options));
+    return history_;
+}
+
 /// A graceful shutdown: this node's users go offline in the cluster at once (waiting at most a
-/// few seconds for Redis), rather than when the others take it for dead. The backplane goes once
-/// its io_context runs no more, as its header asks.
+/// few seconds for Redis), rather than when the others take it for dead. The backplane and the
+/// history go once their io_context runs no more, as their headers ask.
 ClusterNode::~ClusterNode() {
     const auto left = std::make_shared<std::promise<void>>(); // may outlive the wait
     backplane_->leave_cluster([left] { left->set_value(); });
@@ -62,6 +68,7 @@ ClusterNode::~ClusterNode() {
     work_.reset();
     io_.stop();
     thread_.join();
+    history_.reset();
     backplane_.reset();
 }
 

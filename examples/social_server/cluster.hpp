@@ -2,11 +2,12 @@
 #pragma once
 
 /// @file
-/// The example server as one node of a cluster (`--redis`): a `redis::RedisBackplane` on an I/O
-/// thread of its own, so that Redis' traffic never waits behind the WebSocket I/O threads.
+/// The example server as one node of a cluster (`--redis`): a `redis::RedisBackplane`, and the
+/// `redis::RedisHistory` if the streams are on Redis too, answering on an I/O thread of their
+/// own, so that Redis' traffic never waits behind the WebSocket I/O threads (nor they behind it).
 ///
 /// Threads: made and destroyed by the server's owner thread. Destroy it after the manager that
-/// holds its backplane: it stops its thread first, then lets the backplane go.
+/// holds its backplane and history: it stops its thread first, then lets them go.
 
 #include <cstdint>
 #include <functional>
@@ -21,6 +22,7 @@
 #include <asio/io_context.hpp>
 
 #include <switchboard/redis/backplane.hpp>
+#include <switchboard/redis/history.hpp>
 #include <switchboard/redis/shards.hpp>
 
 namespace social {
@@ -45,11 +47,14 @@ public:
     ClusterNode& operator=(const ClusterNode&) = delete;
 
     const std::shared_ptr<switchboard::redis::RedisBackplane>& backplane() const { return backplane_; }
+    /// The history on Redis, answering asynchronously on this node's I/O thread; made once.
+    std::shared_ptr<switchboard::redis::RedisHistory> history(switchboard::redis::RedisHistoryOptions options);
 
 private:
     asio::io_context io_;
     asio::executor_work_guard<asio::io_context::executor_type> work_;
     std::shared_ptr<switchboard::redis::RedisBackplane> backplane_;
+    std::shared_ptr<switchboard::redis::RedisHistory> history_;
     std::thread thread_;
 };
 

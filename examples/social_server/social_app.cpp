@@ -212,28 +212,27 @@ HttpResponse SocialApp::presence() const {
 namespace {
 
 /// The embedded store, or (`history_on_redis`) the cluster's, whose epochs and tops outlive the
-/// events by a week, and which publishes each append with its offset to the nodes of `cluster`.
-std::shared_ptr<switchboard::History> make_history(const ServerOptions& server, const ClusterNode* cluster) {
+/// events by a week, and which publishes each append with its offset to the nodes of `cluster`
+/// and answers on its I/O thread.
+std::shared_ptr<switchboard::History> make_history(const ServerOptions& server, ClusterNode* cluster) {
     const switchboard::MemoryHistoryOptions& bounds = *server.history;
-    if (!server.history_on_redis || !server.redis) return std::make_shared<switchboard::MemoryHistory>(bounds);
+    if (!server.history_on_redis || !cluster) return std::make_shared<switchboard::MemoryHistory>(bounds);
     switchboard::redis::RedisHistoryOptions options;
     options.host = server.redis->shards.front().host;
     options.port = server.redis->shards.front().port;
     options.more_shards.assign(server.redis->shards.begin() + 1, server.redis->shards.end());
     options.prefix = server.redis->prefix;
-    if (cluster) {
-        options.backplane_prefix = server.redis->prefix;
-        options.node_id = cluster->backplane()->node_id();
-    }
+    options.backplane_prefix = server.redis->prefix;
+    options.node_id = cluster->backplane()->node_id();
     options.max_events_per_user = bounds.max_events_per_user;
     options.max_age = bounds.max_age;
     options.meta_ttl = bounds.max_age.count() == 0 ? std::chrono::milliseconds(0)
                                                    : options.max_age + std::chrono::hours(24 * 7);
-    return std::make_shared<switchboard::redis::RedisHistory>(options);
+    return cluster->history(std::move(options));
 }
 
 switchboard::ManagerOptions manager_options(const ServerOptions& server, asio::any_io_executor executor,
-                                            const ClusterNode* cluster) {
+                                            ClusterNode* cluster) {
     const auto& log = server.log;
     switchboard::ManagerOptions options;
     if (cluster) options.backplane = cluster->backplane();

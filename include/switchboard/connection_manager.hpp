@@ -29,7 +29,8 @@
 /// its user's stream at most once and in order, from its Session on without a gap (while the
 /// stream keeps its epoch; if the store forgets the stream, its connections are closed with
 /// 1012 to resume). Locks: a user's appends and connection starts are ordered under the lock of
-/// the user's stripe (one of 64), held only to call the store's `append`/`open` and queue; the
+/// the user's stripe (one of 64), held only to call the store's `append`/`open` (or their
+/// asynchronous forms, whose answers come later: what follows waits for them) and queue; the
 /// queued deliveries run with no lock held, by the calling thread or, if another thread is
 /// delivering for that stripe, by that thread shortly after. So a durable send to users may go
 /// out after a later send from the same thread that is not one (ephemeral, to connections,
@@ -74,6 +75,7 @@
 #include <switchboard/auth/static_token.hpp>
 #include <switchboard/backplane.hpp>
 #include <switchboard/connection_id.hpp>
+#include <switchboard/detail/lifeline.hpp>
 #include <switchboard/detail/periodic_task.hpp>
 #include <switchboard/detail/presence.hpp>
 #include <switchboard/detail/registry.hpp>
@@ -173,7 +175,11 @@ public:
     // that is the offline queue) and out with its offset, from a per-user order point: the
     // calling thread delivers it before returning, unless another thread is delivering from a
     // stream of the same stripe at that moment, which then delivers it shortly after; what that
-    // thread reaches is not counted in this call's return value. Ephemeral events, events to
+    // thread reaches is not counted in this call's return value. With a store that answers
+    // asynchronously (`History::answers_asynchronously`: Redis), the call only queues the event
+    // (no I/O, no wait for the store) and returns the started connections it is queued for; it
+    // goes out once the store has answered for it and for what the user's order point holds
+    // before it, from the thread that brings the answer. Ephemeral events, events to
     // connections and broadcasts are never stored.
 
     /// To connections, not stored (with history too): they are not a user's stream.
@@ -218,19 +224,27 @@ private:
     class SendTally;
 
     // A user's stream order point (with history): what is queued there runs in queue order.
+    /// A store's answer not come yet (`History::answers_asynchronously`); written under the
+    /// order point's lock.
+    struct AwaitedTop {
+        StreamTop top;
+        bool answered = false;
+    };
     struct StreamStart { ///< a connection's `Session`, replay, then its live start
         ConnectionId connection;
         UserId user;
         std::optional<StreamPosition> resume;
-        StreamTop top; ///< when queued
+        StreamTop top; ///< when queued (or, once answered, what `awaited` brought)
+        std::shared_ptr<AwaitedTop> awaited;
     };
     struct StreamDelivery { ///< one durable event to a user's started connections
         UserId user;
         StoredEvent event;
-        StreamPosition position; ///< offset 0: the store could not keep it (delivered without one)
-        bool reset; ///< the store made the stream anew: those started had another epoch
+        StreamTop top; ///< not `stored`: delivered without an offset
+        std::shared_ptr<AwaitedTop> awaited;
         ConnectionId except;
         std::uintptr_t call; ///< names the send that queued it, while it runs
+        bool reset() const noexcept { return top.stored && top.created; } ///< those started had another epoch
     };
     struct StreamLeave { ///< the user's last connection here left (history publishing its appends)
         UserId user;
@@ -240,7 +254,10 @@ private:
         StreamPosition top;
     };
     using StreamItem = std::variant<StreamStart, StreamDelivery, StreamLeave, StreamCatchUp>;
-    using StreamQueues = detail::StripedSerialQueues<StreamItem, 64>;
+    struct Unanswered { ///< the item awaits its store's answer
+        bool operator()(const StreamItem& item) const noexcept;
+    };
+    using StreamQueues = detail::StripedSerialQueues<StreamItem, 64, Unanswered>;
     /// One per stripe of `StreamQueues`, used only while draining it.
     using StreamSequencers = std::array<detail::StreamSequencer, StreamQueues::stripes>;
     struct Resumption {
@@ -286,9 +303,12 @@ private:
     std::size_t deliver_to_users_locally(const std::vector<UserId>& users, const Frame& frame, ConnectionId except);
     void start_stream(ConnectionId connection, const Identity& identity);
     std::size_t append_to_streams(std::vector<UserId> users, const Event& event, ConnectionId except);
+    std::size_t queued_for(const UserId& user, ConnectionId except, typename Registry::Targets& scratch);
     template <class Make>
     std::size_t order(const UserId& user, Make&& make, std::uintptr_t call, StreamScratch& scratch);
     std::size_t process(StreamItem& item, std::uintptr_t call, StreamScratch& scratch);
+    StreamTopHandler answer_to(const UserId& user, const std::shared_ptr<AwaitedTop>& awaited);
+    void note_unkept(const StreamDelivery& delivery);
     void begin_session(const StreamStart& start);
     Resumption resumption(const StreamStart& start);
     bool within_replay_bytes(const std::vector<StoredEvent>& replay) const;
@@ -326,6 +346,7 @@ private:
     std::unordered_map<std::string, Handler> handlers_;
     std::unique_ptr<StreamQueues> streams_; ///< with history only
     std::unique_ptr<StreamSequencers> sequencers_; ///< with a history that publishes its appends only
+    detail::Lifeline lifeline_; ///< of the store's answers (`answer_to`)
     std::unique_ptr<Listener> listener_;
     std::unique_ptr<Sink> sink_;
     std::mutex sweep_mutex_;

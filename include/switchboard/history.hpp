@@ -21,6 +21,7 @@
 #include <charconv>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <new>
 #include <optional>
 #include <stdexcept>
@@ -159,9 +160,13 @@ struct HistoryMetrics {
     std::uint64_t failures = 0;            ///< calls a shared store could not answer (0 in memory)
 };
 
+/// Told once what an asynchronous `append_async` or `open_async` would have returned.
+using StreamTopHandler = std::function<void(const StreamTop&)>;
+
 /// The store policy: per-user streams of `StoredEvent`s. Every member may be called from any
-/// thread at any time. The manager calls `append` and `open` under its per-user order lock (so
-/// they must be quick and must not call back into the manager) and `read` with no lock held.
+/// thread at any time. The manager calls `append` and `open` (or their asynchronous forms) under
+/// its per-user order lock (so they must be quick and must not call back into the manager) and
+/// `read` with no lock held.
 ///
 /// Within an epoch, offsets start at 1, are contiguous and are never reused; a store that may
 /// have lost a stream's top (a restart, a stream forgotten whole) gives it a new epoch. A store
@@ -198,6 +203,28 @@ public:
     }
 
     virtual HistoryMetrics metrics() const = 0;
+
+    /// True when the store answers `append` and `open` asynchronously (`append_async`,
+    /// `open_async`): a store across the network, whose round trips must not hold the caller's
+    /// thread. The manager then calls those in place of `append` and `open`; a user's events wait
+    /// at the user's order point until the store has answered for them and for all queued before
+    /// them. Constant for the store's life.
+    virtual bool answers_asynchronously() const noexcept { return false; }
+
+    /// As `append`, without waiting: `done` is called exactly once with what `append` would
+    /// return, later, on a thread of the store (never from within this call: the caller holds a
+    /// lock that `done` may need), unless the store is destroyed first. A user's appends take
+    /// their offsets in the order of these calls. Must not block (no I/O on the caller's thread).
+    /// Only called when `answers_asynchronously`; by default throws `std::logic_error`.
+    virtual void append_async(const UserId& /*user*/, const StoredEvent& /*event*/, StreamTopHandler /*done*/) {
+        throw std::logic_error("History::append_async: this store answers synchronously");
+    }
+
+    /// As `open`, without waiting; `done` as for `append_async`, and in order with the user's
+    /// appends: the top it reports follows every append called before it and none called after.
+    virtual void open_async(const UserId& /*user*/, StreamTopHandler /*done*/) {
+        throw std::logic_error("History::open_async: this store answers synchronously");
+    }
 
     /// True when each `append` also publishes the event with its position to the other nodes
     /// itself (`redis::RedisHistory` with a backplane prefix), so that all agree on its offset.

@@ -25,14 +25,13 @@ public:
     /// The zero epoch: no stream has it.
     constexpr Epoch() noexcept = default;
 
-    /// 128 bits from `std::random_device` (the operating system's or the CPU's generator, not a
-    /// seeded pseudo-random engine: two processes must not pick the same epoch). One device per
-    /// thread: opening one costs more than drawing from it.
+    /// 128 bits from a per-thread engine seeded with 256 bits of `std::random_device`: epochs must
+    /// differ, across threads and processes (a restarted one too), not be secret. Drawing from
+    /// the device each time cost a quarter of a node's CPU (RDRAND in a VM, or a system call).
     static Epoch random() {
-        thread_local std::random_device source;
+        thread_local std::mt19937_64 engine = seeded_engine();
         Epoch epoch;
-        for (std::uint64_t& half : epoch.bits_)
-            half = (std::uint64_t{source()} << 32) ^ source(); // random_device yields 32 bits
+        for (std::uint64_t& half : epoch.bits_) half = engine();
         return epoch;
     }
 
@@ -62,6 +61,12 @@ public:
     friend bool operator!=(const Epoch& a, const Epoch& b) noexcept { return !(a == b); }
 
 private:
+    static std::mt19937_64 seeded_engine() {
+        std::random_device device;
+        std::seed_seq seed{device(), device(), device(), device(), device(), device(), device(), device()};
+        return std::mt19937_64(seed);
+    }
+
     std::array<std::uint64_t, 2> bits_{};
 };
 

@@ -9,24 +9,25 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "async_top_scripts.hpp"
 #include "backplane_wire.hpp"
 #include "blocking_link.hpp"
-#include "history_scripts.hpp"
+#include "history_calls.hpp"
 #include "unkept_users.hpp"
 
 namespace switchboard::redis {
 
 namespace {
 
-enum Script : std::size_t { open_script, append_script, read_script, renew_script, script_count };
-
-const std::array<const std::string*, script_count> script_bodies{
-    &detail::history_scripts::open, &detail::history_scripts::append, &detail::history_scripts::read,
-    &detail::history_scripts::renew};
+using detail::append_script;
+using detail::history_keys;
+using detail::millis;
+using detail::open_script;
+using detail::read_script;
+using detail::renew_script;
+using Script = detail::HistoryScript;
 
 bool starts_with(const std::string& text, std::string_view head) { return text.compare(0, head.size(), head) == 0; }
-
-std::string millis(std::chrono::milliseconds duration) { return std::to_string(duration.count()); }
 
 } // namespace
 
@@ -55,7 +56,7 @@ public:
         std::lock_guard lock(slot.mutex);
         std::string& sha = slot.digests[script];
         if (sha.empty()) {
-            if (slot.link.command({"SCRIPT", "LOAD", *script_bodies[script]}, reply) ||
+            if (slot.link.command({"SCRIPT", "LOAD", *detail::history_script_bodies[script]}, reply) ||
                 reply.type != Reply::Type::string)
                 return false;
             sha = reply.text;
@@ -63,7 +64,7 @@ public:
         if (!evaluate(slot, "EVALSHA", sha, keys, args, reply)) return false;
         // The script cache is empty after a Redis restart or SCRIPT FLUSH.
         if (reply.is_error() && starts_with(reply.text, "NOSCRIPT") &&
-            !evaluate(slot, "EVAL", *script_bodies[script], keys, args, reply))
+            !evaluate(slot, "EVAL", *detail::history_script_bodies[script], keys, args, reply))
             return false;
         return !reply.is_error();
     }
@@ -84,7 +85,7 @@ private:
         explicit Slot(const detail::BlockingLinkOptions& options) : link(options) {}
         std::mutex mutex;
         detail::BlockingLink link;
-        std::array<std::string, script_count> digests;
+        std::array<std::string, detail::history_script_count> digests;
     };
 
     static bool evaluate(Slot& slot, std::string_view verb, std::string_view script,
@@ -108,6 +109,7 @@ RedisHistoryOptions checked(RedisHistoryOptions options) {
             "RedisHistory: meta_ttl must be 0 or at least max_age (the meta outlives the events)");
     if (options.connections < 1 || options.connections > 64)
         throw std::invalid_argument("RedisHistory: connections must be 1 to 64");
+    if (options.max_in_flight == 0) throw std::invalid_argument("RedisHistory: max_in_flight must be at least 1");
     if (!options.backplane_prefix.empty() && options.node_id.empty())
         throw std::invalid_argument("RedisHistory: backplane_prefix needs the backplane's node_id");
     return options;
@@ -137,12 +139,6 @@ std::optional<StreamPosition> top_of_meta(const Reply& reply) {
     return StreamPosition{*epoch, offset};
 }
 
-/// `{meta key, stream key}` of `user`.
-std::array<std::string, 2> keys_of(const std::string& prefix, const UserId& user) {
-    const std::string stream = prefix + ":history:{" + user.to_string() + "}";
-    return {stream + ":meta", stream};
-}
-
 } // namespace
 
 RedisHistory::RedisHistory(RedisHistoryOptions options)
@@ -151,13 +147,70 @@ RedisHistory::RedisHistory(RedisHistoryOptions options)
       envelope_head_(detail::stream_envelope_head(options_.node_id)), links_(std::make_unique<Links>(options_)),
       unkept_(std::make_unique<detail::UnkeptUsers>(options_.max_unkept_users)) {}
 
+RedisHistory::RedisHistory(asio::any_io_executor executor, RedisHistoryOptions options)
+    : RedisHistory(std::move(options)) {
+    async_ = std::make_shared<detail::AsyncTopScripts>(std::move(executor), options_, *unkept_);
+}
+
 RedisHistory::~RedisHistory() = default;
 
+void RedisHistory::append_async(const UserId& user, const StoredEvent& event, StreamTopHandler done) {
+    if (!async_) return History::append_async(user, event, std::move(done));
+    async_->submit(user, append_script, script_arguments(user, &event),
+                   [this, user, done = std::move(done)](const std::optional<StreamTop>& top) {
+                       done(finish_append(user, top));
+                   });
+}
+
+void RedisHistory::open_async(const UserId& user, StreamTopHandler done) {
+    if (!async_) return History::open_async(user, std::move(done));
+    async_->submit(user, open_script, script_arguments(user, nullptr),
+                   [this, done = std::move(done)](const std::optional<StreamTop>& top) { done(finish_open(top)); });
+}
+
 StreamTop RedisHistory::append(const UserId& user, const StoredEvent& event) {
-    std::optional<StreamTop> top = run_top_script(
-        append_script, user,
-        {std::to_string(options_.max_events_per_user), millis(options_.max_age), std::string(event.text()),
-         publishes_appends() ? user_channel_prefix_ + user.to_string() : std::string(), envelope_head_});
+    return finish_append(user, run_top_script(append_script, user, script_arguments(user, &event)));
+}
+
+StreamTop RedisHistory::open(const UserId& user) {
+    return finish_open(run_top_script(open_script, user, script_arguments(user, nullptr)));
+}
+
+/// The arguments of the append script for `event`, or of the open script for none: a new epoch
+/// and the meta's expiry first (for a stream the script has to make).
+std::vector<std::string> RedisHistory::script_arguments(const UserId& user, const StoredEvent* event) const {
+    std::vector<std::string> args{Epoch::random().to_string(), millis(options_.meta_ttl)};
+    if (event)
+        args.insert(args.end(), {std::to_string(options_.max_events_per_user), millis(options_.max_age),
+                                 std::string(event->text()),
+                                 publishes_appends() ? user_channel_prefix_ + user.to_string() : std::string(),
+                                 envelope_head_});
+    return args;
+}
+
+/// Runs `open` or `append`, after renewing the user's stream if an append of theirs had failed.
+std::optional<StreamTop> RedisHistory::run_top_script(std::size_t script, const UserId& user,
+                                                      const std::vector<std::string>& args) {
+    const std::array<std::string, 2> keys = history_keys(options_.prefix, user);
+    const std::optional<detail::UnkeptUsers::Renewal> renewal = unkept_->renewal(user);
+    std::optional<bool> renewed = false;
+    Reply reply;
+    if (renewal) {
+        const std::vector<std::string> renew_args = detail::renew_arguments(*renewal, options_.meta_ttl);
+        renewed = links_->run(user, renew_script, keys, renew_args, reply) ? detail::renewed_of(reply) : std::nullopt;
+        if (!renewed) return std::nullopt;
+    }
+    std::optional<StreamTop> top =
+        links_->run(user, static_cast<Script>(script), keys, args, reply) ? detail::top_of_script(reply) : std::nullopt;
+    if (!top) return std::nullopt;
+    if (renewal) unkept_->renewed(user, *renewal);
+    top->created = top->created || *renewed;
+    return top;
+}
+
+/// What `append` returns for the append script's outcome `top`: on a failure the user's stream
+/// must be renewed before their next call.
+StreamTop RedisHistory::finish_append(const UserId& user, const std::optional<StreamTop>& top) {
     if (!top) {
         unkept_->add(user);
         return failed(/*stored=*/false);
@@ -166,35 +219,8 @@ StreamTop RedisHistory::append(const UserId& user, const StoredEvent& event) {
     return *top;
 }
 
-StreamTop RedisHistory::open(const UserId& user) {
-    std::optional<StreamTop> top = run_top_script(open_script, user, {});
+StreamTop RedisHistory::finish_open(const std::optional<StreamTop>& top) {
     return top ? *top : failed(/*stored=*/true);
-}
-
-/// Runs `open` or `append` (whose first two arguments, the new epoch and the meta's expiry, are
-/// put in front of `args`), after renewing the user's stream if an append of theirs had failed.
-std::optional<StreamTop> RedisHistory::run_top_script(std::size_t script, const UserId& user,
-                                                      std::vector<std::string> args) {
-    const std::array<std::string, 2> keys = keys_of(options_.prefix, user);
-    const std::optional<detail::UnkeptUsers::Renewal> renewal = unkept_->renewal(user);
-    bool renewed = false;
-    Reply reply;
-    if (renewal) {
-        const std::vector<std::string> renew_args{Epoch::random().to_string(), millis(options_.meta_ttl),
-                                                  renewal->mark, renewal->force ? "1" : "0"};
-        if (!links_->run(user, renew_script, keys, renew_args, reply) || reply.type != Reply::Type::integer)
-            return std::nullopt;
-        renewed = reply.integer == 1;
-    }
-    args.insert(args.begin(), {Epoch::random().to_string(), millis(options_.meta_ttl)});
-    if (!links_->run(user, static_cast<Script>(script), keys, args, reply) || reply.type != Reply::Type::array ||
-        reply.elements.size() != 3)
-        return std::nullopt;
-    const std::optional<Epoch> epoch = Epoch::try_parse(reply.elements[0].text);
-    if (!epoch || reply.elements[1].type != Reply::Type::integer || reply.elements[1].integer < 0) return std::nullopt;
-    if (renewal) unkept_->renewed(user, *renewal);
-    const bool created = renewed || reply.elements[2].integer == 1;
-    return StreamTop{{*epoch, static_cast<std::uint64_t>(reply.elements[1].integer)}, created};
 }
 
 /// What a failed `open` or `append` returns: a numbering no client holds, so no resume completes.
@@ -210,7 +236,7 @@ std::optional<std::vector<StoredEvent>> RedisHistory::read(const UserId& user, c
     const std::vector<std::string> args{after.epoch.to_string(), std::to_string(after.offset + 1) + "-0",
                                         std::to_string(upto) + "-0", std::to_string(upto - after.offset)};
     Reply reply;
-    const bool answered = links_->run(user, read_script, keys_of(options_.prefix, user), args, reply);
+    const bool answered = links_->run(user, read_script, history_keys(options_.prefix, user), args, reply);
     if (answered && reply.is_nil()) return std::nullopt; // another epoch, or events gone
     std::optional<std::vector<StoredEvent>> events = answered ? events_of(reply) : std::nullopt;
     if (!events) failures_.fetch_add(1, std::memory_order_relaxed);
@@ -227,7 +253,7 @@ std::vector<std::optional<StreamPosition>> RedisHistory::tops(const std::vector<
         if (by_shard[shard].empty()) continue;
         std::vector<std::string> metas;
         metas.reserve(by_shard[shard].size());
-        for (const std::size_t i : by_shard[shard]) metas.push_back(keys_of(options_.prefix, users[i])[0]);
+        for (const std::size_t i : by_shard[shard]) metas.push_back(history_keys(options_.prefix, users[i])[0]);
         std::vector<std::vector<std::string_view>> commands;
         commands.reserve(metas.size());
         for (const std::string& meta : metas) commands.push_back({"HMGET", meta, "epoch", "top"});

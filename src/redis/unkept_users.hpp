@@ -41,6 +41,7 @@ public:
         if (users_.size() >= cap_ && !users_.count(user)) {
             users_.clear(); // the new mark covers them: every stream gets renewed once
             mark_ = Epoch::random().to_string();
+            marked_at_ = ++tickets_;
             return;
         }
         users_[user] = ++tickets_;
@@ -62,6 +63,20 @@ public:
         if (found != users_.end() && found->second == renewal.ticket) users_.erase(found);
     }
 
+    /// The tickets given so far, for `failed_since`.
+    std::uint64_t tickets() const {
+        std::lock_guard lock(mutex_);
+        return tickets_;
+    }
+
+    /// Whether an append of `user` failed (or the set overflowed, forgetting who) since `tickets()`
+    /// returned `since`: a call sent before that failure was known carried no renewal for it.
+    bool failed_since(const UserId& user, std::uint64_t since) const {
+        std::lock_guard lock(mutex_);
+        const auto found = users_.find(user);
+        return marked_at_ > since || (found != users_.end() && found->second > since);
+    }
+
     std::size_t size() const {
         std::lock_guard lock(mutex_);
         return users_.size();
@@ -78,6 +93,7 @@ private:
     std::unordered_map<UserId, std::uint64_t> users_; ///< each with the ticket of its last failure
     std::string mark_;                                ///< drawn at the first overflow, redrawn at each
     std::uint64_t tickets_ = 0;
+    std::uint64_t marked_at_ = 0; ///< the ticket of the last overflow
 };
 
 } // namespace switchboard::redis::detail

@@ -1,9 +1,13 @@
 // The seam between replay and live delivery, under threads: other threads append to streams
-// while devices resume, and every device must get every offset once, in order. Bounded in
-// operations, not time; run under ThreadSanitizer too.
+// while devices resume, and every device must get every offset once, in order; with a store
+// that answers at once (MemoryHistory) and with one that answers later, from a thread of its
+// own, in any order (as Redis does). Bounded in operations, not time; run under
+// ThreadSanitizer too.
+#include "../unit/answering_later.hpp"
 #include "../unit/history_fixtures.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <random>
 #include <thread>
@@ -18,15 +22,32 @@ namespace {
 
 /// Unbounded streams and replays: every resume can be served, so every one must be complete.
 /// The backlog is unlimited too, since a replay is bounded by half of it: a device thread
-/// descheduled while the writer runs on comes back thousands of events behind.
-HistoryFixture unbounded_fixture() {
+/// descheduled while the writer runs on comes back thousands of events behind. An asynchronous
+/// store answers from its own thread from the start.
+HistoryFixture unbounded_fixture(bool asynchronous) {
     MemoryHistoryOptions store;
     store.max_events_per_user = 0;
     store.max_bytes_per_user = 0;
     store.memory_cap = 0;
     LimitOptions limits;
     limits.max_queued_bytes = 0;
-    return HistoryFixture(store, /*max_replay=*/0, limits);
+    if (!asynchronous) return HistoryFixture(store, /*max_replay=*/0, limits);
+    auto answering = std::make_shared<AnsweringLater>(store);
+    answering->answer_from_thread(/*seed=*/7);
+    return HistoryFixture(std::move(answering), limits, /*max_replay=*/0);
+}
+
+/// Waits (a few seconds at most) until the connection has received something: its Session.
+void until_started(const HistoryFixture& fixture, const Handle& handle) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (fixture.transport.frames(handle).empty() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::yield();
+}
+
+/// Waits until the store has answered every call and what waited for the answers went out: a
+/// connection opened meanwhile has had its whole start.
+void until_answered(HistoryFixture& fixture) {
+    if (auto* answering = dynamic_cast<AnsweringLater*>(fixture.history.get())) answering->wait_until_answered();
 }
 
 /// One device of a user that connects, resumes from where it was, and leaves, again and again,
@@ -37,16 +58,16 @@ class Device {
 public:
     Device(HistoryFixture& fixture, std::string token) : fixture_(fixture), token_(std::move(token)) {}
 
-    /// Connects (resuming after the first time), lets `wait()` run, leaves, and checks what came.
-    /// A session may end before it starts (another thread was delivering for the stream and had
-    /// not come to its start yet): then it received nothing at all.
+    /// Connects (resuming after the first time), lets `wait(handle)` run, leaves, and checks what
+    /// came. A session may end before it starts (another thread was delivering for the stream and
+    /// had not come to its start yet, or the store had not answered): then it received nothing.
     template <class Wait>
     void cycle(Wait&& wait) {
         if (!problem_.empty()) return;
         const std::string resume = position_ ? "&resume=" + position_->to_string() : "";
         const auto upgraded = fixture_.transport.connect(fixture_.request(token_, resume));
         if (!upgraded) return fail("upgrade refused: " + upgraded.failure->reason);
-        wait();
+        wait(*upgraded.handle);
         fixture_.transport.close_by_client(*upgraded.handle);
         check(fixture_.received(HistoryFixture::Device{*upgraded.handle, upgraded.connection}));
         ++sessions_;
@@ -111,11 +132,14 @@ std::vector<nlohmann::json> stream_of(HistoryFixture& fixture, const UserId& use
 
 TEST_CASE("appends from several threads while devices resume and others broadcast: every offset once, in order",
           "[history][seam]") {
-    HistoryFixture fixture = unbounded_fixture();
+    const bool asynchronous = GENERATE(false, true);
+    CAPTURE(asynchronous);
+    HistoryFixture fixture = unbounded_fixture(asynchronous);
+    const auto started = [&](const Handle&) { until_answered(fixture); };
     constexpr int writers = 3;
     constexpr int messages_per_writer = 1500;
     std::vector<Device> devices{{fixture, "alice"}, {fixture, "alice"}, {fixture, "bob"}};
-    for (Device& device : devices) device.cycle([] {}); // each at offset 0, before anything is sent
+    for (Device& device : devices) device.cycle(started); // each at offset 0, before anything is sent
     std::atomic<int> writing{writers};
     std::vector<std::thread> threads;
     for (int w = 0; w < writers; ++w)
@@ -132,10 +156,10 @@ TEST_CASE("appends from several threads while devices resume and others broadcas
     });
     for (Device& device : devices)
         threads.emplace_back([&] {
-            while (writing > 0) device.cycle([] { std::this_thread::yield(); });
+            while (writing > 0) device.cycle([](const Handle&) { std::this_thread::yield(); });
         });
     for (std::thread& thread : threads) thread.join();
-    for (Device& device : devices) device.cycle([] {}); // the tail, alone: each session starts
+    for (Device& device : devices) device.cycle(started); // the tail, alone: each session starts
 
     for (Device& device : devices) {
         CHECK(device.problem() == "");
@@ -156,11 +180,14 @@ TEST_CASE("appends from several threads while devices resume and others broadcas
 }
 
 TEST_CASE("soak: three devices of one user come and go at random while messages flow", "[history][soak]") {
-    HistoryFixture fixture = unbounded_fixture();
+    const bool asynchronous = GENERATE(false, true);
+    CAPTURE(asynchronous);
+    HistoryFixture fixture = unbounded_fixture(asynchronous);
+    const auto started = [&](const Handle&) { until_answered(fixture); };
     constexpr int messages = 12'000;
     constexpr int cycles_per_device = 800;
     std::vector<Device> devices(3, Device(fixture, "alice"));
-    for (Device& device : devices) device.cycle([] {}); // each at offset 0, before anything is sent
+    for (Device& device : devices) device.cycle(started); // each at offset 0, before anything is sent
     std::thread writer([&] {
         for (int n = 0; n < messages; ++n) fixture.manager.send_to_user(alice, Event("MessageSent", {{"n", n}}));
     });
@@ -169,13 +196,14 @@ TEST_CASE("soak: three devices of one user come and go at random while messages 
         cycling.emplace_back([&, d] {
             std::mt19937 random(static_cast<unsigned>(d) + 11);
             for (int cycle = 0; cycle < cycles_per_device; ++cycle)
-                devices[d].cycle([&] {
+                devices[d].cycle([&](const Handle& handle) {
                     for (unsigned spins = random() % 64; spins > 0; --spins) std::this_thread::yield();
+                    if (asynchronous && random() % 2) until_started(fixture, handle); // the store answers late
                 });
         });
     for (std::thread& thread : cycling) thread.join();
     writer.join();
-    for (Device& device : devices) device.cycle([] {}); // the tail, alone: each session starts
+    for (Device& device : devices) device.cycle(started); // the tail, alone: each session starts
 
     const std::vector<nlohmann::json> stream = stream_of(fixture, alice);
     REQUIRE(stream.size() == messages);

@@ -101,3 +101,59 @@ TEST_CASE("SerialQueue::push_and_drain queues behind items pushed but not draine
     queue.push_and_drain([] { return 2; }, [&](int item) { seen.push_back(item); });
     CHECK(seen == std::vector<int>{1, 2});
 }
+
+namespace {
+
+/// An item that may wait for an answer another thread brings (`settle_and_drain`).
+struct Awaited {
+    int value;
+    const bool* answered; ///< null: never awaits
+};
+
+struct Unanswered {
+    bool operator()(const Awaited& item) const noexcept { return item.answered && !*item.answered; }
+};
+
+} // namespace
+
+TEST_CASE("SerialQueue stops before an awaiting item and goes on once it is settled", "[serial_queue]") {
+    SerialQueue<Awaited, Unanswered> queue;
+    std::vector<int> seen;
+    const auto record = [&](const Awaited& item) { seen.push_back(item.value); };
+    bool first_answered = false;
+    queue.push_and_drain([&] { return Awaited{1, &first_answered}; }, record);
+    queue.push_and_drain([&] { return Awaited{2, nullptr}; }, record);
+    CHECK(seen.empty()); // 2 waits behind 1, even on an idle queue
+
+    queue.settle_and_drain([&] { first_answered = true; }, record);
+    CHECK(seen == std::vector<int>{1, 2});
+    queue.push_and_drain([&] { return Awaited{3, nullptr}; }, record);
+    CHECK(seen == std::vector<int>{1, 2, 3});
+}
+
+TEST_CASE("SerialQueue settled from other threads processes every item once, in push order", "[serial_queue]") {
+    constexpr int items = 4000;
+    SerialQueue<Awaited, Unanswered> queue;
+    std::vector<char> answered(items, false); // written only under the queue's lock, by settle
+    std::vector<int> seen;
+    std::atomic<int> pushed{0};
+    const auto record = [&](const Awaited& item) { seen.push_back(item.value); };
+    std::thread pusher([&] {
+        for (int i = 0; i < items; ++i) {
+            queue.push_and_drain([&] { return Awaited{i, reinterpret_cast<const bool*>(&answered[i])}; }, record);
+            pushed.store(i + 1, std::memory_order_release);
+        }
+    });
+    std::vector<std::thread> settlers;
+    for (int parity = 0; parity < 2; ++parity)
+        settlers.emplace_back([&, parity] {
+            for (int i = parity; i < items; i += 2) {
+                while (pushed.load(std::memory_order_acquire) <= i) std::this_thread::yield();
+                queue.settle_and_drain([&] { answered[i] = true; }, record);
+            }
+        });
+    pusher.join();
+    for (std::thread& settler : settlers) settler.join();
+    REQUIRE(seen.size() == items);
+    for (int i = 0; i < items; ++i) CHECK(seen[i] == i);
+}

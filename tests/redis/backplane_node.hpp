@@ -36,8 +36,10 @@ inline switchboard::redis::RedisBackplaneOptions backplane_options(const RedisSe
     return options;
 }
 
-/// Makes a node's history, given the node's backplane id; none: the node has no history.
-using HistoryOfNode = std::function<std::shared_ptr<switchboard::History>(const std::string& node_id)>;
+/// Makes a node's history, given the node's backplane id and its Redis executor (for a history
+/// that answers there); none: the node has no history.
+using HistoryOfNode =
+    std::function<std::shared_ptr<switchboard::History>(const std::string& node_id, asio::any_io_executor executor)>;
 
 struct Node {
     /// Scoped presence with no watchers by default: no presence events, so that the tests count only their own.
@@ -48,10 +50,13 @@ struct Node {
           manager(std::make_unique<Manager>(transport, switchboard::StaticTokenAuthenticator{},
                                             manager_options(std::move(presence), history))) {}
 
-    /// The manager first (it holds the backplane), then the backplane on its I/O thread.
+    /// The manager first (it holds the backplane and the history), then those on its I/O thread.
     ~Node() {
         manager.reset();
-        io.run([this] { backplane.reset(); });
+        io.run([this] {
+            history.reset();
+            backplane.reset();
+        });
     }
 
     struct Device {
@@ -76,6 +81,7 @@ struct Node {
 
     IoThread io;
     std::shared_ptr<switchboard::redis::RedisBackplane> backplane;
+    std::shared_ptr<switchboard::History> history;
     switchboard::MockTransport transport;
     std::unique_ptr<Manager> manager;
 
@@ -86,10 +92,12 @@ struct Node {
     }
 
 private:
-    switchboard::ManagerOptions manager_options(switchboard::PresenceOptions presence, const HistoryOfNode& history) {
+    switchboard::ManagerOptions manager_options(switchboard::PresenceOptions presence,
+                                                const HistoryOfNode& history_of_node) {
         switchboard::ManagerOptions options;
         options.backplane = backplane;
-        if (history) options.history = history(backplane->node_id());
+        if (history_of_node) history = history_of_node(backplane->node_id(), io.context().get_executor());
+        options.history = history;
         options.presence = std::move(presence);
         if (options.presence.mode == switchboard::PresenceMode::coalesced)
             options.presence.executor = io.context().get_executor();

@@ -4,9 +4,6 @@
 // users whose events were not kept, one reset, and no false `complete`.
 #include <catch2/catch.hpp>
 
-#include <stdlib.h>
-
-#include <filesystem>
 #include <map>
 #include <optional>
 #include <utility>
@@ -14,59 +11,16 @@
 #include <switchboard/redis/history.hpp>
 
 #include "../unit/history_fixtures.hpp"
-#include "test_client.hpp"
+#include "stoppable_redis.hpp"
 
 using namespace switchboard;
 using namespace test_fixtures;
 using redis_test::eventually;
+using redis_test::StoppableRedis;
 using redis::RedisHistory;
 using redis::RedisHistoryOptions;
 
 namespace {
-
-/// A directory of the test's own, removed with it.
-struct DataDir {
-    DataDir() {
-        char name[] = "/tmp/switchboard-redis-XXXXXX";
-        REQUIRE(::mkdtemp(name));
-        path = name;
-    }
-    ~DataDir() { std::filesystem::remove_all(path); }
-    std::string path;
-};
-
-/// A redis-server that is stopped (SIGKILL) and started again on the same port, with its data
-/// lost, or kept (saved just before the kill, loaded at the start).
-struct StoppableRedis {
-    explicit StoppableRedis(bool keeps_data) {
-        if (keeps_data) dir.emplace();
-        start();
-        port = server->port();
-    }
-    void start() { server = std::make_unique<redis_test::RedisServer>(port, dir ? dir->path : ""); }
-    void stop() {
-        if (dir) {
-            redis_test::IoThread io;
-            redis_test::TestClient client{io, redis_test::options_for(*server)};
-            REQUIRE(eventually([&] { return client.connected == 1; }));
-            REQUIRE(client.call({"SAVE"}).reply.text == "OK");
-        }
-        server->kill();
-    }
-    RedisHistoryOptions history_options() const {
-        RedisHistoryOptions options;
-        options.port = port;
-        options.prefix = prefix;
-        options.connect_timeout = options.command_timeout = std::chrono::milliseconds(200);
-        options.retry_interval = std::chrono::milliseconds(100);
-        return options;
-    }
-
-    std::optional<DataDir> dir;
-    std::uint16_t port = 0;
-    std::unique_ptr<redis_test::RedisServer> server;
-    std::string prefix = redis_test::unique_prefix() + "sb";
-};
 
 using Live = std::vector<std::pair<int, std::optional<std::uint64_t>>>;
 

@@ -39,12 +39,17 @@ RedisHistoryOptions publishing_history(const RedisServer& server, const std::str
     return options;
 }
 
-/// Two nodes on one Redis, each with a RedisBackplane and a RedisHistory that publishes its appends.
+/// Two nodes on one Redis, each with a RedisBackplane and a RedisHistory that publishes its
+/// appends, answering synchronously or (`asynchronous`) on the node's Redis executor.
 struct TwoNodes {
+    explicit TwoNodes(bool asynchronous) : asynchronous(asynchronous) {}
+    bool asynchronous;
     RedisServer server;
     std::string prefix = unique_prefix() + "sb";
-    HistoryOfNode history = [this](const std::string& node_id) {
-        return std::make_shared<RedisHistory>(publishing_history(server, prefix, node_id));
+    HistoryOfNode history = [this](const std::string& node_id, asio::any_io_executor executor) {
+        const RedisHistoryOptions options = publishing_history(server, prefix, node_id);
+        return asynchronous ? std::make_shared<RedisHistory>(std::move(executor), options)
+                            : std::make_shared<RedisHistory>(options);
     };
     Node a{backplane_options(server, prefix, "node-a"), Node::scoped_presence(), history};
     Node b{backplane_options(server, prefix, "node-b"), Node::scoped_presence(), history};
@@ -135,7 +140,8 @@ TEST_CASE("the append script publishes the event with its epoch and offset as th
 
 TEST_CASE("devices of one user on two nodes get every offset once, in order, while both nodes send at once",
           "[redis][stream-offsets]") {
-    TwoNodes nodes;
+    TwoNodes nodes(GENERATE(false, true));
+    CAPTURE(nodes.asynchronous);
     const Node::Device phone = nodes.a.connect(alice);
     const Node::Device tablet = nodes.a.connect(alice);
     const Node::Device laptop = nodes.b.connect(alice);
@@ -154,7 +160,8 @@ TEST_CASE("devices of one user on two nodes get every offset once, in order, whi
 
 TEST_CASE("a device that leaves node A resumes on node B with exactly what it missed, then live, no seam",
           "[redis][stream-offsets]") {
-    TwoNodes nodes;
+    TwoNodes nodes(GENERATE(false, true));
+    CAPTURE(nodes.asynchronous);
     const Node::Device phone = nodes.a.connect(alice);
     const Node::Device laptop = nodes.b.connect(alice); // keeps node B listening
     nodes.await_listeners(alice, 2);
@@ -197,7 +204,8 @@ TEST_CASE("a device that leaves node A resumes on node B with exactly what it mi
 
 TEST_CASE("what node B's subscriber lost while its link was down reaches B's device once it resubscribes, "
           "with no further event", "[redis][stream-offsets]") {
-    TwoNodes nodes;
+    TwoNodes nodes(GENERATE(false, true));
+    CAPTURE(nodes.asynchronous);
     const Node::Device laptop = nodes.b.connect(alice);
     nodes.await_listeners(alice, 1);
     send_notes(nodes.a, 2);
@@ -218,7 +226,8 @@ TEST_CASE("what node B's subscriber lost while its link was down reaches B's dev
 TEST_CASE("a catch-up after a resubscribe meets the events sent meanwhile without gap or duplicate",
           "[redis][stream-offsets]") {
     const int threads = GENERATE(1, 4); // one sender, on node A; or four, over both nodes
-    TwoNodes nodes;
+    TwoNodes nodes(GENERATE(false, true));
+    CAPTURE(nodes.asynchronous);
     const Node::Device phone = nodes.a.connect(alice);
     const Node::Device laptop = nodes.b.connect(alice);
     nodes.await_listeners(alice, 2);
@@ -241,12 +250,14 @@ TEST_CASE("a cluster of mixed histories: each node delivers the others' events o
           "[redis][stream-offsets]") {
     RedisServer server;
     const std::string prefix = unique_prefix() + "sb";
-    // A's RedisHistory publishes its appends; B keeps a MemoryHistory of its own; C has none.
-    Node a{backplane_options(server, prefix, "node-a"), Node::scoped_presence(), [&](const std::string& node_id) {
-               return std::make_shared<RedisHistory>(publishing_history(server, prefix, node_id));
+    // A's RedisHistory publishes its appends (answering asynchronously, as the example's); B
+    // keeps a MemoryHistory of its own; C has none.
+    Node a{backplane_options(server, prefix, "node-a"), Node::scoped_presence(),
+           [&](const std::string& node_id, asio::any_io_executor executor) {
+               return std::make_shared<RedisHistory>(std::move(executor), publishing_history(server, prefix, node_id));
            }};
     Node b{backplane_options(server, prefix, "node-b"), Node::scoped_presence(),
-           [](const std::string&) { return std::make_shared<switchboard::MemoryHistory>(); }};
+           [](const std::string&, asio::any_io_executor) { return std::make_shared<switchboard::MemoryHistory>(); }};
     Node c{backplane_options(server, prefix, "node-c")};
     const Node::Device on_a = a.connect(alice);
     const Node::Device on_b = b.connect(alice);

@@ -47,8 +47,9 @@ struct HistoryFixture {
                             switchboard::LimitOptions limits = {})
         : history(std::make_shared<switchboard::MemoryHistory>(std::move(store))),
           manager(transport, authenticator(), options(history, max_replay, limits)) {}
-    explicit HistoryFixture(std::shared_ptr<switchboard::History> store)
-        : history(std::move(store)), manager(transport, authenticator(), options(history, 1000)) {}
+    explicit HistoryFixture(std::shared_ptr<switchboard::History> store, switchboard::LimitOptions limits = {},
+                            std::size_t max_replay = 1000)
+        : history(std::move(store)), manager(transport, authenticator(), options(history, max_replay, limits)) {}
 
     struct Device {
         Handle handle;

@@ -42,6 +42,20 @@ TEST_CASE("random epochs differ from each other and from zero", "[history][posit
     CHECK(seen.size() == 1000);
 }
 
+TEST_CASE("epochs drawn on different threads differ (each thread's engine is seeded apart)", "[history][position]") {
+    constexpr int threads = 4, each = 250;
+    std::vector<std::vector<std::string>> drawn(threads);
+    std::vector<std::thread> drawing;
+    for (int t = 0; t < threads; ++t)
+        drawing.emplace_back([&drawn, t] {
+            for (int i = 0; i < each; ++i) drawn[t].push_back(Epoch::random().to_string());
+        });
+    for (std::thread& thread : drawing) thread.join();
+    std::set<std::string> seen;
+    for (const auto& epochs : drawn) seen.insert(epochs.begin(), epochs.end());
+    CHECK(seen.size() == threads * each);
+}
+
 TEST_CASE("a stream position reads <epoch>:<offset> with one spelling per position", "[history][position]") {
     const auto parsed = StreamPosition::parse(epoch_text + ":17");
     REQUIRE(parsed);

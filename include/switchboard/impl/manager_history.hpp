@@ -26,39 +26,90 @@ namespace switchboard {
 template <class Transport, class Auth>
 void ConnectionManager<Transport, Auth>::start_stream(ConnectionId connection, const Identity& identity) {
     const UserId& user = identity.user;
+    History& history = *options_.history;
     const auto make = [&] {
-        return StreamItem{StreamStart{connection, user, identity.resume, options_.history->open(user)}};
+        StreamStart start{connection, user, identity.resume, {}, nullptr};
+        if (!history.answers_asynchronously()) {
+            start.top = history.open(user);
+        } else {
+            start.awaited = std::make_shared<AwaitedTop>();
+            history.open_async(user, answer_to(user, start.awaited));
+        }
+        return StreamItem{std::move(start)};
     };
     StreamScratch scratch{{}, SendTally(*this)};
     order(user, make, /*call=*/0, scratch);
 }
 
-/// Serializes the event once; each user's frame differs only in its offset.
+/// Serializes the event once; each user's frame differs only in its offset. With a store that
+/// answers asynchronously the deliveries wait for it: what this call reaches is what it is
+/// queued for.
 template <class Transport, class Auth>
 std::size_t ConnectionManager<Transport, Auth>::append_to_streams(std::vector<UserId> users, const Event& event,
                                                                   ConnectionId except) {
     std::sort(users.begin(), users.end());
     users.erase(std::unique(users.begin(), users.end()), users.end());
+    History& history = *options_.history;
+    const bool asynchronous = history.answers_asynchronously();
     const StoredEvent stored(event);
-    const auto call = reinterpret_cast<std::uintptr_t>(&stored);
+    const auto call = asynchronous ? 0 : reinterpret_cast<std::uintptr_t>(&stored);
     StreamScratch scratch{{}, SendTally(*this)};
     std::size_t reached = 0;
-    std::vector<UserId> unkept; // a history that publishes its appends published only the kept ones
     for (const UserId& user : users) {
         const auto make = [&] {
-            const StreamTop top = options_.history->append(user, stored);
-            if (!top.stored) {
-                counters_.history_append_failures.fetch_add(1, std::memory_order_relaxed);
-                if (sequencers_) unkept.push_back(user);
+            StreamDelivery delivery{user, stored, {}, nullptr, except, call};
+            if (!asynchronous) {
+                delivery.top = history.append(user, stored);
+            } else {
+                delivery.awaited = std::make_shared<AwaitedTop>();
+                history.append_async(user, stored, answer_to(user, delivery.awaited));
             }
-            const StreamPosition position = top.stored ? top.position : StreamPosition{};
-            return StreamItem{StreamDelivery{user, stored, position, top.stored && top.created, except, call}};
+            return StreamItem{std::move(delivery)};
         };
         reached += order(user, make, call, scratch);
+        if (asynchronous) reached += queued_for(user, except, scratch.recipients);
     }
-    const std::vector<UserId>& unpublished = sequencers_ ? unkept : users;
-    if (options_.backplane && !unpublished.empty()) publish_to_users(unpublished, Frame(std::string(stored.text())));
+    // A history that publishes its appends publishes them itself (those it kept: `note_unkept`).
+    if (options_.backplane && !sequencers_) publish_to_users(users, Frame(std::string(stored.text())));
     return reached;
+}
+
+/// The user's started connections but `except`, whom a delivery queued now is for.
+template <class Transport, class Auth>
+std::size_t ConnectionManager<Transport, Auth>::queued_for(const UserId& user, ConnectionId except,
+                                                           typename Registry::Targets& scratch) {
+    scratch.clear();
+    registry_.collect_user(user, scratch);
+    if (except) Registry::leave_out(scratch, except);
+    return scratch.size();
+}
+
+/// What the store's asynchronous answer for an item queued at the user's order point does: it
+/// settles the item there and delivers what no longer waits, on the answering thread, unless
+/// the manager is gone by then.
+template <class Transport, class Auth>
+StreamTopHandler ConnectionManager<Transport, Auth>::answer_to(const UserId& user,
+                                                              const std::shared_ptr<AwaitedTop>& awaited) {
+    return [this, guard = lifeline_.guard(), user, awaited](const StreamTop& top) {
+        guard.run([&] {
+            StreamScratch scratch{{}, SendTally(*this)};
+            streams_->of(std::hash<UserId>{}(user))
+                .settle_and_drain(
+                    [&] {
+                        awaited->top = top;
+                        awaited->answered = true;
+                    },
+                    [&](StreamItem& item) { process(item, /*call=*/0, scratch); });
+        });
+    };
+}
+
+template <class Transport, class Auth>
+bool ConnectionManager<Transport, Auth>::Unanswered::operator()(const StreamItem& item) const noexcept {
+    const auto awaits = [](const std::shared_ptr<AwaitedTop>& awaited) { return awaited && !awaited->answered; };
+    if (const auto* start = std::get_if<StreamStart>(&item)) return awaits(start->awaited);
+    if (const auto* delivery = std::get_if<StreamDelivery>(&item)) return awaits(delivery->awaited);
+    return false;
 }
 
 /// Queues what `make` returns at the user's order point and processes the queue unless another
@@ -74,10 +125,12 @@ std::size_t ConnectionManager<Transport, Auth>::order(const UserId& user, Make&&
     return reached;
 }
 
+/// An answered item first takes what its store answered.
 template <class Transport, class Auth>
 std::size_t ConnectionManager<Transport, Auth>::process(StreamItem& item, std::uintptr_t call,
                                                         StreamScratch& scratch) {
-    if (const auto* start = std::get_if<StreamStart>(&item)) {
+    if (auto* start = std::get_if<StreamStart>(&item)) {
+        if (start->awaited) start->top = start->awaited->top;
         begin_session(*start);
         return 0;
     }
@@ -89,9 +142,19 @@ std::size_t ConnectionManager<Transport, Auth>::process(StreamItem& item, std::u
         catch_up_in_sequence(*catch_up);
         return 0;
     }
-    const StreamDelivery& delivery = std::get<StreamDelivery>(item);
+    StreamDelivery& delivery = std::get<StreamDelivery>(item);
+    if (delivery.awaited) delivery.top = delivery.awaited->top;
+    if (!delivery.top.stored) note_unkept(delivery);
     const std::size_t reached = deliver_from_stream(delivery, scratch);
     return delivery.call == call ? reached : 0;
+}
+
+/// The store could not keep the event: it goes out live without an offset, here and (a history
+/// that publishes its appends did not publish it) to the other nodes.
+template <class Transport, class Auth>
+void ConnectionManager<Transport, Auth>::note_unkept(const StreamDelivery& delivery) {
+    counters_.history_append_failures.fetch_add(1, std::memory_order_relaxed);
+    if (options_.backplane && sequencers_) publish_to_users({delivery.user}, Frame(std::string(delivery.event.text())));
 }
 
 /// `Session`, the replay and what was held go out unlimited by the backlog: the history's
@@ -161,20 +224,20 @@ bool ConnectionManager<Transport, Auth>::within_replay_bytes(const std::vector<S
 template <class Transport, class Auth>
 std::size_t ConnectionManager<Transport, Auth>::deliver_from_stream(const StreamDelivery& delivery,
                                                                     StreamScratch& scratch) {
-    if (delivery.reset) {
+    if (delivery.reset()) {
         close_for_reset(delivery.user);
         if (sequencers_) sequencer_of(delivery.user).forget(delivery.user);
         return 0; // whoever starts from now on gets it in its replay
     }
     // Offset 0: the store could not keep it; live only, as without history.
-    const bool kept = delivery.position.offset != 0;
+    const bool kept = delivery.top.stored;
     if (sequencers_ && kept) return deliver_in_sequence(delivery, scratch);
     typename Registry::Targets& targets = scratch.recipients;
     targets.clear();
     registry_.collect_user(delivery.user, targets);
     if (delivery.except) Registry::leave_out(targets, delivery.except);
     if (targets.empty()) return 0;
-    const Frame frame = kept ? delivery.event.frame_at(delivery.position.offset) : Frame(std::string(delivery.event.text()));
+    const Frame frame = kept ? delivery.event.frame_at(delivery.top.position.offset) : Frame(std::string(delivery.event.text()));
     return deliver(targets, frame, &scratch.tally);
 }
 

@@ -89,6 +89,7 @@ ConnectionManager<Transport, Auth>::ConnectionManager(Transport& transport, Auth
 
 template <class Transport, class Auth>
 ConnectionManager<Transport, Auth>::~ConnectionManager() {
+    lifeline_.end(); // what the store answers from now on is dropped
     stop_stale_sweep();
     if (presence_flush_) presence_flush_->stop();
     if (options_.backplane) options_.backplane->attach(nullptr);

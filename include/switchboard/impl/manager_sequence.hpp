@@ -60,13 +60,13 @@ std::size_t ConnectionManager<Transport, Auth>::deliver_in_sequence(const Stream
     }
     std::size_t reached = 0;
     const auto send = [&](const StoredEvent& event, std::uint64_t offset) {
-        const bool own = offset == delivery.position.offset; // the last one sent
+        const bool own = offset == delivery.top.position.offset; // the last one sent
         if (own && delivery.except) Registry::leave_out(started, delivery.except);
         const std::size_t sent = deliver(started, event.frame_at(offset), &scratch.tally);
         if (own) reached = sent;
     };
     const auto read = detail::stream_reader(*options_.history, user, options_.max_replay);
-    if (sequencer.deliver(user, delivery.position, delivery.event, read, send) == detail::StreamSequencer::Outcome::reset)
+    if (sequencer.deliver(user, delivery.top.position, delivery.event, read, send) == detail::StreamSequencer::Outcome::reset)
         close_for_reset(user);
     return reached;
 }
@@ -135,7 +135,7 @@ void ConnectionManager<Transport, Auth>::receive_stream_event(const UserId& user
         return;
     }
     StreamScratch scratch{{}, SendTally(*this)};
-    const auto make = [&] { return StreamItem{StreamDelivery{user, *event, position, false, ConnectionId{}, 0}}; };
+    const auto make = [&] { return StreamItem{StreamDelivery{user, *event, StreamTop{position}, nullptr, ConnectionId{}, 0}}; };
     order(user, make, /*call=*/0, scratch);
 }
 

@@ -49,14 +49,34 @@
 /// Redis is back goes to node B keeps the old epoch until A's next call for them renews it (then
 /// B's connections of the user are reset by its manager's sequencer, which hears the new epoch).
 ///
-/// Threads. Every member may be called from any thread. Calls are synchronous: the `History`
-/// interface is, and the manager calls `append` and `open` under a per-user lock (and `open` on
-/// the transport thread that opens a connection). So each call blocks its caller for one round
-/// trip to Redis on one of `connections` blocking hiredis links of the user's shard (chosen by
-/// user; each under its own mutex), and never longer than `connect_timeout + command_timeout` (socket timeouts). After
-/// a failure, a link refuses at once (no I/O) for `retry_interval`, so while Redis is away at most
-/// one caller per link and interval waits for a timeout; the others fail fast. Keep the timeouts
-/// short: a slow Redis delays every user of the same manager stripe by as much.
+/// Asynchronously (built with an executor) the same hold, and: the renewal is pipelined just
+/// before the user's next call on the same connection, and that call fails if the renewal does;
+/// a call answered after an earlier call of its user failed (sent before that failure was known)
+/// fails too, so no append is reported `stored` in the numbering that misses the lost event.
+///
+/// Threads. Every member may be called from any thread, in either mode.
+/// - Synchronous (`RedisHistory(options)`, `answers_asynchronously()` false): the manager calls
+///   `append` and `open` under a per-user lock (and `open` on the transport thread that opens a
+///   connection), so each call blocks its caller for one round trip to Redis on one of
+///   `connections` blocking hiredis links of the user's shard (chosen by user; each under its
+///   own mutex), and never longer than `connect_timeout + command_timeout` (socket timeouts).
+///   After a failure, a link refuses at once (no I/O) for `retry_interval`, so while Redis is
+///   away at most one caller per link and interval waits for a timeout; the others fail fast.
+///   Keep the timeouts short: a slow Redis delays every user of the same manager stripe by as much.
+/// - Asynchronous (`RedisHistory(executor, options)`, `answers_asynchronously()` true): the
+///   manager calls `append_async` and `open_async`, which never block: they queue the call (one
+///   mutex, no I/O) and return; one post to `executor` sends everything queued, in call order
+///   (so a user's calls take their offsets in call order, and a burst is pipelined), over ONE
+///   `redis::Connection` per shard (connected at once and again after a loss, with backoff up
+///   to `retry_interval`). Each `done` runs once on the executor's thread, never inside its
+///   call: after Redis' answer, or `command_timeout` without one, or at once while the shard's
+///   connection is down (calls wait only for a shard's first attempt to connect, at most
+///   `connect_timeout`, so that a node starting up does not fail them). `append` and `open`
+///   stay available, blocking, on the links (not ordered with the asynchronous calls).
+/// - `read` and `tops` are synchronous in both modes, on the blocking links, as above.
+/// - Destruction: with an executor, destroy the history on the executor's thread or while its
+///   io_context is not running (as a `redis::Connection`), never from inside a `done`; the
+///   `done`s still pending are dropped, never called.
 
 #include <atomic>
 #include <chrono>
@@ -67,14 +87,17 @@
 #include <string>
 #include <vector>
 
+#include <asio/any_io_executor.hpp>
+
 #include <switchboard/history.hpp>
 #include <switchboard/redis/shards.hpp>
 
 namespace switchboard::redis {
 
 namespace detail {
+class AsyncTopScripts;
 class UnkeptUsers;
-}
+} // namespace detail
 
 struct RedisHistoryOptions {
     std::string host = "127.0.0.1"; ///< the first shard
@@ -92,7 +115,7 @@ struct RedisHistoryOptions {
     std::chrono::milliseconds connect_timeout{500};
     std::chrono::milliseconds command_timeout{500};
     std::chrono::milliseconds retry_interval{1000}; ///< a failed link refuses at once this long
-    std::size_t connections = 4;                    ///< blocking links per shard; 1 to 64
+    std::size_t connections = 4; ///< blocking links per shard; 1 to 64 (the asynchronous calls use one connection)
     /// The `RedisBackplane`'s `prefix`, on whose user channels each append is published with its
     /// offset; empty: appends are not published (the manager publishes them through its backplane).
     std::string backplane_prefix;
@@ -103,6 +126,13 @@ struct RedisHistoryOptions {
     /// Past it, the node forgets them and renews every stream it touches once instead, at one
     /// more round trip per `append` and `open` from then on (see `unkept_overflowed`).
     std::size_t max_unkept_users = 100'000;
+    /// Asynchronous form: calls sent to a shard and not answered yet, at most. The others wait,
+    /// in call order, unsent: a burst beyond what Redis answers in `command_timeout` waits
+    /// rather than timing out (which would fail every call in flight, and renew their streams).
+    std::size_t max_in_flight = 1'000;
+    /// Asynchronous form: calls waiting unsent per shard, at most (memory bound while Redis is
+    /// slow); one more fails at once, as if Redis were away.
+    std::size_t max_waiting = 20'000;
 };
 
 class RedisHistory final : public History {
@@ -111,12 +141,22 @@ public:
     /// `meta_ttl` shorter than `max_age`, a connection count out of range, a `backplane_prefix`
     /// without `node_id`, or a shard listed twice.
     explicit RedisHistory(RedisHistoryOptions options);
+    /// Asynchronous (`answers_asynchronously()`): `append_async` and `open_async` go over one
+    /// `redis::Connection` per shard on `executor` (one thread, or a strand), which connects at
+    /// once and again after a loss (backoff up to `retry_interval`). Throws as the other.
+    RedisHistory(asio::any_io_executor executor, RedisHistoryOptions options);
+    /// Built with an executor: destroy it on the executor's thread, or while its io_context is not
+    /// running, and never from inside a `done`; the `done`s still pending are dropped, not called.
     ~RedisHistory() override;
     RedisHistory(const RedisHistory&) = delete;
     RedisHistory& operator=(const RedisHistory&) = delete;
 
     StreamTop append(const UserId& user, const StoredEvent& event) override;
     StreamTop open(const UserId& user) override;
+    /// Whether it was built with an executor.
+    bool answers_asynchronously() const noexcept override { return async_ != nullptr; }
+    void append_async(const UserId& user, const StoredEvent& event, StreamTopHandler done) override;
+    void open_async(const UserId& user, StreamTopHandler done) override;
     std::optional<std::vector<StoredEvent>> read(const UserId& user, const StreamPosition& after,
                                                 std::uint64_t upto) override;
     /// One round trip per shard (an `HMGET` of each user's meta, pipelined on the shard's first
@@ -141,8 +181,11 @@ public:
 
 private:
     class Links;
+    std::vector<std::string> script_arguments(const UserId& user, const StoredEvent* event) const;
     std::optional<StreamTop> run_top_script(std::size_t script, const UserId& user,
-                                            std::vector<std::string> args);
+                                            const std::vector<std::string>& args);
+    StreamTop finish_append(const UserId& user, const std::optional<StreamTop>& top);
+    StreamTop finish_open(const std::optional<StreamTop>& top);
     StreamTop failed(bool stored);
 
     const RedisHistoryOptions options_;
@@ -152,6 +195,8 @@ private:
     std::unique_ptr<detail::UnkeptUsers> unkept_;
     std::atomic<std::uint64_t> appended_{0};
     std::atomic<std::uint64_t> failures_{0};
+    /// With an executor. Last: destroyed first, dropping the pending `done`s, which use the above.
+    std::shared_ptr<detail::AsyncTopScripts> async_;
 };
 
 } // namespace switchboard::redis
