@@ -204,6 +204,7 @@ if(SWITCHBOARD_REDIS)
         redis/test_history.cpp
         redis/test_history_async.cpp
         redis/test_history_outage.cpp
+        redis/test_history_outage_async.cpp
         redis/test_presence.cpp
         redis/test_shard_presence.cpp
         redis/test_shards.cpp
