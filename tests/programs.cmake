@@ -203,7 +203,9 @@ if(SWITCHBOARD_REDIS)
         redis/test_faults.cpp
         redis/test_history.cpp
         redis/test_history_async.cpp
+        redis/test_history_async_faults.cpp
         redis/test_history_outage.cpp
+        redis/test_history_outage_async.cpp
         redis/test_presence.cpp
         redis/test_shard_presence.cpp
         redis/test_shards.cpp

@@ -358,7 +358,7 @@ private:
             dropped_ephemeral{0}, refused_by_auth{0}, refused_user_limit{0}, upgrades_abandoned{0}, resumes_complete{0},
             resumes_unavailable{0}, resumes_beyond_replay{0}, events_replayed{0}, closed_stream_reset{0},
             history_append_failures{0}, bytes_in{0},
-            bytes_out{0}, backplane_published{0}, backplane_received{0};
+            bytes_out{0}, backplane_published{0}, backplane_received{0}, stream_catch_ups{0};
     };
     Counters counters_;
     /// Durations in nanoseconds, sizes in bytes (bounds: see `ManagerMetrics`).

@@ -142,6 +142,9 @@ struct ManagerMetrics {
     bool with_backplane = false;
     std::uint64_t backplane_published = 0; ///< frames handed to the backplane for the other nodes
     std::uint64_t backplane_received = 0;  ///< frames the backplane brought from the other nodes
+    /// Users caught up from the history after the backplane listened again (a lost link): their
+    /// stream's top read and what their connections here missed sent (history publishing appends).
+    std::uint64_t stream_catch_ups = 0;
     BackplaneMetrics backplane;            ///< the backplane's own figures
     // Distributions:
     /// One `send_to_user(s)` call, ns: sampled, one call in `TimingSample::period` per thread

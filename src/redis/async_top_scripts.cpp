@@ -27,7 +27,7 @@ ConnectionOptions connection_options(const Endpoint& shard, const RedisHistoryOp
 } // namespace
 
 AsyncTopScripts::AsyncTopScripts(asio::any_io_executor executor, const RedisHistoryOptions& options,
-                                 UnkeptUsers& unkept)
+                                 UnkeptUsers& unkept, std::function<void(std::size_t shard)> connected)
     : executor_(std::move(executor)), prefix_(options.prefix), meta_ttl_(options.meta_ttl),
       max_in_flight_(options.max_in_flight), max_waiting_(options.max_waiting), unkept_(unkept),
       ring_(1 + options.more_shards.size()) {
@@ -35,9 +35,10 @@ AsyncTopScripts::AsyncTopScripts(asio::any_io_executor executor, const RedisHist
         every_shard({options.host, options.port}, options.more_shards, "RedisHistory");
     for (std::size_t i = 0; i < endpoints.size(); ++i) {
         ConnectionOptions connection = connection_options(endpoints[i], options);
-        connection.on_connected = [this, i] {
+        connection.on_connected = [this, i, connected] {
             load_scripts(*shards_[i]);
             first_attempt_ended(*shards_[i]);
+            connected(i);
         };
         connection.on_backoff = [this, i](std::error_code, std::chrono::milliseconds) {
             first_attempt_ended(*shards_[i]);

@@ -61,8 +61,10 @@ public:
     /// reply, a failed renewal).
     using Done = std::function<void(std::optional<StreamTop>)>;
 
-    /// Connects to every shard at once. `unkept` must outlive this.
-    AsyncTopScripts(asio::any_io_executor executor, const RedisHistoryOptions& options, UnkeptUsers& unkept);
+    /// Connects to every shard at once. `unkept` must outlive this. `connected(shard)` runs on
+    /// the executor each time a shard's connection is made, once its scripts are being loaded.
+    AsyncTopScripts(asio::any_io_executor executor, const RedisHistoryOptions& options, UnkeptUsers& unkept,
+                    std::function<void(std::size_t shard)> connected);
 
     /// Runs the open or append `script` for `user` with `args` (after the keys).
     void submit(const UserId& user, HistoryScript script, std::vector<std::string> args, Done done);

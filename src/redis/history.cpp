@@ -149,7 +149,31 @@ RedisHistory::RedisHistory(RedisHistoryOptions options)
 
 RedisHistory::RedisHistory(asio::any_io_executor executor, RedisHistoryOptions options)
     : RedisHistory(std::move(options)) {
-    async_ = std::make_shared<detail::AsyncTopScripts>(std::move(executor), options_, *unkept_);
+    async_ = std::make_shared<detail::AsyncTopScripts>(std::move(executor), options_, *unkept_,
+                                                       [this](std::size_t shard) { renew_remembered(shard); });
+}
+
+/// On the executor, `shard`'s connection made again: the users of that shard whose appends
+/// failed get their streams renewed now (an open, which renews first), not at their next call,
+/// so that a resume on another node is not told `complete` by the numbering missing the event.
+/// Not after an overflow (every stream is renewed as it is touched).
+void RedisHistory::renew_remembered(std::size_t shard) {
+    if (unkept_->overflowed()) return;
+    for (const UserId& user : unkept_->users()) {
+        if (links_->shard_of(user) != shard) continue;
+        async_->submit(user, open_script, script_arguments(user, nullptr),
+                       [this, user](const std::optional<StreamTop>& top) {
+                           if (!top || !top->created) return;
+                           std::lock_guard lock(renewed_unseen_mutex_);
+                           renewed_unseen_.insert(user);
+                       });
+    }
+}
+
+/// Whether the user's stream was renewed at a reconnection since the manager last heard of it.
+bool RedisHistory::take_renewed_unseen(const UserId& user) {
+    std::lock_guard lock(renewed_unseen_mutex_);
+    return renewed_unseen_.erase(user) == 1;
 }
 
 RedisHistory::~RedisHistory() = default;
@@ -158,14 +182,20 @@ void RedisHistory::append_async(const UserId& user, const StoredEvent& event, St
     if (!async_) return History::append_async(user, event, std::move(done));
     async_->submit(user, append_script, script_arguments(user, &event),
                    [this, user, done = std::move(done)](const std::optional<StreamTop>& top) {
-                       done(finish_append(user, top));
+                       StreamTop answer = finish_append(user, top);
+                       answer.created = answer.created || (top && take_renewed_unseen(user));
+                       done(answer);
                    });
 }
 
 void RedisHistory::open_async(const UserId& user, StreamTopHandler done) {
     if (!async_) return History::open_async(user, std::move(done));
     async_->submit(user, open_script, script_arguments(user, nullptr),
-                   [this, done = std::move(done)](const std::optional<StreamTop>& top) { done(finish_open(top)); });
+                   [this, user, done = std::move(done)](const std::optional<StreamTop>& top) {
+                       StreamTop answer = finish_open(top);
+                       answer.created = answer.created || (top && take_renewed_unseen(user));
+                       done(answer);
+                   });
 }
 
 StreamTop RedisHistory::append(const UserId& user, const StoredEvent& event) {

@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <switchboard/stream_position.hpp>
 #include <switchboard/user_id.hpp>
@@ -80,6 +81,15 @@ public:
     std::size_t size() const {
         std::lock_guard lock(mutex_);
         return users_.size();
+    }
+
+    /// Who is remembered now.
+    std::vector<UserId> users() const {
+        std::lock_guard lock(mutex_);
+        std::vector<UserId> remembered;
+        remembered.reserve(users_.size());
+        for (const auto& entry : users_) remembered.push_back(entry.first);
+        return remembered;
     }
 
     bool overflowed() const {

@@ -128,6 +128,7 @@ TEST_CASE("Metrics text: history and backplane families come with a store and a 
     metrics.resumes_complete = 1;
     metrics.with_backplane = true;
     metrics.backplane_received = 9;
+    metrics.stream_catch_ups = 3;
     metrics.backplane.connected = true;
     metrics.backplane.publish_failures = 5;
     metrics.backplane.resubscribes = 2;
@@ -136,6 +137,7 @@ TEST_CASE("Metrics text: history and backplane families come with a store and a 
     CHECK(has_line(text, R"(switchboard_history_dropped_total{reason="expired"} 4)"));
     CHECK(has_line(text, R"(switchboard_resumes_total{recovery="complete"} 1)"));
     CHECK(has_line(text, "switchboard_backplane_received_total 9"));
+    CHECK(has_line(text, "switchboard_stream_catch_ups_total 3"));
     CHECK(has_line(text, "switchboard_backplane_up 1"));
     CHECK(has_line(text, "switchboard_backplane_publish_failures_total 5"));
     CHECK(has_line(text, "switchboard_backplane_resubscribes_total 2"));

@@ -66,8 +66,9 @@ std::size_t ConnectionManager<Transport, Auth>::append_to_streams(std::vector<Us
             }
             return StreamItem{std::move(delivery)};
         };
-        reached += order(user, make, call, scratch);
-        if (asynchronous) reached += queued_for(user, except, scratch.recipients);
+        // Asynchronously, what the drain delivers is others' (this call's items await): not counted.
+        const std::size_t delivered = order(user, make, call, scratch);
+        reached += asynchronous ? queued_for(user, except, scratch.recipients) : delivered;
     }
     // A history that publishes its appends publishes them itself (those it kept: `note_unkept`).
     if (options_.backplane && !sequencers_) publish_to_users(users, Frame(std::string(stored.text())));

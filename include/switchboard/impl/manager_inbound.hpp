@@ -109,6 +109,7 @@ ManagerMetrics ConnectionManager<Transport, Auth>::metrics() const {
     metrics.bytes_out = counters_.bytes_out.load(relaxed);
     metrics.backplane_published = counters_.backplane_published.load(relaxed);
     metrics.backplane_received = counters_.backplane_received.load(relaxed);
+    metrics.stream_catch_ups = counters_.stream_catch_ups.load(relaxed);
     metrics.send_duration = distributions_.send_duration.snapshot();
     metrics.broadcast_duration = distributions_.broadcast_duration.snapshot();
     metrics.upgrade_duration = distributions_.upgrade_duration.snapshot();

@@ -112,6 +112,7 @@ void ConnectionManager<Transport, Auth>::catch_up_streams(const std::vector<User
     StreamScratch scratch{{}, SendTally(*this)};
     for (std::size_t i = 0; i < users.size() && i < tops.size(); ++i) {
         if (!tops[i]) continue;
+        counters_.stream_catch_ups.fetch_add(1, std::memory_order_relaxed);
         const auto make = [&] { return StreamItem{StreamCatchUp{users[i], *tops[i]}}; };
         order(users[i], make, /*call=*/0, scratch);
     }

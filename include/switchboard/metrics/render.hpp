@@ -89,6 +89,8 @@ inline void write_backplane_metrics(PrometheusText& out, const ManagerMetrics& m
                 count(metrics.backplane_published));
     out.counter("backplane_received_total", "Frames the backplane brought from the other nodes",
                 count(metrics.backplane_received));
+    out.counter("stream_catch_ups_total", "Users caught up from the history after the backplane listened again",
+                count(metrics.stream_catch_ups));
     out.gauge("backplane_up", "1 while the backplane's links to the other nodes are up", backplane.connected ? 1 : 0);
     out.gauge("backplane_subscriptions", "Channels the backplane listens to", count(backplane.subscriptions));
     out.counter("backplane_messages_published_total",

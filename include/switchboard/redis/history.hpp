@@ -46,8 +46,12 @@
 ///   `complete` later either; the user's other connections stay.
 /// - a failed `read` returns `std::nullopt` (`unavailable`).
 /// The remembering is per node: a user whose append failed on node A and whose next call after
-/// Redis is back goes to node B keeps the old epoch until A's next call for them renews it (then
-/// B's connections of the user are reset by its manager's sequencer, which hears the new epoch).
+/// Redis is back goes to node B keeps the old epoch until A renews it (then B's connections of
+/// the user are reset by its manager's sequencer, which hears the new epoch): at A's next call
+/// for them, or (asynchronous form) as soon as A's connection to the user's shard is back, when
+/// A renews every user it remembers there at once, before any later call of theirs; the next
+/// answer for such a user then reports `created`, so that A's manager resets them too. What B
+/// serves between Redis coming back and A's reconnection can still be a false `complete`.
 ///
 /// Asynchronously (built with an executor) the same hold, and: the renewal is pipelined just
 /// before the user's next call on the same connection, and that call fails if the renewal does;
@@ -83,8 +87,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include <asio/any_io_executor.hpp>
@@ -187,6 +193,8 @@ private:
     StreamTop finish_append(const UserId& user, const std::optional<StreamTop>& top);
     StreamTop finish_open(const std::optional<StreamTop>& top);
     StreamTop failed(bool stored);
+    void renew_remembered(std::size_t shard);
+    bool take_renewed_unseen(const UserId& user);
 
     const RedisHistoryOptions options_;
     const std::string user_channel_prefix_; ///< of `backplane_prefix`: a user's channel is this and their id
@@ -195,6 +203,9 @@ private:
     std::unique_ptr<detail::UnkeptUsers> unkept_;
     std::atomic<std::uint64_t> appended_{0};
     std::atomic<std::uint64_t> failures_{0};
+    std::mutex renewed_unseen_mutex_;
+    /// Renewed at a reconnection, by no call of the manager's: the next answer reports `created`.
+    std::unordered_set<UserId> renewed_unseen_;
     /// With an executor. Last: destroyed first, dropping the pending `done`s, which use the above.
     std::shared_ptr<detail::AsyncTopScripts> async_;
 };
