@@ -216,7 +216,8 @@ if(SWITCHBOARD_REDIS)
     switchboard_unity_groups(switchboard_redis_tests
         "redis/test_backplane.cpp redis/test_backplane_faults.cpp redis/test_commands.cpp redis/test_faults.cpp
          redis/test_history.cpp redis/test_stream_offsets.cpp"
-        "redis/test_history_outage.cpp redis/test_shards.cpp redis/test_shard_presence.cpp")
+        "redis/test_history_outage.cpp redis/test_shards.cpp redis/test_shard_presence.cpp"
+        "redis/test_history_async.cpp redis/test_history_async_faults.cpp redis/test_history_outage_async.cpp")
     catch_discover_tests(switchboard_redis_tests TEST_PREFIX "redis: " PROPERTIES LABELS redis TIMEOUT 60)
 endif()
 
