@@ -146,8 +146,7 @@ std::vector<std::string> AsyncTopScripts::evaluation(const Shard& shard, History
 /// scripts again, once for the commands sent with the lost digest.
 bool AsyncTopScripts::answered(Shard& shard, HistoryScript script, std::error_code error, const Reply& reply) {
     if (error) return false;
-    if (reply.is_error() && std::string_view(reply.text).substr(0, 8) == "NOSCRIPT" &&
-        !shard.digests[script].empty())
+    if (is_noscript(reply) && !shard.digests[script].empty())
         load_scripts(shard);
     return !reply.is_error();
 }

@@ -27,8 +27,6 @@ using detail::read_script;
 using detail::renew_script;
 using Script = detail::HistoryScript;
 
-bool starts_with(const std::string& text, std::string_view head) { return text.compare(0, head.size(), head) == 0; }
-
 } // namespace
 
 /// The blocking links, `connections` per shard, each with the script digests loaded on it; a user
@@ -62,8 +60,7 @@ public:
             sha = reply.text;
         }
         if (!evaluate(slot, "EVALSHA", sha, keys, args, reply)) return false;
-        // The script cache is empty after a Redis restart or SCRIPT FLUSH.
-        if (reply.is_error() && starts_with(reply.text, "NOSCRIPT") &&
+        if (detail::is_noscript(reply) &&
             !evaluate(slot, "EVAL", *detail::history_script_bodies[script], keys, args, reply))
             return false;
         return !reply.is_error();
@@ -170,10 +167,13 @@ void RedisHistory::renew_remembered(std::size_t shard) {
     }
 }
 
-/// Whether the user's stream was renewed at a reconnection since the manager last heard of it.
-bool RedisHistory::take_renewed_unseen(const UserId& user) {
+/// An answer Redis gave (`answered`) also reports `created` if the user's stream was renewed at
+/// a reconnection since the manager last heard of it.
+StreamTop RedisHistory::with_unseen_renewal(const UserId& user, bool answered, StreamTop answer) {
+    if (!answered || answer.created) return answer;
     std::lock_guard lock(renewed_unseen_mutex_);
-    return renewed_unseen_.erase(user) == 1;
+    answer.created = renewed_unseen_.erase(user) == 1;
+    return answer;
 }
 
 RedisHistory::~RedisHistory() = default;
@@ -182,9 +182,7 @@ void RedisHistory::append_async(const UserId& user, const StoredEvent& event, St
     if (!async_) return History::append_async(user, event, std::move(done));
     async_->submit(user, append_script, script_arguments(user, &event),
                    [this, user, done = std::move(done)](const std::optional<StreamTop>& top) {
-                       StreamTop answer = finish_append(user, top);
-                       answer.created = answer.created || (top && take_renewed_unseen(user));
-                       done(answer);
+                       done(with_unseen_renewal(user, top.has_value(), finish_append(user, top)));
                    });
 }
 
@@ -192,9 +190,7 @@ void RedisHistory::open_async(const UserId& user, StreamTopHandler done) {
     if (!async_) return History::open_async(user, std::move(done));
     async_->submit(user, open_script, script_arguments(user, nullptr),
                    [this, user, done = std::move(done)](const std::optional<StreamTop>& top) {
-                       StreamTop answer = finish_open(top);
-                       answer.created = answer.created || (top && take_renewed_unseen(user));
-                       done(answer);
+                       done(with_unseen_renewal(user, top.has_value(), finish_open(top)));
                    });
 }
 

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <switchboard/history.hpp>
@@ -39,6 +40,11 @@ inline std::array<std::string, 2> history_keys(const std::string& prefix, const 
 inline std::vector<std::string> renew_arguments(const UnkeptUsers::Renewal& renewal,
                                                 std::chrono::milliseconds meta_ttl) {
     return {Epoch::random().to_string(), millis(meta_ttl), renewal.mark, renewal.force ? "1" : "0"};
+}
+
+/// Whether Redis refused a script by its digest: its cache is empty (a restart, a SCRIPT FLUSH).
+inline bool is_noscript(const Reply& reply) {
+    return reply.is_error() && std::string_view(reply.text).substr(0, 8) == "NOSCRIPT";
 }
 
 /// Whether the renew script renewed the stream; none for an error or a malformed reply.

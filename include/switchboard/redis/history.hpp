@@ -194,7 +194,7 @@ private:
     StreamTop finish_open(const std::optional<StreamTop>& top);
     StreamTop failed(bool stored);
     void renew_remembered(std::size_t shard);
-    bool take_renewed_unseen(const UserId& user);
+    StreamTop with_unseen_renewal(const UserId& user, bool answered, StreamTop answer);
 
     const RedisHistoryOptions options_;
     const std::string user_channel_prefix_; ///< of `backplane_prefix`: a user's channel is this and their id
