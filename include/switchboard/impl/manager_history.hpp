@@ -43,7 +43,7 @@ void ConnectionManager<Transport, Auth>::start_stream(ConnectionId connection, c
 
 /// Serializes the event once; each user's frame differs only in its offset. With a store that
 /// answers asynchronously the deliveries wait for it: what this call reaches is what it is
-/// queued for.
+/// queued for; a store that is behind refuses the whole call before anything is queued.
 template <class Transport, class Auth>
 std::size_t ConnectionManager<Transport, Auth>::append_to_streams(std::vector<UserId> users, const Event& event,
                                                                   ConnectionId except) {
@@ -51,6 +51,10 @@ std::size_t ConnectionManager<Transport, Auth>::append_to_streams(std::vector<Us
     users.erase(std::unique(users.begin(), users.end()), users.end());
     History& history = *options_.history;
     const bool asynchronous = history.answers_asynchronously();
+    if (asynchronous && !history.admits(users)) {
+        counters_.history_refused_sends.fetch_add(1, std::memory_order_relaxed);
+        throw HistoryOverloaded();
+    }
     const StoredEvent stored(event);
     const auto call = asynchronous ? 0 : reinterpret_cast<std::uintptr_t>(&stored);
     StreamScratch scratch{{}, SendTally(*this)};
