@@ -306,7 +306,6 @@ private:
     std::size_t deliver_to_users_locally(const std::vector<UserId>& users, const Frame& frame, ConnectionId except);
     void start_stream(ConnectionId connection, const Identity& identity);
     std::size_t append_to_streams(std::vector<UserId> users, const Event& event, ConnectionId except);
-    std::size_t queued_for(const UserId& user, ConnectionId except, typename Registry::Targets& scratch);
     template <class Make>
     std::size_t order(const UserId& user, Make&& make, std::uintptr_t call, StreamScratch& scratch);
     std::size_t process(StreamItem& item, std::uintptr_t call, StreamScratch& scratch);

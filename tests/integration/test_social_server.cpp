@@ -228,9 +228,9 @@ TEST_CASE("social_server with --redis: while Redis does not answer, durable send
         return false;
     };
     CHECK(alice_client.wait_until(refused, 2s));
+    const json payment{{"to", {bob.to_string()}}, {"event", {{"type", "PaymentReceived"}, {"data", json::object()}}}};
     const HttpReply published = http_request(
-        port, {"POST", "/api/publish", {{"Authorization", "Bearer " + token_for(UserId::random(), true)}},
-               json{{"to", {bob.to_string()}}, {"event", {{"type", "PaymentReceived"}, {"data", json::object()}}}}.dump()});
+        port, {"POST", "/api/publish", {{"Authorization", "Bearer " + token_for(UserId::random(), true)}}, payment.dump()});
     CHECK(published.status == 503);
     CHECK(published.json().value("error", "") == "overloaded");
     CHECK(published.header("Retry-After") == std::optional<std::string>("1"));

@@ -59,6 +59,17 @@ TEST_CASE_METHOD(AsyncHistoryFixture, "a durable send returns at once and goes o
     CHECK(manager.metrics().frames_delivered >= 3);
 }
 
+TEST_CASE_METHOD(AsyncHistoryFixture, "a durable send counts the started connections it is queued for, not a "
+                 "starting one, which still gets it after its Session", "[manager][history][async]") {
+    const Device phone = connect_answered("alice");
+    const Device laptop = connect("alice"); // its open unanswered: still starting
+    CHECK(manager.send_to_user(alice, message(1)) == 1);
+    CHECK(manager.send_to_user(alice, message(2), phone.id) == 0);
+    store().answer_all();
+    CHECK(offsets(phone) == std::vector<std::uint64_t>{1});
+    CHECK(offsets(laptop) == std::vector<std::uint64_t>{1, 2});
+}
+
 TEST_CASE_METHOD(AsyncHistoryFixture, "a resume waits for the store and replays what was missed",
                  "[manager][history][async]") {
     const Device phone = connect_answered("alice");
@@ -97,7 +108,8 @@ TEST_CASE_METHOD(AsyncHistoryFixture, "a store that is behind gets a durable sen
                  "[manager][history][async]") {
     const Device phone = connect_answered("alice");
     const Device laptop = connect_answered("alice");
-    manager.on("SendMessage", [&](const Inbound& inbound) { manager.send_to_users({alice, bob}, message(9), inbound.connection); });
+    manager.on("SendMessage",
+               [&](const Inbound& inbound) { manager.send_to_users({alice, bob}, message(9), inbound.connection); });
     const std::size_t before = received(phone).size();
 
     store().admit(false);

@@ -72,21 +72,11 @@ std::size_t ConnectionManager<Transport, Auth>::append_to_streams(std::vector<Us
         };
         // Asynchronously, what the drain delivers is others' (this call's items await): not counted.
         const std::size_t delivered = order(user, make, call, scratch);
-        reached += asynchronous ? queued_for(user, except, scratch.recipients) : delivered;
+        reached += asynchronous ? registry_.count_started(user, except) : delivered;
     }
     // A history that publishes its appends publishes them itself (those it kept: `note_unkept`).
     if (options_.backplane && !sequencers_) publish_to_users(users, Frame(std::string(stored.text())));
     return reached;
-}
-
-/// The user's started connections but `except`, whom a delivery queued now is for.
-template <class Transport, class Auth>
-std::size_t ConnectionManager<Transport, Auth>::queued_for(const UserId& user, ConnectionId except,
-                                                           typename Registry::Targets& scratch) {
-    scratch.clear();
-    registry_.collect_user(user, scratch);
-    if (except) Registry::leave_out(scratch, except);
-    return scratch.size();
 }
 
 /// What the store's asynchronous answer for an item queued at the user's order point does: it
