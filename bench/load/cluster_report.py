@@ -49,6 +49,7 @@ def cluster_table(figures, users, broadcast, storm):
                         ("direct at 10,000/s, --history redis: p50 ms", f"cluster_half_rate_redis_history_{users}")]:
         rows += [cluster_row(figures, label, case, "p50_ms", 2), cluster_row(figures, "  p99 ms", case, "p99_ms", 2),
                  cluster_row(figures, "  lost", case, "lost", 0),
+                 cluster_row(figures, "  refused (Error overloaded)", case, "refused", 0),
                  cluster_row(figures, "  closed by the server", case, "closed_by_server", 0)]
         rows += cpu_rows(figures, case)
     case = f"cluster_broadcast_{broadcast}"
@@ -102,9 +103,10 @@ def cluster_targets(figures, users, broadcast, storm):
             continue
         delivered = figures.median(direct, CLUSTER, "delivered_per_s") or 0
         lost = figures.median(direct, CLUSTER, "lost") or 0
-        lines.append(f"{verdict(p99 < 10 and not lost)} cross-node direct at 20,000/s, {what}, p99 < 10 ms: "
-                     f"p99 {p99:.2f} ms, p50 {figures.median(direct, CLUSTER, 'p50_ms'):.2f} ms, "
-                     f"{delivered:,.0f} delivered/s, lost {lost:,.0f}")
+        refused = figures.median(direct, CLUSTER, "refused") or 0
+        lines.append(f"{verdict(p99 < 10 and not lost and not refused)} cross-node direct at 20,000/s, {what}, "
+                     f"p99 < 10 ms: p99 {p99:.2f} ms, p50 {figures.median(direct, CLUSTER, 'p50_ms'):.2f} ms, "
+                     f"{delivered:,.0f} delivered/s, lost {lost:,.0f}, refused {refused:,.0f}")
     case = f"cluster_broadcast_{broadcast}"
     two, one = (figures.median(case, server, "deliveries_per_s") for server in (CLUSTER, SINGLE))
     if two and one:

@@ -53,7 +53,10 @@ Report run_direct(const Settings& settings) {
     session.run_until(now_ns() + 5 * second_ns, [&] { return session.counters.messages < sent; });
     report.emplace_back("sent", std::to_string(sent));
     report.emplace_back("received", std::to_string(session.counters.messages));
-    report.emplace_back("lost", std::to_string(sent > session.counters.messages ? sent - session.counters.messages : 0));
+    // A refused message was answered (Error overloaded): not lost, and not carried either.
+    const std::uint64_t answered = session.counters.messages + session.counters.refused;
+    report.emplace_back("refused", std::to_string(session.counters.refused));
+    report.emplace_back("lost", std::to_string(sent > answered ? sent - answered : 0));
     report_latency(report, session.latency);
     session.report_health(report);
     return report;

@@ -152,6 +152,7 @@ void Session::on_text(std::uint32_t index, std::string_view payload) {
         counters.last_presence_ns = now_ns();
     } else if (type == "Error") {
         ++counters.errors;
+        counters.refused += payload.find("\"code\":\"overloaded\"") != std::string_view::npos;
         note_error(payload);
     } else {
         ++counters.other;

@@ -62,6 +62,7 @@ struct Counters {
     std::uint64_t presence = 0;        ///< UserOnline, UserOffline and PresenceDiff events received
     std::uint64_t presence_joins = 0;  ///< users named online: one per UserOnline, the joins of a PresenceDiff
     std::uint64_t errors = 0;          ///< Error events received
+    std::uint64_t refused = 0;         ///< of those, `overloaded`: a send the server refused whole
     std::uint64_t sessions = 0;        ///< Session events received (a server with history)
     std::uint64_t sessions_complete = 0; ///< of those, with recovery "complete"
     std::string epoch;                 ///< the last Session's

@@ -40,6 +40,7 @@ switchboard::redis::RedisBackplaneOptions backplane_options(const RedisSettings&
     options.redis.port = settings.shards.front().port;
     options.more_shards.assign(settings.shards.begin() + 1, settings.shards.end());
     options.prefix = settings.prefix;
+    options.redis.command_timeout = settings.command_timeout;
     options.log = std::move(log);
     return options;
 }

@@ -9,6 +9,7 @@
 /// Threads: made and destroyed by the server's owner thread. Destroy it after the manager that
 /// holds its backplane and history: it stops its thread first, then lets them go.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -32,6 +33,10 @@ struct RedisSettings {
     /// the ring puts on it (`redis::ShardRing`).
     std::vector<switchboard::redis::Endpoint> shards;
     std::string prefix = "switchboard";
+    /// Of every Redis connection, the backplane's and the history's.
+    std::chrono::milliseconds command_timeout{500};
+    /// `RedisHistoryOptions::max_unanswered` of the history on Redis.
+    std::size_t max_unanswered = 5'000;
 };
 
 /// `HOST:PORT[,HOST:PORT...]`, one entry per Redis instance; none if an entry is not of that form.

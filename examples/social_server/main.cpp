@@ -84,6 +84,9 @@ constexpr Flag server_flags[] = {
     {"--history-memory-cap", "BYTES", "268435456", "all history, past which least recently used streams go"},
     {"--redis", "HOST:PORT[,...]", "", "share delivery with other nodes through these Redis shards"},
     {"--redis-prefix", "P", "switchboard", "names the cluster's channels in Redis"},
+    {"--redis-timeout", "MS", "500", "how long a Redis command may take before it fails"},
+    {"--redis-max-unanswered", "N", "5000", "history calls one Redis has not answered past which durable sends "
+                                            "are refused (Error overloaded, HTTP 503); 0: no limit"},
     {"--metrics-port", "N", "", "also serve GET /metrics without a token on 127.0.0.1:N; 0 picks a free one"},
 };
 
@@ -256,7 +259,8 @@ void apply_history(const Arguments& arguments, social::ServerOptions& options) {
 /// (every node lists the same ones in the same order).
 void apply_redis(const Arguments& arguments, social::ServerOptions& options) {
     if (!arguments.has("--redis")) {
-        if (arguments.has("--redis-prefix")) usage("--redis-prefix needs --redis");
+        for (const char* flag : {"--redis-prefix", "--redis-timeout", "--redis-max-unanswered"})
+            if (arguments.has(flag)) usage(std::string(flag) + " needs --redis");
         return;
     }
     const auto instances = social::parse_redis_list(arguments.get("--redis"));
@@ -266,6 +270,8 @@ void apply_redis(const Arguments& arguments, social::ServerOptions& options) {
             usage("--redis lists " + social::redis_list({*shard}) + " twice");
     options.redis = social::RedisSettings{*instances, arguments.get("--redis-prefix")};
     if (options.redis->prefix.empty()) usage("--redis-prefix must not be empty");
+    options.redis->command_timeout = std::chrono::milliseconds(arguments.number("--redis-timeout", 1, 600'000));
+    options.redis->max_unanswered = arguments.number("--redis-max-unanswered", 0, 20'000);
 }
 
 int print_token(const Arguments& arguments) {

@@ -165,7 +165,8 @@ HttpResponse SocialApp::handle_http(const HttpRequest& request) const {
     return is_publish ? publish(request) : presence();
 }
 
-/// `{"to":[...]|"broadcast":true,"event":{"type":..,"data":..}}` -> `{"delivered":n}`.
+/// `{"to":[...]|"broadcast":true,"event":{"type":..,"data":..}}` -> `{"delivered":n}`; 503
+/// `overloaded` with `Retry-After` when the history's store is behind (nothing was sent).
 HttpResponse SocialApp::publish(const HttpRequest& request) const {
     const json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
     if (!body.is_object()) return error_response(400, "invalid_json", "the body must be a JSON object");
@@ -179,6 +180,10 @@ HttpResponse SocialApp::publish(const HttpRequest& request) const {
     try {
         return json_response(200, {{"delivered", manager_.send_to_users(user_list(body, "to", settings_.max_recipients),
                                                                          *outgoing)}});
+    } catch (const switchboard::HistoryOverloaded& error) {
+        HttpResponse refused = error_response(503, error.code(), error.what());
+        refused.headers.emplace_back("Retry-After", "1");
+        return refused;
     } catch (const ProtocolError& error) {
         return error_response(400, error.code(), error.what());
     }
@@ -224,6 +229,8 @@ std::shared_ptr<switchboard::History> make_history(const ServerOptions& server, 
     options.prefix = server.redis->prefix;
     options.backplane_prefix = server.redis->prefix;
     options.node_id = cluster->backplane()->node_id();
+    options.command_timeout = server.redis->command_timeout;
+    options.max_unanswered = server.redis->max_unanswered;
     options.max_events_per_user = bounds.max_events_per_user;
     options.max_age = bounds.max_age;
     options.meta_ttl = bounds.max_age.count() == 0 ? std::chrono::milliseconds(0)

@@ -179,8 +179,11 @@ public:
     // asynchronously (`History::answers_asynchronously`: Redis), the call only queues the event
     // (no I/O, no wait for the store) and returns the started connections it is queued for; it
     // goes out once the store has answered for it and for what the user's order point holds
-    // before it, from the thread that brings the answer. Ephemeral events, events to
-    // connections and broadcasts are never stored.
+    // before it, from the thread that brings the answer. When that store is behind
+    // (`History::admits` false for one of the users), a durable send throws `HistoryOverloaded`
+    // and nothing is stored, delivered or published: a stream never misses an event that some
+    // device got live (which would reset it). Ephemeral events, events to connections and
+    // broadcasts are never stored.
 
     /// To connections, not stored (with history too): they are not a user's stream.
     std::size_t send_to_connection(ConnectionId connection, const Event& event);
@@ -303,7 +306,6 @@ private:
     std::size_t deliver_to_users_locally(const std::vector<UserId>& users, const Frame& frame, ConnectionId except);
     void start_stream(ConnectionId connection, const Identity& identity);
     std::size_t append_to_streams(std::vector<UserId> users, const Event& event, ConnectionId except);
-    std::size_t queued_for(const UserId& user, ConnectionId except, typename Registry::Targets& scratch);
     template <class Make>
     std::size_t order(const UserId& user, Make&& make, std::uintptr_t call, StreamScratch& scratch);
     std::size_t process(StreamItem& item, std::uintptr_t call, StreamScratch& scratch);
@@ -357,7 +359,7 @@ private:
             send_failures{0}, inbound{0}, inbound_errors{0}, rate_limited{0}, closed_for_abuse{0}, closed_slow{0},
             dropped_ephemeral{0}, refused_by_auth{0}, refused_user_limit{0}, upgrades_abandoned{0}, resumes_complete{0},
             resumes_unavailable{0}, resumes_beyond_replay{0}, events_replayed{0}, closed_stream_reset{0},
-            history_append_failures{0}, bytes_in{0},
+            history_append_failures{0}, history_refused_sends{0}, bytes_in{0},
             bytes_out{0}, backplane_published{0}, backplane_received{0}, stream_catch_ups{0};
     };
     Counters counters_;

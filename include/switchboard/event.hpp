@@ -32,6 +32,7 @@ inline constexpr std::string_view binary_unsupported = "binary_unsupported"; ///
 inline constexpr std::string_view forbidden = "forbidden";               ///< sender may not do that
 inline constexpr std::string_view rate_limited = "rate_limited";         ///< too many messages; slow down
 inline constexpr std::string_view internal_error = "internal_error";     ///< a handler failed unexpectedly
+inline constexpr std::string_view overloaded = "overloaded";             ///< history behind: nothing sent; retry later
 } // namespace errc
 
 /// Thrown by inbound handlers (and the library) to answer the sending connection with

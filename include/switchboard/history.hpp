@@ -160,6 +160,16 @@ struct HistoryMetrics {
     std::uint64_t failures = 0;            ///< calls a shared store could not answer (0 in memory)
 };
 
+/// Thrown by a durable send to users (`send_to_users`, `send_to_user`) when the history
+/// answers asynchronously and does not admit more appends now (`History::admits`): nothing was
+/// stored, delivered or published; the caller may retry later. A `ProtocolError` with code
+/// `overloaded`, so that an inbound handler's send answers its sender with that `Error`.
+class HistoryOverloaded : public ProtocolError {
+public:
+    HistoryOverloaded()
+        : ProtocolError(errc::overloaded, "the server is too busy to keep this event; retry later") {}
+};
+
 /// Told once what an asynchronous `append_async` or `open_async` would have returned.
 using StreamTopHandler = std::function<void(const StreamTop&)>;
 
@@ -225,6 +235,14 @@ public:
     virtual void open_async(const UserId& /*user*/, StreamTopHandler /*done*/) {
         throw std::logic_error("History::open_async: this store answers synchronously");
     }
+
+    /// Whether the store takes an `append_async` for each of `users` now: false while the shard
+    /// of any of them has so many calls unanswered that one more would wait past the store's
+    /// bound (Redis slower than the traffic). The manager then refuses the send whole
+    /// (`HistoryOverloaded`), so that a stream never misses an event some device got live.
+    /// Advisory: callers racing may pass it together; the store still bounds what it queues.
+    /// Called under no lock, from any thread; must be quick. By default always true.
+    virtual bool admits(const std::vector<UserId>& /*users*/) const noexcept { return true; }
 
     /// True when each `append` also publishes the event with its position to the other nodes
     /// itself (`redis::RedisHistory` with a backplane prefix), so that all agree on its offset.

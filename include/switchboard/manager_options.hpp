@@ -136,6 +136,7 @@ struct ManagerMetrics {
     std::uint64_t events_replayed = 0;
     std::uint64_t closed_stream_reset = 0; ///< closed (1012) because the store lost their stream's epoch
     std::uint64_t history_append_failures = 0; ///< appends the store could not keep: delivered live, no offset
+    std::uint64_t history_refused_sends = 0;   ///< durable sends refused whole, the store behind (`HistoryOverloaded`)
     bool with_history = false;             ///< the manager has a store
     HistoryMetrics history;                ///< the store's figures (zero without one)
     // With a backplane:

@@ -44,14 +44,27 @@ public:
     constexpr const Bytes& bytes() const noexcept { return bytes_; }
     bool is_nil() const noexcept { return bytes_ == Bytes{}; }
 
-    friend bool operator==(const UserId& a, const UserId& b) noexcept { return a.bytes_ == b.bytes_; }
-    friend bool operator!=(const UserId& a, const UserId& b) noexcept { return a.bytes_ != b.bytes_; }
-    friend bool operator<(const UserId& a, const UserId& b) noexcept { return a.bytes_ < b.bytes_; }
+    // Two word comparisons, where `std::array`'s operators call memcmp: users are compared at
+    // every lookup and sort of a send.
+    friend bool operator==(const UserId& a, const UserId& b) noexcept {
+        return a.word(0) == b.word(0) && a.word(1) == b.word(1);
+    }
+    friend bool operator!=(const UserId& a, const UserId& b) noexcept { return !(a == b); }
+    friend bool operator<(const UserId& a, const UserId& b) noexcept {
+        return a.word(0) != b.word(0) ? a.word(0) < b.word(0) : a.word(1) < b.word(1);
+    }
     friend bool operator>(const UserId& a, const UserId& b) noexcept { return b < a; }
     friend bool operator<=(const UserId& a, const UserId& b) noexcept { return !(b < a); }
     friend bool operator>=(const UserId& a, const UserId& b) noexcept { return !(a < b); }
 
 private:
+    /// Bytes 8*half.. read as a big-endian number, so that words order as the bytes do.
+    constexpr std::uint64_t word(std::size_t half) const noexcept {
+        std::uint64_t value = 0;
+        for (std::size_t i = 8 * half; i < 8 * half + 8; ++i) value = value << 8 | bytes_[i];
+        return value;
+    }
+
     Bytes bytes_{};
 };
 

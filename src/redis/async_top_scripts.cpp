@@ -29,7 +29,8 @@ ConnectionOptions connection_options(const Endpoint& shard, const RedisHistoryOp
 AsyncTopScripts::AsyncTopScripts(asio::any_io_executor executor, const RedisHistoryOptions& options,
                                  UnkeptUsers& unkept, std::function<void(std::size_t shard)> connected)
     : executor_(std::move(executor)), prefix_(options.prefix), meta_ttl_(options.meta_ttl),
-      max_in_flight_(options.max_in_flight), max_waiting_(options.max_waiting), unkept_(unkept),
+      max_in_flight_(options.max_in_flight), max_waiting_(options.max_waiting),
+      max_unanswered_(options.max_unanswered), unkept_(unkept),
       ring_(1 + options.more_shards.size()) {
     const std::vector<Endpoint> endpoints =
         every_shard({options.host, options.port}, options.more_shards, "RedisHistory");
@@ -50,7 +51,8 @@ AsyncTopScripts::AsyncTopScripts(asio::any_io_executor executor, const RedisHist
 }
 
 void AsyncTopScripts::submit(const UserId& user, HistoryScript script, std::vector<std::string> args, Done done) {
-    Call call{user, script, std::move(args), std::move(done), 0, std::nullopt, std::nullopt};
+    Call call{user, ring_.shard_of(user), script, std::move(args), std::move(done), 0, std::nullopt, std::nullopt};
+    shards_[call.shard]->unanswered.fetch_add(1, std::memory_order_relaxed);
     std::lock_guard lock(mutex_);
     // Decided here, in call order: a call queued behind a renewal may rely on it.
     call.since = unkept_.tickets();
@@ -68,6 +70,13 @@ void AsyncTopScripts::submit(const UserId& user, HistoryScript script, std::vect
         });
 }
 
+bool AsyncTopScripts::admits(const std::vector<UserId>& users) const noexcept {
+    if (max_unanswered_ == 0) return true;
+    return std::none_of(users.begin(), users.end(), [this](const UserId& user) {
+        return shards_[ring_.shard_of(user)]->unanswered.load(std::memory_order_relaxed) >= max_unanswered_;
+    });
+}
+
 void AsyncTopScripts::flush() {
     std::vector<Call> calls;
     {
@@ -79,7 +88,7 @@ void AsyncTopScripts::flush() {
 
 /// Queues the call on the user's shard, behind those waiting; past `max_waiting`, it fails.
 void AsyncTopScripts::issue(const std::shared_ptr<Call>& call) {
-    Shard& shard = *shards_[ring_.shard_of(call->user)];
+    Shard& shard = *shards_[call->shard];
     if (shard.waiting.size() >= max_waiting_) return finish(*call, std::nullopt);
     shard.waiting.push_back(call);
     send_waiting(shard);
@@ -128,6 +137,7 @@ void AsyncTopScripts::finish(Call& call, std::optional<StreamTop> top) {
         const auto renewing = renewing_.find(call.user);
         if (renewing != renewing_.end() && renewing->second == call.renewal->ticket) renewing_.erase(renewing);
     }
+    shards_[call.shard]->unanswered.fetch_sub(1, std::memory_order_relaxed);
     call.done(top);
 }
 

@@ -22,7 +22,9 @@
 //
 // Window. At most `max_in_flight` calls per shard are sent and unanswered; the others wait, in
 // call order, up to `max_waiting` (one more fails at once). A burst that Redis takes longer than
-// `command_timeout` to get through then waits here instead of timing out in flight.
+// `command_timeout` to get through then waits here instead of timing out in flight. Before that,
+// `admits` says no once a shard has `max_unanswered` calls submitted and not finished, so that
+// the manager refuses new sends whole rather than have their appends fail (and streams renewed).
 //
 // Scripts. EVALSHA once the shard's digest is known, EVAL with the body until then; SCRIPT LOAD
 // on every connection made (a restarted Redis has none). A NOSCRIPT reply fails that call and
@@ -34,6 +36,7 @@
 // io_context is not running, never from inside a `done`. The `done`s still pending are dropped.
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -69,9 +72,14 @@ public:
     /// Runs the open or append `script` for `user` with `args` (after the keys).
     void submit(const UserId& user, HistoryScript script, std::vector<std::string> args, Done done);
 
+    /// False while the shard of one of `users` has `max_unanswered` calls (or more) submitted
+    /// and not finished. Any thread.
+    bool admits(const std::vector<UserId>& users) const noexcept;
+
 private:
     struct Call {
         UserId user;
+        std::size_t shard; ///< of `user`
         HistoryScript script;
         std::vector<std::string> args;
         Done done;
@@ -88,6 +96,7 @@ private:
         std::size_t in_flight = 0;        ///< calls sent, not answered
         std::deque<std::shared_ptr<Call>> waiting; ///< unsent, in call order
         Connection connection;
+        std::atomic<std::size_t> unanswered{0}; ///< any thread: submitted, not finished
     };
 
     void flush();
@@ -104,7 +113,7 @@ private:
     const asio::any_io_executor executor_;
     const std::string prefix_;
     const std::chrono::milliseconds meta_ttl_;
-    const std::size_t max_in_flight_, max_waiting_;
+    const std::size_t max_in_flight_, max_waiting_, max_unanswered_;
     UnkeptUsers& unkept_;
     const ShardRing ring_;
     std::mutex mutex_;

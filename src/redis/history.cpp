@@ -186,6 +186,10 @@ void RedisHistory::append_async(const UserId& user, const StoredEvent& event, St
                    });
 }
 
+bool RedisHistory::admits(const std::vector<UserId>& users) const noexcept {
+    return !async_ || async_->admits(users);
+}
+
 void RedisHistory::open_async(const UserId& user, StreamTopHandler done) {
     if (!async_) return History::open_async(user, std::move(done));
     async_->submit(user, open_script, script_arguments(user, nullptr),

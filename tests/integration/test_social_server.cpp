@@ -198,6 +198,49 @@ TEST_CASE("Two social_server processes on two Redis shards: users on either shar
     CHECK(listeners(redis_second, bob) == 1);
 }
 
+TEST_CASE("social_server with --redis: while Redis does not answer, durable sends are refused whole (Error "
+          "overloaded, HTTP 503) and none resets a stream; once it answers, they go out",
+          "[integration][program][redis]") {
+    redis_test::RedisServer redis;
+    ChildProcess node(TwoNodes::command("127.0.0.1:" + std::to_string(redis.port()),
+                                        redis_test::unique_prefix() + "sb",
+                                        // Longer than the pause: the one send admitted waits, it does not fail.
+                                        {"--redis-max-unanswered", "1", "--redis-timeout", "5000"}));
+    const std::string url = listening_url(node);
+    const auto port = static_cast<std::uint16_t>(std::stoi(url.substr(url.rfind(':') + 1)));
+    const UserId alice = UserId::random();
+    const UserId bob = UserId::random();
+    TestClient alice_client;
+    TestClient bob_client;
+    REQUIRE(alice_client.connect(url, bearer(token_for(alice))));
+    REQUIRE(bob_client.connect(url, bearer(token_for(bob))));
+    REQUIRE(deliver(alice_client, bob_client, bob, "before"));
+    redis_test::IoThread io;
+    redis_test::TestClient pauser(io, redis_test::options_for(redis));
+    REQUIRE(redis_test::eventually([&] { return pauser.connected == 1; }));
+
+    REQUIRE(pauser.call({"CLIENT", "PAUSE", "3000", "ALL"}).reply.text == "OK");
+    const std::string message = envelope("SendMessage", {{"to", {bob.to_string()}}, {"text", "during"}});
+    for (int n = 0; n < 5; ++n) REQUIRE(alice_client.send_text(message)); // the first waits, the rest are refused
+    const auto refused = [](const ClientState& state) {
+        for (const json& error : events_of(state, "Error"))
+            if (error["data"].value("code", "") == "overloaded") return true;
+        return false;
+    };
+    CHECK(alice_client.wait_until(refused, 2s));
+    const json payment{{"to", {bob.to_string()}}, {"event", {{"type", "PaymentReceived"}, {"data", json::object()}}}};
+    const HttpReply published = http_request(
+        port, {"POST", "/api/publish", {{"Authorization", "Bearer " + token_for(UserId::random(), true)}}, payment.dump()});
+    CHECK(published.status == 503);
+    CHECK(published.json().value("error", "") == "overloaded");
+    CHECK(published.header("Retry-After") == std::optional<std::string>("1"));
+    pauser.call({"CLIENT", "UNPAUSE"});
+
+    REQUIRE(deliver(alice_client, bob_client, bob, "after"));
+    CHECK(bob_client.is_open()); // no stream was reset: nothing closed with 1012
+    CHECK(alice_client.is_open());
+}
+
 namespace {
 
 /// The flags a usage section lists, "  --name VALUE   what it does" a line, each with whether it takes a value.

@@ -167,6 +167,32 @@ TEST_CASE("async: past max_in_flight calls wait unsent, past max_waiting one mor
     CHECK(fixture.history->unkept_users() == 1); // the one past the bound, whose next call renews
 }
 
+TEST_CASE("async: admits says no from max_unanswered calls unanswered on a shard, and yes once Redis answered",
+          "[redis][history][async][faults]") {
+    StoppableRedis redis(/*keeps_data=*/false);
+    RedisHistoryOptions options = options_of(redis);
+    options.command_timeout = std::chrono::seconds(3); // longer than the pause: nothing fails
+    options.max_unanswered = 3;
+    AsyncHistory fixture(options);
+    REQUIRE(fixture.append_now(erin, 1).stored);
+    CHECK(fixture.history->admits({erin, users[1]}));
+    IoThread io;
+    TestClient pauser{io, options_for(*redis.server)};
+    REQUIRE(eventually([&] { return pauser.connected == 1; }));
+    REQUIRE(pauser.call({"CLIENT", "PAUSE", "600", "ALL"}).reply.text == "OK");
+
+    fixture.append(erin, 2);
+    fixture.open(users[1]);
+    CHECK(fixture.history->admits({users[2]})); // two unanswered
+    fixture.append(users[2], 1);
+    CHECK_FALSE(fixture.history->admits({users[2]})); // three: any user of the shard is refused
+    CHECK(fixture.history->admits({})); // no user, no shard to wait for
+
+    REQUIRE(fixture.answers.all_answered());
+    CHECK(fixture.history->admits({erin, users[1], users[2]}));
+    CHECK(fixture.history->unkept_users() == 0); // behind is not failed: nothing to renew
+}
+
 TEST_CASE("async: scripts gone (SCRIPT FLUSH, a restart): the call answered NOSCRIPT fails, the scripts are "
           "loaded again and appends go on",
           "[redis][history][async][faults]") {

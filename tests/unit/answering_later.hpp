@@ -7,6 +7,7 @@
 // later: when the test says (`answer`), or from a thread of the store's own (`answer_from_thread`)
 // that answers what waits in shuffled order, as nothing in the contract orders the answers.
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <mutex>
@@ -32,6 +33,10 @@ public:
     }
 
     bool answers_asynchronously() const noexcept override { return true; }
+
+    /// Until `admit(true)`, `admits` says no: the store is behind.
+    void admit(bool admitting) { admitting_ = admitting; }
+    bool admits(const std::vector<switchboard::UserId>&) const noexcept override { return admitting_; }
 
     /// Until `fail_appends(false)`, appends keep nothing and answer `stored` false.
     void fail_appends(bool failing) {
@@ -130,6 +135,7 @@ private:
     std::condition_variable changed_, idle_;
     std::vector<Waiting> waiting_;
     bool failing_ = false;
+    std::atomic<bool> admitting_{true};
     bool answering_ = false;
     bool stopping_ = false;
     std::thread worker_;

@@ -59,6 +59,17 @@ TEST_CASE_METHOD(AsyncHistoryFixture, "a durable send returns at once and goes o
     CHECK(manager.metrics().frames_delivered >= 3);
 }
 
+TEST_CASE_METHOD(AsyncHistoryFixture, "a durable send counts the started connections it is queued for, not a "
+                 "starting one, which still gets it after its Session", "[manager][history][async]") {
+    const Device phone = connect_answered("alice");
+    const Device laptop = connect("alice"); // its open unanswered: still starting
+    CHECK(manager.send_to_user(alice, message(1)) == 1);
+    CHECK(manager.send_to_user(alice, message(2), phone.id) == 0);
+    store().answer_all();
+    CHECK(offsets(phone) == std::vector<std::uint64_t>{1});
+    CHECK(offsets(laptop) == std::vector<std::uint64_t>{1, 2});
+}
+
 TEST_CASE_METHOD(AsyncHistoryFixture, "a resume waits for the store and replays what was missed",
                  "[manager][history][async]") {
     const Device phone = connect_answered("alice");
@@ -91,6 +102,32 @@ TEST_CASE_METHOD(AsyncHistoryFixture, "an append the store could not keep goes o
     REQUIRE(frames.back().type == "MessageSent");
     CHECK_FALSE(frames.back().offset);
     CHECK(manager.metrics().history_append_failures == 1);
+}
+
+TEST_CASE_METHOD(AsyncHistoryFixture, "a store that is behind gets a durable send refused whole",
+                 "[manager][history][async]") {
+    const Device phone = connect_answered("alice");
+    const Device laptop = connect_answered("alice");
+    manager.on("SendMessage",
+               [&](const Inbound& inbound) { manager.send_to_users({alice, bob}, message(9), inbound.connection); });
+    const std::size_t before = received(phone).size();
+
+    store().admit(false);
+    CHECK_THROWS_AS(manager.send_to_users({alice, bob}, message(1)), HistoryOverloaded);
+    transport.receive(laptop.handle, R"({"type":"SendMessage","data":{}})");
+    CHECK(store().unanswered() == 0); // nothing queued: no offset taken, nothing to reset
+    CHECK(received(phone).size() == before);
+    const std::vector<Received> answer = received(laptop);
+    REQUIRE(answer.back().type == "Error");
+    CHECK(answer.back().data.at("code") == "overloaded");
+    CHECK(manager.metrics().history_refused_sends == 2);
+
+    store().admit(true);
+    manager.send_to_user(alice, message(2));
+    store().answer_all();
+    CHECK(offsets(phone) == std::vector<std::uint64_t>{1}); // the refused ones took none
+    CHECK(manager.metrics().history_append_failures == 0);
+    CHECK(manager.metrics().closed_stream_reset == 0);
 }
 
 TEST_CASE("an answer that comes after the manager is gone is dropped", "[manager][history][async]") {

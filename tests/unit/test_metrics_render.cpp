@@ -126,6 +126,7 @@ TEST_CASE("Metrics text: history and backplane families come with a store and a 
     metrics.history.events = 12;
     metrics.history.expired = 4;
     metrics.resumes_complete = 1;
+    metrics.history_refused_sends = 6;
     metrics.with_backplane = true;
     metrics.backplane_received = 9;
     metrics.stream_catch_ups = 3;
@@ -136,6 +137,7 @@ TEST_CASE("Metrics text: history and backplane families come with a store and a 
     CHECK(has_line(text, "switchboard_history_events 12"));
     CHECK(has_line(text, R"(switchboard_history_dropped_total{reason="expired"} 4)"));
     CHECK(has_line(text, R"(switchboard_resumes_total{recovery="complete"} 1)"));
+    CHECK(has_line(text, "switchboard_history_refused_sends_total 6"));
     CHECK(has_line(text, "switchboard_backplane_received_total 9"));
     CHECK(has_line(text, "switchboard_stream_catch_ups_total 3"));
     CHECK(has_line(text, "switchboard_backplane_up 1"));

@@ -63,6 +63,23 @@ TEST_CASE("UserId compares, orders and hashes by value", "[user_id]") {
     CHECK(*ordered.begin() == a);
 }
 
+TEST_CASE("UserId orders as its canonical text and compares every byte", "[user_id]") {
+    for (int i = 0; i < 1000; ++i) {
+        const UserId a = UserId::random();
+        const UserId b = UserId::random();
+        CHECK((a < b) == (a.to_string() < b.to_string()));
+        CHECK((a == b) == (a.to_string() == b.to_string()));
+    }
+    for (std::size_t byte = 0; byte < 16; ++byte) {
+        UserId::Bytes bytes{};
+        bytes[byte] = 1;
+        const UserId differing(bytes);
+        CHECK(differing != UserId());
+        CHECK(UserId() < differing);
+        CHECK_FALSE(differing < UserId());
+    }
+}
+
 TEST_CASE("UserId::random makes distinct version-4 UUIDs", "[user_id]") {
     std::unordered_set<UserId> seen;
     for (int i = 0; i < 1000; ++i) {

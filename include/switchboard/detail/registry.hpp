@@ -164,6 +164,18 @@ public:
         }
     }
 
+    /// How many of the user's connections but `except` have started: what `collect_user` would
+    /// give, counted without copying their handles.
+    std::size_t count_started(const UserId& user, ConnectionId except) {
+        UserShard& shard = user_shard(user);
+        std::lock_guard lock(shard.mutex);
+        const auto [begin, end] = shard.users.equal_range(user);
+        return static_cast<std::size_t>(std::count_if(begin, end, [&](const auto& entry) {
+            const ConnectionId id = entry.second.id;
+            return id != except && (shard.starting.empty() || shard.starting.count(id) == 0);
+        }));
+    }
+
     /// Calls `visit(targets)` once per shard with that shard's started connections, after its
     /// lock is released; holds `*hold` (if given) for those still starting.
     template <class Visit>

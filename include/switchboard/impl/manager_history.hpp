@@ -43,7 +43,7 @@ void ConnectionManager<Transport, Auth>::start_stream(ConnectionId connection, c
 
 /// Serializes the event once; each user's frame differs only in its offset. With a store that
 /// answers asynchronously the deliveries wait for it: what this call reaches is what it is
-/// queued for.
+/// queued for; a store that is behind refuses the whole call before anything is queued.
 template <class Transport, class Auth>
 std::size_t ConnectionManager<Transport, Auth>::append_to_streams(std::vector<UserId> users, const Event& event,
                                                                   ConnectionId except) {
@@ -51,6 +51,10 @@ std::size_t ConnectionManager<Transport, Auth>::append_to_streams(std::vector<Us
     users.erase(std::unique(users.begin(), users.end()), users.end());
     History& history = *options_.history;
     const bool asynchronous = history.answers_asynchronously();
+    if (asynchronous && !history.admits(users)) {
+        counters_.history_refused_sends.fetch_add(1, std::memory_order_relaxed);
+        throw HistoryOverloaded();
+    }
     const StoredEvent stored(event);
     const auto call = asynchronous ? 0 : reinterpret_cast<std::uintptr_t>(&stored);
     StreamScratch scratch{{}, SendTally(*this)};
@@ -68,21 +72,11 @@ std::size_t ConnectionManager<Transport, Auth>::append_to_streams(std::vector<Us
         };
         // Asynchronously, what the drain delivers is others' (this call's items await): not counted.
         const std::size_t delivered = order(user, make, call, scratch);
-        reached += asynchronous ? queued_for(user, except, scratch.recipients) : delivered;
+        reached += asynchronous ? registry_.count_started(user, except) : delivered;
     }
     // A history that publishes its appends publishes them itself (those it kept: `note_unkept`).
     if (options_.backplane && !sequencers_) publish_to_users(users, Frame(std::string(stored.text())));
     return reached;
-}
-
-/// The user's started connections but `except`, whom a delivery queued now is for.
-template <class Transport, class Auth>
-std::size_t ConnectionManager<Transport, Auth>::queued_for(const UserId& user, ConnectionId except,
-                                                           typename Registry::Targets& scratch) {
-    scratch.clear();
-    registry_.collect_user(user, scratch);
-    if (except) Registry::leave_out(scratch, except);
-    return scratch.size();
 }
 
 /// What the store's asynchronous answer for an item queued at the user's order point does: it

@@ -105,6 +105,7 @@ ManagerMetrics ConnectionManager<Transport, Auth>::metrics() const {
     metrics.events_replayed = counters_.events_replayed.load(relaxed);
     metrics.closed_stream_reset = counters_.closed_stream_reset.load(relaxed);
     metrics.history_append_failures = counters_.history_append_failures.load(relaxed);
+    metrics.history_refused_sends = counters_.history_refused_sends.load(relaxed);
     metrics.bytes_in = counters_.bytes_in.load(relaxed);
     metrics.bytes_out = counters_.bytes_out.load(relaxed);
     metrics.backplane_published = counters_.backplane_published.load(relaxed);

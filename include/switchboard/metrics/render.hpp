@@ -80,6 +80,9 @@ inline void write_resume_metrics(PrometheusText& out, const ManagerMetrics& metr
     out.counter("history_append_failures_total",
                 "Events to a user the history could not keep, delivered live without an offset",
                 static_cast<double>(metrics.history_append_failures));
+    out.counter("history_refused_sends_total",
+                "Durable sends refused whole (Error overloaded, HTTP 503): the history's store was behind",
+                static_cast<double>(metrics.history_refused_sends));
 }
 
 inline void write_backplane_metrics(PrometheusText& out, const ManagerMetrics& metrics) {

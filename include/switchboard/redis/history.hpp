@@ -139,6 +139,12 @@ struct RedisHistoryOptions {
     /// Asynchronous form: calls waiting unsent per shard, at most (memory bound while Redis is
     /// slow); one more fails at once, as if Redis were away.
     std::size_t max_waiting = 20'000;
+    /// Asynchronous form: calls of a shard submitted and not answered yet (opens too) from which
+    /// on `admits` says no to its users, and the manager refuses durable sends to them whole
+    /// (`HistoryOverloaded`) until Redis catches up: overload costs refused sends, not failed
+    /// appends and renewed streams. Keep it well below `max_waiting` (racing senders may pass it
+    /// together); 0: off.
+    std::size_t max_unanswered = 5'000;
 };
 
 class RedisHistory final : public History {
@@ -163,6 +169,7 @@ public:
     bool answers_asynchronously() const noexcept override { return async_ != nullptr; }
     void append_async(const UserId& user, const StoredEvent& event, StreamTopHandler done) override;
     void open_async(const UserId& user, StreamTopHandler done) override;
+    bool admits(const std::vector<UserId>& users) const noexcept override;
     std::optional<std::vector<StoredEvent>> read(const UserId& user, const StreamPosition& after,
                                                 std::uint64_t upto) override;
     /// One round trip per shard (an `HMGET` of each user's meta, pipelined on the shard's first
