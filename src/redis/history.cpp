@@ -168,11 +168,13 @@ void RedisHistory::renew_remembered(std::size_t shard) {
 }
 
 /// An answer Redis gave (`answered`) also reports `created` if the user's stream was renewed at
-/// a reconnection since the manager last heard of it.
+/// a reconnection since the manager last heard of it. Any answer takes the mark: one that is
+/// `created` by itself carries an epoch newer than that renewal's, so one reset covers both.
 StreamTop RedisHistory::with_unseen_renewal(const UserId& user, bool answered, StreamTop answer) {
-    if (!answered || answer.created) return answer;
+    if (!answered) return answer;
     std::lock_guard lock(renewed_unseen_mutex_);
-    answer.created = renewed_unseen_.erase(user) == 1;
+    const bool renewed_unseen = renewed_unseen_.erase(user) == 1;
+    answer.created = answer.created || renewed_unseen;
     return answer;
 }
 

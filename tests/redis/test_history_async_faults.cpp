@@ -82,6 +82,28 @@ TEST_CASE("async: Redis back, the streams of users whose appends failed are rene
     CHECK_FALSE(fixture.append_now(erin, 4).created); // once
 }
 
+TEST_CASE("async: a renewal at the reconnection is reported once, also when the user's next answer is created "
+          "by itself",
+          "[redis][history][async][faults]") {
+    StoppableRedis redis(/*keeps_data=*/false);
+    AsyncHistory fixture(options_of(redis));
+    REQUIRE(fixture.append_now(erin, 1).stored);
+    redis.stop();
+    REQUIRE_FALSE(fixture.append_now(erin, 2).stored);
+    redis.start();
+    REQUIRE(eventually([&] { return fixture.history->unkept_users() == 0; })); // renewed, not yet reported
+
+    redis.stop(); // the renewed stream lost too, with no call of erin's meanwhile
+    redis.start();
+    REQUIRE(fixture.append_until_stored(users[2]));
+    const StreamTop remade = fixture.append_now(erin, 3);
+    CHECK(remade.created); // made again by this append: the manager resets erin's connections here
+    CHECK(remade.position.offset == 1);
+    const StreamTop next = fixture.append_now(erin, 4);
+    CHECK_FALSE(next.created); // the reset covered the renewal before it: not a second one
+    CHECK(next.position == StreamPosition{remade.position.epoch, 2});
+}
+
 TEST_CASE("async: a call answered after an earlier call of its user failed, both in flight, fails too",
           "[redis][history][async][faults]") {
     StoppableRedis redis(/*keeps_data=*/false);
